@@ -1,0 +1,95 @@
+#!/bin/sh
+# Install everything Gold's demo and tests need on a fresh Debian 12 machine. Idempotent: a second run that
+# finds everything present changes nothing and says so. Run as root.
+#
+#   scripts/setup.sh            install packages and fetch the netboot kernel
+#   GOLD_CACHE=/path scripts/setup.sh   put the kernel somewhere else (default /var/cache/gold)
+set -eu
+
+CACHE="${GOLD_CACHE:-/var/cache/gold}"
+KERNEL_DIR="$CACHE/kernel"
+
+# Debian packages, one purpose each:
+PACKAGES="
+qemu-system-x86 qemu-utils ovmf ipxe
+grub-efi-amd64-bin grub-pc-bin grub-common
+mtools dosfstools e2fsprogs fdisk busybox-static cpio zstd bmap-tools mmdebstrap
+tftpd-hpa tftp-hpa atftp curl dnsmasq-base
+stress-ng ipmitool openipmi iproute2
+pxelinux syslinux-common
+libsqlite3-dev
+"
+# atftpd is deliberately absent: it conflicts with tftpd-hpa (both ship /usr/sbin/in.tftpd); we need only
+# the atftp client.
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (apt-get and /var/cache need it)"
+[ -r /etc/debian_version ] || die "this script expects Debian 12 (no /etc/debian_version)"
+
+# Another apt-get (or dpkg) may be running; wait for its lock rather than fail half-way.
+wait_for_apt() {
+    command -v fuser >/dev/null 2>&1 || return 0 # psmisc absent: apt-get itself will report a held lock
+    waited=0
+    while fuser /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock >/dev/null 2>&1; do
+        [ "$waited" = 0 ] && say "waiting for another apt-get/dpkg to finish"
+        waited=$((waited + 1))
+        [ "$waited" -gt 1800 ] && die "apt/dpkg lock still held after 30 minutes"
+        sleep 1
+    done
+}
+
+installed() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | grep -q '^ii'; }
+
+missing=""
+for p in $PACKAGES; do
+    installed "$p" || missing="$missing $p"
+done
+
+updated=no
+if [ -n "$missing" ]; then
+    wait_for_apt
+    say "apt-get update"
+    apt-get update -qq
+    updated=yes
+    say "installing:$missing"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+else
+    say "all $(echo $PACKAGES | wc -w) Debian packages already installed"
+fi
+
+# The netboot environment's kernel: Debian's, unpacked (not installed on this host).
+if ls "$KERNEL_DIR"/boot/vmlinuz-* >/dev/null 2>&1; then
+    say "kernel already unpacked: $(ls "$KERNEL_DIR"/boot/vmlinuz-* | head -n 1)"
+else
+    if [ "$updated" = no ]; then
+        wait_for_apt
+        say "apt-get update"
+        apt-get update -qq
+    fi
+    kpkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -n 1)
+    [ -n "$kpkg" ] || die "could not resolve linux-image-amd64 to a linux-image-6.1.0-*-amd64 package"
+    say "fetching $kpkg into $KERNEL_DIR"
+    tmp=$(mktemp -d)
+    chmod 755 "$tmp" # apt-get download runs as _apt and must write here
+    trap 'rm -rf "$tmp"' EXIT
+    (cd "$tmp" && apt-get download -qq "$kpkg")
+    mkdir -p "$KERNEL_DIR.partial"
+    dpkg-deb -x "$tmp"/"$kpkg"_*.deb "$KERNEL_DIR.partial"
+    rm -rf "$KERNEL_DIR"
+    mv "$KERNEL_DIR.partial" "$KERNEL_DIR"
+    echo "$kpkg" > "$KERNEL_DIR/PACKAGE"
+    say "kernel: $(ls "$KERNEL_DIR"/boot/vmlinuz-*)"
+fi
+
+# Swift is preinstalled (/opt/swift); this script does not install it.
+if command -v swift >/dev/null 2>&1; then
+    say "$(swift --version 2>&1 | head -n 1)"
+elif [ -x /opt/swift/usr/bin/swift ]; then
+    say "$(/opt/swift/usr/bin/swift --version 2>&1 | head -n 1) (not on PATH: add /opt/swift/usr/bin)"
+else
+    die "swift not found (expected on PATH or at /opt/swift/usr/bin/swift)"
+fi
+
+say "done"
