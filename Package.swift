@@ -1,0 +1,103 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "gold",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gold", targets: ["gold"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure: the fleet model, fleet file, store protocol, auth rules. No sockets, no disks, no processes.
+        .target(
+            name: "GoldCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The embedded store: SQLite through GRDB.
+        .target(
+            name: "GoldSQLite",
+            dependencies: [
+                "GoldCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The director's HTTP API.
+        .target(
+            name: "GoldDirector",
+            dependencies: [
+                "GoldCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A small HTTP/1.1 client over NIO, for the CLI and the agent (links statically).
+        .target(
+            name: "GoldHTTPClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Process wiring: configuration, services, one ServiceGroup per process.
+        .target(
+            name: "GoldServer",
+            dependencies: [
+                "GoldCore", "GoldSQLite", "GoldDirector",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The command line: one type per command.
+        .target(
+            name: "GoldCLI",
+            dependencies: [
+                "GoldCore", "GoldServer", "GoldHTTPClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "gold", dependencies: ["GoldCLI"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GoldStoreTests", dependencies: ["GoldCore", "GoldSQLite"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GoldDirectorTests",
+            dependencies: ["GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "GoldCLITests", dependencies: ["GoldCLI"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import GoldCore
+import GoldHTTPClient
+
+/// How a command reaches the director.
+struct ClientOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The director's URL (or GOLD_DIRECTOR).", valueName: "url"))
+    var director: String?
+
+    @Option(help: ArgumentHelp("A bearer token (or GOLD_TOKEN).", valueName: "token"))
+    var token: String?
+
+    @Option(help: ArgumentHelp("A file holding the token (or GOLD_TOKEN_FILE; default: /var/lib/gold/admin.token).", valueName: "path"))
+    var tokenFile: String?
+
+    var directorURL: String {
+        var url = director ?? ProcessInfo.processInfo.environment["GOLD_DIRECTOR"] ?? "http://127.0.0.1:8080"
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+
+    func resolvedToken() throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let token = token ?? env["GOLD_TOKEN"] { return token }
+        let path = tokenFile ?? env["GOLD_TOKEN_FILE"] ?? "/var/lib/gold/admin.token"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw GoldError(.unauthorized, "no token: pass --token, set GOLD_TOKEN, or make \(path) readable (gold init writes it)")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func client() throws -> DirectorClient {
+        DirectorClient(baseURL: directorURL, token: try resolvedToken())
+    }
+}
+
+/// `--json` for scripts.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+}
+
+/// Calls the director's API and turns its error bodies back into one-line errors.
+struct DirectorClient: Sendable {
+    let baseURL: String
+    let token: String
+
+    func get<T: Decodable>(_ path: String, as type: T.Type, timeout: Duration = .seconds(30)) async throws -> T {
+        try decode(T.self, try await send("GET", path, timeout: timeout))
+    }
+
+    func send(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
+              timeout: Duration = .seconds(30)) async throws -> HTTPClientResponse {
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.send(method, baseURL + path,
+                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", contentType), ("Accept", "application/json")],
+                body: body, timeout: timeout)
+        } catch let error as HTTPClientError {
+            throw GoldError(.unavailable, "cannot reach the director: \(error.message); is 'gold serve' running?", at: error.url)
+        }
+        guard (200..<300).contains(response.status) else { throw Self.error(from: response) }
+        return response
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ response: HTTPClientResponse) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(T.self, from: Data(response.body))
+        } catch {
+            throw GoldError(.internalError, "the director sent a response this CLI cannot read: \(error)")
+        }
+    }
+
+    static func error(from response: HTTPClientResponse) -> GoldError {
+        struct Body: Decodable {
+            struct Detail: Decodable {
+                var message: String
+                var location: String?
+                var problems: [String]?
+            }
+            var error: Detail
+        }
+        let code: GoldError.Code = switch response.status {
+        case 400, 422: .invalidInput
+        case 401: .unauthorized
+        case 403: .forbidden
+        case 404: .notFound
+        case 409: .conflict
+        default: .internalError
+        }
+        guard let body = try? JSONDecoder().decode(Body.self, from: Data(response.body)) else {
+            return GoldError(code, "the director answered \(response.status): \(response.text.prefix(200))")
+        }
+        if let problems = body.error.problems, problems.count > 1 {
+            return GoldError(code, "\(problems.count) problems:\n" + problems.joined(separator: "\n"))
+        }
+        return GoldError(code, body.error.problems?.first ?? body.error.message, at: body.error.problems == nil ? body.error.location : nil)
+    }
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// A plain text table with a header row; columns as wide as their widest cell.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+    return ([header] + rows).map { row in
+        row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            .trimmingCharacters(in: .whitespaces)
+    }.joined(separator: "\n")
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import GoldCore
+
+extension Gold {
+    struct MachineCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "machine", abstract: "The fleet's machines.", subcommands: [List.self, Show.self])
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List machines.")
+            @OptionGroup var client: ClientOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "Only machines with this role.") var role: String?
+            @Option(help: "Only machines in this state.") var state: MachineState?
+
+            func run() async throws {
+                var query: [String] = []
+                if let role { query.append("role=\(role)") }
+                if let state { query.append("state=\(state.rawValue)") }
+                let path = "/v1/machines" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+                let machines = try await client.client().get(path, as: [MachineRecord].self)
+                if output.json { return try printJSON(machines) }
+                print(table(["NAME", "ROLE", "STATE", "BOOT", "MACS", "DISKS"], machines.map {
+                    [$0.name, $0.spec.role ?? "-", $0.state.rawValue, $0.spec.boot.rawValue,
+                     $0.spec.macs.map(\.description).joined(separator: ","),
+                     $0.spec.disks.map(\.size.description).joined(separator: ",")]
+                }))
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show one machine.")
+            @OptionGroup var client: ClientOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The machine's name.") var name: String
+
+            func run() async throws {
+                let machine = try await client.client().get("/v1/machines/\(name)", as: MachineRecord.self)
+                if output.json { return try printJSON(machine) }
+                let spec = machine.spec
+                var lines = [
+                    "name:     \(spec.name)", "state:    \(machine.state.rawValue)", "role:     \(spec.role ?? "-")",
+                    "profile:  \(spec.profile ?? "-")", "boot:     \(spec.boot.rawValue)",
+                    "macs:     \(spec.macs.map(\.description).joined(separator: ", "))",
+                    "cpu:      \(spec.cpu.model ?? "-") (-march=\(spec.cpu.march))",
+                    "network:  \(spec.network.mode.rawValue) \(spec.network.address ?? "") hostname \(spec.network.hostname ?? spec.name)",
+                    "power:    \(spec.power.driver.rawValue) \(spec.power.address ?? "")",
+                ]
+                for disk in spec.disks {
+                    lines.append("disk:     \(disk.device ?? "serial " + (disk.serial ?? "?")) \(disk.size)")
+                    for part in disk.partitions {
+                        lines.append("          \(part.size?.description ?? "rest") \(part.filesystem.rawValue) \(part.mount ?? "")")
+                    }
+                }
+                if let kernel = spec.kernel { lines.append("kernel:   \(kernel.source) base \(kernel.base), \(kernel.fragments.count) fragments") }
+                for binary in spec.binaries { lines.append("binary:   \(binary.name) from \(binary.source)") }
+                for check in spec.checks { lines.append("check:    \(check.kind.rawValue) \(check.target)") }
+                lines.append("updated:  \(machine.updatedAt)")
+                print(lines.joined(separator: "\n"))
+            }
+        }
+    }
+}
+
+extension MachineState: ExpressibleByArgument {}

@@ -1,0 +1,154 @@
+import Yams
+
+/// `gold.yaml`: which roles this process runs and where each listens. Rejected whole on any problem.
+public struct ServerConfig: Hashable, Sendable, Codable {
+    public enum ServerRole: String, Hashable, Sendable, Codable, CaseIterable { case director, deploy, compile }
+
+    public var dataDir: String
+    public var roles: [ServerRole]
+    public var logLevel: String
+    public var director: DirectorConfig
+    public var deploy: DeployConfig
+    public var compile: CompileConfig
+
+    public struct DirectorConfig: Hashable, Sendable, Codable {
+        public var listen: HostPort
+        /// `sqlite` (in the data directory), `sqlite:/path/to/gold.db`, or `postgres://…` (later).
+        public var store: String
+    }
+
+    public struct DeployConfig: Hashable, Sendable, Codable {
+        /// The director the deploy server reports to.
+        public var director: String
+        public var http: HostPort
+        public var tftp: HostPort
+        public var tftpRoot: String?
+    }
+
+    public struct CompileConfig: Hashable, Sendable, Codable {
+        public var director: String
+        public var workDir: String?
+    }
+
+    public static func defaults(dataDir: String = "/var/lib/gold") -> ServerConfig {
+        ServerConfig(
+            dataDir: dataDir, roles: ServerRole.allCases, logLevel: "info",
+            director: DirectorConfig(listen: HostPort(host: "127.0.0.1", port: 8080), store: "sqlite"),
+            deploy: DeployConfig(director: "http://127.0.0.1:8080", http: HostPort(host: "0.0.0.0", port: 8081),
+                tftp: HostPort(host: "0.0.0.0", port: 69), tftpRoot: nil),
+            compile: CompileConfig(director: "http://127.0.0.1:8080", workDir: nil))
+    }
+
+    /// The SQLite file the director uses, or nil when the store is not SQLite.
+    public var sqlitePath: String? {
+        if director.store == "sqlite" { return dataDir + "/gold.db" }
+        if director.store.hasPrefix("sqlite:") { return String(director.store.dropFirst("sqlite:".count)) }
+        return nil
+    }
+
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Reads `gold.yaml`; fields left out take their defaults.
+    public static func parse(yaml: String, file: String = "gold.yaml") throws(FleetValidationError) -> ServerConfig {
+        var r = YAMLReader(file: file)
+        var config = ServerConfig.defaults()
+        let root: Node?
+        do { root = try Yams.compose(yaml: yaml) } catch {
+            throw FleetValidationError(problems: [GoldError(.invalidInput, "not valid YAML: \(error)", at: file)])
+        }
+        guard let root else { return config }
+        guard let top = r.mapping(root, "config", allowed: ["data_dir", "roles", "log_level", "director", "deploy", "compile"]) else {
+            throw FleetValidationError(problems: r.problems)
+        }
+        if let dir = r.string(top["data_dir"], "data_dir") {
+            if dir.hasPrefix("/") { config.dataDir = dir } else { r.fail(top["data_dir"], "data_dir", "'\(dir)' must be an absolute path") }
+        }
+        if let rolesNode = top["roles"] {
+            let names = r.strings(rolesNode, "roles")
+            config.roles = names.compactMap { name in
+                guard let role = ServerRole(rawValue: name) else {
+                    r.fail(rolesNode, "roles", "unknown role '\(name)'; use director, deploy, compile")
+                    return nil
+                }
+                return role
+            }
+            if names.isEmpty { r.fail(rolesNode, "roles", "list at least one role: director, deploy, compile") }
+        }
+        if let level = r.string(top["log_level"], "log_level") {
+            if logLevels.contains(level) { config.logLevel = level } else {
+                r.fail(top["log_level"], "log_level", "'\(level)' is not a log level; use one of: \(logLevels.joined(separator: ", "))")
+            }
+        }
+        if let node = top["director"], let f = r.mapping(node, "director", allowed: ["listen", "store"]) {
+            if let listen = hostPort(f["listen"], "director.listen", &r) { config.director.listen = listen }
+            if let store = r.string(f["store"], "director.store") {
+                if store == "sqlite" || store.hasPrefix("sqlite:/") || store.hasPrefix("postgres://") {
+                    config.director.store = store
+                } else {
+                    r.fail(f["store"], "director.store", "'\(store)' is not a store; use sqlite, sqlite:/path/gold.db or postgres://user@host/db")
+                }
+            }
+        }
+        if let node = top["deploy"], let f = r.mapping(node, "deploy", allowed: ["director", "http", "tftp", "tftp_root"]) {
+            if let url = directorURL(f["director"], "deploy.director", &r) { config.deploy.director = url }
+            if let http = hostPort(f["http"], "deploy.http", &r) { config.deploy.http = http }
+            if let tftp = hostPort(f["tftp"], "deploy.tftp", &r) { config.deploy.tftp = tftp }
+            config.deploy.tftpRoot = r.string(f["tftp_root"], "deploy.tftp_root")
+        }
+        if let node = top["compile"], let f = r.mapping(node, "compile", allowed: ["director", "work_dir"]) {
+            if let url = directorURL(f["director"], "compile.director", &r) { config.compile.director = url }
+            config.compile.workDir = r.string(f["work_dir"], "compile.work_dir")
+        }
+        guard r.problems.isEmpty else { throw FleetValidationError(problems: r.problems) }
+        return config
+    }
+
+    private static func hostPort(_ node: Node?, _ path: String, _ r: inout YAMLReader) -> HostPort? {
+        guard let text = r.string(node, path) else { return nil }
+        guard let value = HostPort(text) else {
+            r.fail(node, path, "'\(text)' is not HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)")
+            return nil
+        }
+        return value
+    }
+
+    private static func directorURL(_ node: Node?, _ path: String, _ r: inout YAMLReader) -> String? {
+        guard let text = r.string(node, path) else { return nil }
+        guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
+            r.fail(node, path, "'\(text)' must be the director's URL, such as http://gold:8080")
+            return nil
+        }
+        return text
+    }
+}
+
+/// `host:port`, with IPv6 hosts in brackets.
+public struct HostPort: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public init?(_ text: String) {
+        var hostPart: Substring
+        var portPart: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portPart = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { return nil }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+        }
+        guard !hostPart.isEmpty, let port = Int(portPart), (0...65535).contains(port) else { return nil }
+        self.host = String(hostPart)
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// The director's durable state. Every implementation passes the same test suite (`StoreConformance`).
+///
+/// The protocol speaks only Gold's types, so SQLite, PostgreSQL and in-memory stores can stand behind it.
+public protocol GoldStore: Sendable {
+    func listMachines() async throws -> [MachineRecord]
+    func machine(named name: String) async throws -> MachineRecord?
+    func machine(mac: MACAddress) async throws -> MachineRecord?
+    func listProfiles() async throws -> [ProfileSpec]
+
+    /// Works out what applying `fleet` changes and, unless `dryRun`, applies it in one transaction with an event
+    /// per change. Machines absent from the file are removed only with `prune`.
+    func applyFleet(_ fleet: Fleet, prune: Bool, dryRun: Bool, actor: String) async throws -> FleetPlan
+
+    /// Records what the agent reported about the machine's hardware.
+    func setInventory(machine: String, inventory: JSONValue, actor: String) async throws
+
+    @discardableResult
+    func appendEvent(_ event: NewEvent) async throws -> Event
+    /// Events with an id above `after`, oldest first; for one machine when `machine` is given.
+    func events(after: Int64, machine: String?, limit: Int) async throws -> [Event]
+
+    func insertToken(_ token: TokenRecord, actor: String) async throws
+    func token(hash: String) async throws -> TokenRecord?
+    func listTokens() async throws -> [TokenRecord]
+    /// Revokes the token; false when no live token has that id.
+    func revokeToken(id: String, actor: String) async throws -> Bool
+}

@@ -1,0 +1,36 @@
+import Foundation
+import GoldCore
+import Hummingbird
+
+extension Director {
+    func addEventRoutes(_ router: Router<DirectorContext>) {
+        /// `?after=ID&machine=NAME&limit=N&wait=SECONDS`: with `wait`, a long poll that answers as soon as an
+        /// event arrives (or with an empty list when the wait ends), so `gold events --follow` needs no socket of its own.
+        router.get("/v1/events") { request, context -> [Event] in
+            _ = try context.require(.read)
+            let query = request.uri.queryParameters
+            let after = try query.int64("after") ?? 0
+            let limit = min(try query.int64("limit") ?? 100, 1000)
+            let wait = min(try query.int64("wait") ?? 0, 60)
+            guard limit > 0 else { throw GoldError(.invalidInput, "limit must be at least 1", at: "query.limit") }
+            let machine = query.get("machine")
+            let deadline = ContinuousClock.now + .seconds(wait)
+            while true {
+                let events = try await store.events(after: after, machine: machine, limit: Int(limit))
+                if !events.isEmpty || ContinuousClock.now >= deadline { return events }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+}
+
+extension Parameters {
+    /// A non-negative integer query parameter, or a 400 naming it.
+    func int64(_ name: String) throws -> Int64? {
+        guard let text = get(name) else { return nil }
+        guard let value = Int64(text), value >= 0 else {
+            throw GoldError(.invalidInput, "'\(text)' is not a non-negative integer", at: "query.\(name)")
+        }
+        return value
+    }
+}

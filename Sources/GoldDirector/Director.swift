@@ -1,0 +1,66 @@
+import Foundation
+import GoldCore
+import Hummingbird
+import Logging
+import Prometheus
+
+/// The director's HTTP API: inventory, fleet files, events and tokens, over one store.
+public struct Director: Sendable {
+    public let store: any GoldStore
+    public let registry: PrometheusCollectorRegistry
+    public let logger: Logger
+
+    public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger) {
+        self.store = MeasuredStore(base: store)
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// Every route of the API; `OpenAPITests` checks them against `openapi.yaml`.
+    public func makeRouter() -> Router<DirectorContext> {
+        let router = Router(context: DirectorContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: AuthMiddleware(store: store))
+
+        router.get("/healthz") { _, _ in ["status": "ok"] }
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("/openapi.yaml") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
+        router.get("/v1/whoami") { _, context in
+            let identity = try context.require(.read)
+            return WhoAmI(tokenID: identity.tokenID, role: identity.role, machine: identity.machine, label: identity.label)
+        }
+        addMachineRoutes(router)
+        addFleetRoutes(router)
+        addEventRoutes(router)
+        addTokenRoutes(router)
+        return router
+    }
+
+    /// An application serving the API on `host:port`; `onServerRunning` learns the bound port (tests use port 0).
+    public func makeApplication(
+        host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "gold-director"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+}
+
+struct WhoAmI: ResponseCodable {
+    var tokenID: String
+    var role: Role
+    var machine: String?
+    var label: String
+}

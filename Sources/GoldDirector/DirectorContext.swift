@@ -1,0 +1,65 @@
+import GoldCore
+import Hummingbird
+import Foundation
+
+/// Who is calling: resolved from the bearer token by `AuthMiddleware`.
+public struct Identity: Sendable, Hashable {
+    public var tokenID: String
+    public var role: Role
+    public var machine: String?
+    public var label: String
+
+    /// How events name the caller.
+    public var actor: String { role == .agent ? "agent:\(machine ?? "?")" : "\(label) (\(tokenID))" }
+}
+
+/// The request context of the director's API.
+public struct DirectorContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var identity: Identity?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    public var responseEncoder: JSONEncoder { DirectorJSON.encoder }
+    public var requestDecoder: JSONDecoder { DirectorJSON.decoder }
+    public var maxUploadSize: Int { 8 << 20 }
+
+    /// The caller, when its token grants `permission`; 401 without a token, 403 with the wrong one.
+    public func require(_ permission: Permission) throws -> Identity {
+        guard let identity else {
+            throw GoldError(.unauthorized, "a bearer token is required (Authorization: Bearer gold_...)")
+        }
+        guard Authorization.allows(role: identity.role, boundMachine: identity.machine, permission) else {
+            throw GoldError(.forbidden, "token \(identity.tokenID) (role \(identity.role.rawValue)\(identity.machine.map { ", machine \($0)" } ?? "")) may not \(permission.verb)")
+        }
+        return identity
+    }
+}
+
+enum DirectorJSON {
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+extension Permission {
+    var verb: String {
+        switch self {
+        case .read: "read"
+        case .operate: "operate machines"
+        case .administer: "administer Gold (tokens)"
+        case .serverReport: "report as a server"
+        case .machineReport(let machine): "report for machine \(machine)"
+        }
+    }
+}

@@ -1,0 +1,165 @@
+/// The director's API as OpenAPI 3.1, served at `/openapi.yaml`. `OpenAPITests` checks it against the router.
+public enum OpenAPIDocument {
+    public static let text = #"""
+openapi: 3.1.0
+info:
+  title: Gold director API
+  version: "1"
+  description: >
+    Inventory, fleet files, events and tokens of a Gold fleet. Every /v1 route takes
+    `Authorization: Bearer <token>`; no token gives 401, a token whose role does not allow the call gives 403.
+    Errors are `{"error": {"code", "message", "location", "problems"}}`.
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+  schemas:
+    Error:
+      type: object
+      properties:
+        error:
+          type: object
+          required: [code, message]
+          properties:
+            code: {type: string}
+            message: {type: string}
+            location: {type: string}
+            problems: {type: array, items: {type: string}}
+    Machine:
+      type: object
+      required: [spec, state, createdAt, updatedAt]
+      properties:
+        spec: {type: object, description: "the machine as the fleet file defines it (name, macs, boot, cpu, disks, network, users, services, kernel, binaries, checks, power)"}
+        state: {type: string, enum: [new, provisioning, ready, updating, failed, intervention]}
+        inventory: {type: object, description: "hardware facts the agent reported"}
+        createdAt: {type: string, format: date-time}
+        updatedAt: {type: string, format: date-time}
+    Profile:
+      type: object
+      required: [name, settings]
+      properties:
+        name: {type: string}
+        settings: {type: object}
+    FleetPlan:
+      type: object
+      properties:
+        added: {type: array, items: {type: string}}
+        changed: {type: array, items: {type: object, properties: {machine: {type: string}, fields: {type: array, items: {type: string}}}}}
+        removed: {type: array, items: {type: string}}
+        kept: {type: array, items: {type: string}}
+        unchanged: {type: array, items: {type: string}}
+        profilesAdded: {type: array, items: {type: string}}
+        profilesChanged: {type: array, items: {type: string}}
+        profilesRemoved: {type: array, items: {type: string}}
+    Event:
+      type: object
+      required: [id, at, actor, kind, message]
+      properties:
+        id: {type: integer}
+        at: {type: string, format: date-time}
+        actor: {type: string}
+        kind: {type: string}
+        machine: {type: string}
+        message: {type: string}
+        data: {}
+    Token:
+      type: object
+      required: [id, role, label, createdAt]
+      properties:
+        id: {type: string}
+        role: {type: string, enum: [admin, operator, viewer, server, agent]}
+        machine: {type: string}
+        label: {type: string}
+        createdAt: {type: string, format: date-time}
+        revokedAt: {type: string, format: date-time}
+security:
+  - bearer: []
+paths:
+  /healthz:
+    get:
+      summary: Liveness; no token needed.
+      security: []
+      responses: {"200": {description: ok}}
+  /metrics:
+    get:
+      summary: Prometheus metrics; no token needed.
+      security: []
+      responses: {"200": {description: Prometheus text format}}
+  /openapi.yaml:
+    get:
+      summary: This document.
+      security: []
+      responses: {"200": {description: OpenAPI YAML}}
+  /v1/whoami:
+    get:
+      summary: The caller's token id, role and bound machine.
+      responses: {"200": {description: identity}, "401": {description: no token}}
+  /v1/machines:
+    get:
+      summary: Every machine, optionally filtered by role and state.
+      parameters:
+        - {name: role, in: query, schema: {type: string}}
+        - {name: state, in: query, schema: {type: string}}
+      responses:
+        "200": {description: machines, content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Machine"}}}}}
+  /v1/machines/{name}:
+    get:
+      summary: One machine.
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: machine}, "404": {description: no such machine}}
+  /v1/machines/{name}/inventory:
+    put:
+      summary: The agent on the machine (or a server) reports its hardware.
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
+      responses: {"204": {description: stored}, "403": {description: token bound to another machine}}
+  /v1/profiles:
+    get:
+      summary: Every profile.
+      responses: {"200": {description: profiles}}
+  /v1/fleet/validate:
+    post:
+      summary: Validates a fleet file (YAML body); 422 lists every problem with file, line and field.
+      parameters: [{name: file, in: query, schema: {type: string}}]
+      requestBody: {required: true, content: {application/yaml: {schema: {type: string}}}}
+      responses: {"200": {description: counts}, "422": {description: problems}}
+  /v1/fleet/apply:
+    post:
+      summary: Applies a fleet file in one transaction and returns the diff; nothing changes on any problem.
+      parameters:
+        - {name: file, in: query, schema: {type: string}}
+        - {name: dry_run, in: query, schema: {type: boolean}}
+        - {name: prune, in: query, schema: {type: boolean}}
+      requestBody: {required: true, content: {application/yaml: {schema: {type: string}}}}
+      responses:
+        "200": {description: plan, content: {application/json: {schema: {$ref: "#/components/schemas/FleetPlan"}}}}
+        "409": {description: conflicts with the stored fleet}
+        "422": {description: problems}
+  /v1/events:
+    get:
+      summary: Events after an id, oldest first; with wait, a long poll.
+      parameters:
+        - {name: after, in: query, schema: {type: integer}}
+        - {name: machine, in: query, schema: {type: string}}
+        - {name: limit, in: query, schema: {type: integer, maximum: 1000}}
+        - {name: wait, in: query, schema: {type: integer, maximum: 60}}
+      responses:
+        "200": {description: events, content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Event"}}}}}
+  /v1/tokens:
+    get:
+      summary: Every token (never the secrets). Admin only.
+      responses: {"200": {description: tokens}}
+    post:
+      summary: Creates a token; the secret is shown once. Admin only.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [role], properties: {role: {type: string}, machine: {type: string}, label: {type: string}}}
+      responses: {"201": {description: created}, "400": {description: bad role or machine binding}}
+  /v1/tokens/{id}:
+    delete:
+      summary: Revokes a token. Admin only.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"204": {description: revoked}, "404": {description: no live token}}
+"""#
+}

@@ -1,0 +1,53 @@
+import GRDB
+
+extension SQLiteStore {
+    /// Migrations are frozen once shipped: add a new one, never edit an old one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: machines, profiles, events, tokens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE profile (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        settings TEXT NOT NULL
+                    );
+                    CREATE TABLE machine (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        profile TEXT,
+                        role TEXT,
+                        state TEXT NOT NULL,
+                        spec TEXT NOT NULL,
+                        inventory TEXT,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX machine_role ON machine (role);
+                    CREATE TABLE nic (
+                        mac TEXT PRIMARY KEY NOT NULL,
+                        machine TEXT NOT NULL REFERENCES machine (name) ON DELETE CASCADE
+                    );
+                    CREATE INDEX nic_machine ON nic (machine);
+                    CREATE TABLE event (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        machine TEXT,
+                        message TEXT NOT NULL,
+                        data TEXT
+                    );
+                    CREATE INDEX event_machine ON event (machine, id);
+                    CREATE TABLE token (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        hash TEXT NOT NULL UNIQUE,
+                        role TEXT NOT NULL,
+                        machine TEXT,
+                        label TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    """)
+        }
+        return migrator
+    }
+}

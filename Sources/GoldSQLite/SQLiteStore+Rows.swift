@@ -1,0 +1,69 @@
+import Foundation
+import GoldCore
+import GRDB
+
+extension SQLiteStore {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+
+    static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
+
+    static func machine(_ row: Row) throws -> MachineRecord {
+        let stateText: String = row["state"]
+        guard let state = MachineState(rawValue: stateText) else {
+            throw GoldError(.internalError, "machine \(row["name"] as String) has an unknown state '\(stateText)' in the store")
+        }
+        let inventory: String? = row["inventory"]
+        return MachineRecord(
+            spec: try decode(MachineSpec.self, row["spec"]), state: state,
+            inventory: try inventory.map { try decode(JSONValue.self, $0) },
+            createdAt: date(row["created_at"]), updatedAt: date(row["updated_at"]))
+    }
+
+    static func profiles(_ db: Database) throws -> [ProfileSpec] {
+        try Row.fetchAll(db, sql: "SELECT * FROM profile ORDER BY name").map {
+            ProfileSpec(name: $0["name"], settings: try decode(JSONValue.self, $0["settings"]))
+        }
+    }
+
+    static func event(_ row: Row) throws -> Event {
+        let data: String? = row["data"]
+        return Event(
+            id: row["id"], at: date(row["at"]), actor: row["actor"], kind: row["kind"], machine: row["machine"],
+            message: row["message"], data: try data.map { try decode(JSONValue.self, $0) })
+    }
+
+    static func token(_ row: Row) throws -> TokenRecord {
+        let roleText: String = row["role"]
+        guard let role = Role(rawValue: roleText) else {
+            throw GoldError(.internalError, "token \(row["id"] as String) has an unknown role '\(roleText)' in the store")
+        }
+        let revoked: Int64? = row["revoked_at"]
+        return TokenRecord(
+            id: row["id"], hash: row["hash"], role: role, machine: row["machine"], label: row["label"],
+            createdAt: date(row["created_at"]), revokedAt: revoked.map(date))
+    }
+
+    @discardableResult
+    static func insertEvent(_ db: Database, _ event: NewEvent) throws -> Event {
+        let now = Date()
+        try db.execute(
+            sql: "INSERT INTO event (at, actor, kind, machine, message, data) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [millis(now), event.actor, event.kind, event.machine, event.message, try event.data.map { try json($0) }])
+        return Event(
+            id: db.lastInsertedRowID, at: date(millis(now)), actor: event.actor, kind: event.kind, machine: event.machine,
+            message: event.message, data: event.data)
+    }
+}

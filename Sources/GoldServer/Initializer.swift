@@ -1,0 +1,63 @@
+import Foundation
+import GoldCore
+
+/// `gold init`: the data directory, its configuration, the store, and the first admin token.
+public enum Initializer {
+    public struct Result: Sendable, Codable {
+        public var dataDir: String
+        public var configFile: String
+        public var tokenFile: String
+        /// False when the data directory already had an admin token: nothing was changed.
+        public var created: Bool
+    }
+
+    public static func run(dataDir: String) async throws -> Result {
+        let fm = FileManager.default
+        let configFile = dataDir + "/gold.yaml"
+        let tokenFile = dataDir + "/admin.token"
+        if fm.fileExists(atPath: tokenFile) {
+            return Result(dataDir: dataDir, configFile: configFile, tokenFile: tokenFile, created: false)
+        }
+        try fm.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let config: ServerConfig
+        if fm.fileExists(atPath: configFile) {
+            config = try ServerConfig.parse(yaml: try String(contentsOfFile: configFile, encoding: .utf8), file: configFile)
+        } else {
+            config = ServerConfig.defaults(dataDir: dataDir)
+            try defaultConfigText(dataDir: dataDir).write(toFile: configFile, atomically: true, encoding: .utf8)
+        }
+        let store = try GoldProcess.openStore(config)
+        let secret = TokenSecret.generate()
+        let record = TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: .admin, machine: nil, label: "admin (gold init)", createdAt: Date())
+        // Write the secret first, readable by its owner only, then record it: a crash between leaves a file, never a
+        // stored token nobody holds.
+        let temporary = tokenFile + ".tmp"
+        guard fm.createFile(atPath: temporary, contents: Data((secret.value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw GoldError(.io, "cannot write the admin token", at: temporary)
+        }
+        try await store.insertToken(record, actor: "gold init")
+        try fm.moveItem(atPath: temporary, toPath: tokenFile)
+        return Result(dataDir: dataDir, configFile: configFile, tokenFile: tokenFile, created: true)
+    }
+
+    public static func defaultConfigText(dataDir: String) -> String {
+        """
+        # Gold server configuration. Every field is optional; these are the defaults.
+        data_dir: \(dataDir)
+        # The roles this process runs: director, deploy, compile (all three in one process by default).
+        roles: [director, deploy, compile]
+        log_level: info
+        director:
+          listen: 127.0.0.1:8080
+          # sqlite (gold.db in data_dir), sqlite:/path/gold.db, or postgres://user@host/db
+          store: sqlite
+        deploy:
+          director: http://127.0.0.1:8080
+          http: 0.0.0.0:8081
+          tftp: 0.0.0.0:69
+        compile:
+          director: http://127.0.0.1:8080
+
+        """
+    }
+}

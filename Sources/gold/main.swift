@@ -1,0 +1,3 @@
+import GoldCLI
+
+await GoldMain.run()
