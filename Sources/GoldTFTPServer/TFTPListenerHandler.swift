@@ -117,7 +117,8 @@ final class TFTPListenerHandler: ChannelInboundHandler {
         let machine = TFTPReadTransfer(options: options, mode: request.mode, configuration: self.server.configuration.transferConfiguration)
         let server = self.server
         let onFinish: @Sendable (TFTPTransferOutcome, TFTPReadTransfer) -> Void = { outcome, machine in
-            server.registry.release(client)
+            // Report before releasing the slot: run() returns once the last slot is free.
+            defer { server.registry.release(client) }
             server.report(
                 TFTPTransferRecord(
                     client: client, requestedFilename: request.filename, path: path, mode: request.mode, fileSize: file.size,
@@ -185,7 +186,7 @@ final class TFTPListenerHandler: ChannelInboundHandler {
         _ client: SocketAddress, filename: String, mode: TFTPMode?, path: String?, error: TFTPError,
         started: ContinuousClock.Instant, release: Bool = false
     ) {
-        if release { self.server.registry.release(client) }
+        defer { if release { self.server.registry.release(client) } }
         self.send(error.packet, to: client)
         self.server.report(
             TFTPTransferRecord(
