@@ -1,6 +1,7 @@
 import GoldDHCP
 import NIOCore
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -32,8 +33,27 @@ extension DHCPServer {
         case .bind(let host, let port):
             return try await bootstrap.bind(host: host, port: port, channelInitializer: initializer)
         case .socket(let handle):
-            return try await bootstrap.withBoundSocket(handle, channelInitializer: initializer)
+            // NIO traps on a negative descriptor and expects a non-blocking one.
+            guard handle >= 0, fcntl(handle, F_SETFL, fcntl(handle, F_GETFL) | O_NONBLOCK) == 0 else {
+                throw DHCPServerError(
+                    code: .badSocket, message: "DHCP listener descriptor \(handle) is not an open socket")
+            }
+            // The async `withBoundSocket` of DatagramBootstrap fails with "operation unsupported" (swift-nio
+            // 2.101): use the future-based one and collect the wrapped channel from its initializer.
+            let slot = ChannelSlot()
+            _ = try await bootstrap.channelInitializer { channel in
+                initializer(channel).map { wrapped in slot.channel.withLock { $0 = wrapped } }
+            }.withBoundSocket(handle).get()
+            guard let wrapped = slot.channel.withLock({ $0 }) else {
+                throw DHCPServerError(code: .badSocket, message: "DHCP listener descriptor \(handle) did not open")
+            }
+            return wrapped
         }
+    }
+
+    /// Carries the wrapped channel out of a future-based bootstrap's initializer.
+    final class ChannelSlot: Sendable {
+        let channel = Mutex<NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>?>(nil)
     }
 
     /// IFNAMSIZ is 16 on Linux: the name and its NUL terminator.

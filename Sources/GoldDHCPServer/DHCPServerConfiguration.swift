@@ -53,12 +53,12 @@ public struct DHCPServerConfiguration: Sendable {
 public struct DHCPServerError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of problem; new kinds break no caller's `switch`.
     public struct Code: Hashable, Sendable {
-        fileprivate enum Base: Hashable, Sendable { case badInterfaceName, notStarted }
+        fileprivate enum Base: Hashable, Sendable { case badInterfaceName, badSocket }
         fileprivate let base: Base
         /// The interface name is empty or longer than IFNAMSIZ - 1 (15) bytes.
         public static let badInterfaceName = Code(base: .badInterfaceName)
-        /// `run()` ended before the server listened.
-        public static let notStarted = Code(base: .notStarted)
+        /// A `.socket` listener's descriptor is not an open socket.
+        public static let badSocket = Code(base: .badSocket)
     }
 
     /// The kind of problem.
