@@ -95,9 +95,20 @@ let package = Package(
             name: "GoldStoreTests", dependencies: ["GoldCore", "GoldSQLite"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldDirectorTests",
-            dependencies: ["GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient"],
+            dependencies: [
+                "GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "GoldCLITests", dependencies: ["GoldCLI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GoldCLITests",
+            dependencies: ["GoldCLI", "GoldCore", "GoldHTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
+        // Runs the built `gold` binary end to end.
+        .testTarget(name: "GoldE2ETests", dependencies: ["gold"], swiftSettings: swiftSettings),
     ]
 )

@@ -4,6 +4,11 @@ public struct FleetPlan: Hashable, Sendable, Codable {
         public var machine: String
         /// The top-level fields that differ (`disks`, `kernel`, …).
         public var fields: [String]
+
+        public init(machine: String, fields: [String]) {
+            self.machine = machine
+            self.fields = fields
+        }
     }
 
     public var added: [String] = []

@@ -28,9 +28,6 @@ public enum FleetValidator {
             if names[machine.name] == 2 {
                 problems.append(GoldError(.invalidInput, "machine '\(machine.name)' is defined more than once", at: at(machine, "name")))
             }
-            if machine.macs.isEmpty {
-                problems.append(GoldError(.invalidInput, "a machine needs at least one MAC address", at: at(machine, "macs")))
-            }
             for mac in machine.macs {
                 if let other = macs[mac], other != machine.name || machine.macs.filter({ $0 == mac }).count > 1 {
                     problems.append(GoldError(.invalidInput, "MAC \(mac) is already used by machine '\(other)'", at: at(machine, "macs")))

@@ -4,7 +4,6 @@ import Yams
 enum MachineDecoder {
     static func decode(_ node: Node, _ path: String, _ r: inout YAMLReader) -> MachineSpec? {
         guard let fields = r.mapping(node, path, allowed: FleetParser.machineFields) else { return nil }
-        let before = r.problems.count
         let name = r.requiredString(fields, "name", path, parent: node) ?? ""
         let macs = r.strings(fields["macs"], "\(path).macs").enumerated().compactMap { index, text -> MACAddress? in
             guard let mac = MACAddress(text) else {
@@ -13,7 +12,9 @@ enum MachineDecoder {
             }
             return mac
         }
-        if fields["macs"] == nil { r.fail(node, "\(path).macs", "missing required field 'macs' (the machine's NIC MAC addresses)") }
+        if fields["macs"].map({ r.strings($0, "\(path).macs").isEmpty }) ?? true {
+            r.fail(node, "\(path).macs", "missing required field 'macs': a machine needs at least one MAC address")
+        }
         let boot = fields["boot"].map { r.enumValue($0, "\(path).boot", as: BootMode.self) } ?? .uefi
         let machine = MachineSpec(
             name: name,
@@ -33,7 +34,9 @@ enum MachineDecoder {
             checks: r.sequence(fields["checks"], "\(path).checks").enumerated().compactMap { check($1, "\(path).checks[\($0)]", &r) },
             power: fields["power"].flatMap { power($0, "\(path).power", &r) } ?? PowerSpec(driver: .manual)
         )
-        return r.problems.count == before ? machine : nil
+        // Returned even with problems, so rules across machines (duplicate MACs) are checked too; the parse
+        // fails as a whole when any problem was recorded.
+        return name.isEmpty ? nil : machine
     }
 
     static func cpu(_ node: Node?, _ path: String, _ r: inout YAMLReader) -> CPUSpec {

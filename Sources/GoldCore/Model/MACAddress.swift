@@ -9,9 +9,19 @@ public struct MACAddress: Hashable, Sendable, Comparable, Codable, CustomStringC
 
     /// Accepts `aa:bb:cc:dd:ee:ff`, `aa-bb-cc-dd-ee-ff` (iPXE's `${mac:hexhyp}`) and `aabbccddeeff`, any case.
     public init?(_ text: String) {
-        let hex = text.filter { $0 != ":" && $0 != "-" }
-        let separators = text.count - hex.count
-        guard hex.count == 12, separators == 0 || separators == 5 else { return nil }
+        let characters = Array(text)
+        let hex: String
+        if characters.count == 17 {
+            // Separators at every third place, all the same one.
+            let separator = characters[2]
+            guard separator == ":" || separator == "-",
+                stride(from: 2, to: 17, by: 3).allSatisfy({ characters[$0] == separator })
+            else { return nil }
+            hex = String(characters.enumerated().filter { $0.offset % 3 != 2 }.map(\.element))
+        } else {
+            hex = text
+        }
+        guard hex.count == 12 else { return nil }
         var bytes: [UInt8] = []
         var index = hex.startIndex
         for _ in 0..<6 {

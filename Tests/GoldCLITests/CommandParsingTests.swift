@@ -1,0 +1,52 @@
+import ArgumentParser
+@testable import GoldCLI
+import GoldCore
+import GoldHTTPClient
+import Testing
+
+@Suite struct CommandParsingTests {
+    @Test func machineListFlags() throws {
+        let command = try Gold.parseAsRoot(["machine", "list", "--json", "--role", "web", "--state", "ready", "--director", "http://gold:8080/"])
+        let list = try #require(command as? Gold.MachineCommand.List)
+        #expect(list.output.json)
+        #expect(list.role == "web")
+        #expect(list.state == .ready)
+        #expect(list.client.directorURL == "http://gold:8080")
+    }
+
+    @Test func fleetApplyFlags() throws {
+        let apply = try #require(try Gold.parseAsRoot(["fleet", "apply", "f.yaml", "--prune", "--dry-run"]) as? Gold.FleetCommand.Apply)
+        #expect(apply.file == "f.yaml" && apply.prune && apply.dryRun)
+    }
+
+    @Test func tokenCreateNeedsAMachineForAgents() throws {
+        #expect(throws: (any Error).self) { try Gold.parseAsRoot(["token", "create", "--role", "agent"]) }
+        #expect(throws: (any Error).self) { try Gold.parseAsRoot(["token", "create", "--role", "viewer", "--machine", "a"]) }
+        #expect(throws: (any Error).self) { try Gold.parseAsRoot(["token", "create", "--role", "root"]) }
+        let create = try #require(try Gold.parseAsRoot(["token", "create", "--role", "agent", "--machine", "a"]) as? Gold.TokenCommand.Create)
+        #expect(create.role == .agent && create.machine == "a")
+    }
+
+    @Test func serveValidatesRolesAndListen() throws {
+        #expect(throws: (any Error).self) { try Gold.parseAsRoot(["serve", "--roles", "director,builder"]) }
+        #expect(throws: (any Error).self) { try Gold.parseAsRoot(["serve", "--listen", "nowhere"]) }
+        let serve = try #require(try Gold.parseAsRoot(["serve", "--roles", "director", "--listen", "127.0.0.1:9"]) as? Gold.Serve)
+        #expect(serve.roles == "director")
+    }
+
+    @Test func eventsFlags() throws {
+        let events = try #require(try Gold.parseAsRoot(["events", "--follow", "--machine", "a", "--after", "7"]) as? Gold.Events)
+        #expect(events.follow && events.machine == "a" && events.after == 7)
+        #expect(throws: (any Error).self) { try Gold.parseAsRoot(["events", "--limit", "0"]) }
+    }
+
+    @Test func unknownCommandFails() {
+        #expect(throws: (any Error).self) { try Gold.parseAsRoot(["provison"]) }
+    }
+
+    @Test func errorBodiesBecomeOneLine() {
+        let error = DirectorClient.error(from: .init(status: 403, headers: [], body: Array(#"{"error":{"code":"forbidden","message":"token tok-1 may not read"}}"#.utf8)))
+        #expect(error.code == .forbidden)
+        #expect(error.description == "token tok-1 may not read")
+    }
+}

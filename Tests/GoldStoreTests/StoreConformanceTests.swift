@@ -1,0 +1,151 @@
+import Foundation
+import GoldCore
+import GoldSQLite
+import Testing
+
+/// The suite every `GoldStore` must pass. Add an implementation to `StoreKind` and it runs every test.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
+    case sqliteMemory
+    case sqliteFile
+
+    var testDescription: String { rawValue }
+
+    func make() throws -> any GoldStore {
+        switch self {
+        case .sqliteMemory:
+            return try SQLiteStore()
+        case .sqliteFile:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gold-store-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            return try SQLiteStore(path: dir.appendingPathComponent("gold.db").path)
+        }
+    }
+}
+
+func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec {
+    MachineSpec(name: name, role: role, macs: [MACAddress(mac)!], boot: .bios)
+}
+
+@Suite struct StoreConformanceTests {
+    @Test(arguments: StoreKind.allCases)
+    func applyAddsMachinesAndRecordsEvents(kind: StoreKind) async throws {
+        let store = try kind.make()
+        let fleet = Fleet(machines: [machine("a", mac: "52:54:00:00:00:01"), machine("b", mac: "52:54:00:00:00:02")])
+        let plan = try await store.applyFleet(fleet, prune: false, dryRun: false, actor: "test")
+        #expect(plan.added == ["a", "b"])
+        #expect(try await store.listMachines().map(\.name) == ["a", "b"])
+        #expect(try await store.machine(named: "a")?.spec == fleet.machines[0])
+        #expect(try await store.machine(mac: MACAddress("52:54:00:00:00:02")!)?.name == "b")
+        #expect(try await store.machine(mac: MACAddress("52:54:00:00:00:09")!) == nil)
+        let events = try await store.events(after: 0, machine: nil, limit: 10)
+        #expect(events.map(\.kind) == ["fleet.machine.added", "fleet.machine.added"])
+        #expect(events.allSatisfy { $0.actor == "test" })
+        #expect(try await store.events(after: events[0].id, machine: nil, limit: 10).count == 1)
+        #expect(try await store.events(after: 0, machine: "b", limit: 10).map(\.machine) == ["b"])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func dryRunChangesNothing(kind: StoreKind) async throws {
+        let store = try kind.make()
+        let plan = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: true, actor: "t")
+        #expect(plan.added == ["a"])
+        #expect(try await store.listMachines().isEmpty)
+        #expect(try await store.events(after: 0, machine: nil, limit: 10).isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func changesAndPrune(kind: StoreKind) async throws {
+        let store = try kind.make()
+        _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01"), machine("b", mac: "52:54:00:00:00:02")]),
+            prune: false, dryRun: false, actor: "t")
+        var changedA = machine("a", mac: "52:54:00:00:00:01", role: "db")
+        changedA.boot = .uefi
+        let kept = try await store.applyFleet(Fleet(machines: [changedA]), prune: false, dryRun: false, actor: "t")
+        #expect(kept.changed == [FleetPlan.Change(machine: "a", fields: ["role", "boot"])])
+        #expect(kept.kept == ["b"])
+        #expect(try await store.listMachines().count == 2)
+        #expect(try await store.machine(named: "a")?.spec.role == "db")
+        let pruned = try await store.applyFleet(Fleet(machines: [changedA]), prune: true, dryRun: false, actor: "t")
+        #expect(pruned.removed == ["b"])
+        #expect(pruned.unchanged == ["a"])
+        #expect(try await store.listMachines().map(\.name) == ["a"])
+        #expect(try await store.machine(mac: MACAddress("52:54:00:00:00:02")!) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func macMovingBetweenMachinesInOneApply(kind: StoreKind) async throws {
+        let store = try kind.make()
+        _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01"), machine("b", mac: "52:54:00:00:00:02")]),
+            prune: false, dryRun: false, actor: "t")
+        // Swap the two MACs: both machines change in one transaction.
+        _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:02"), machine("b", mac: "52:54:00:00:00:01")]),
+            prune: false, dryRun: false, actor: "t")
+        #expect(try await store.machine(mac: MACAddress("52:54:00:00:00:01")!)?.name == "b")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func macHeldByKeptMachineIsAConflictAndChangesNothing(kind: StoreKind) async throws {
+        let store = try kind.make()
+        _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
+        let before = try await store.events(after: 0, machine: nil, limit: 100).count
+        await #expect(throws: GoldError.self) {
+            _ = try await store.applyFleet(Fleet(machines: [machine("c", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
+        }
+        #expect(try await store.listMachines().map(\.name) == ["a"])
+        #expect(try await store.events(after: 0, machine: nil, limit: 100).count == before)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func profilesStoredAndRemoved(kind: StoreKind) async throws {
+        let store = try kind.make()
+        let profile = ProfileSpec(name: "web", settings: .object(["role": .string("web")]))
+        _ = try await store.applyFleet(Fleet(profiles: [profile]), prune: false, dryRun: false, actor: "t")
+        #expect(try await store.listProfiles() == [profile])
+        let plan = try await store.applyFleet(Fleet(), prune: true, dryRun: false, actor: "t")
+        #expect(plan.profilesRemoved == ["web"])
+        #expect(try await store.listProfiles().isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func inventory(kind: StoreKind) async throws {
+        let store = try kind.make()
+        _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
+        let facts = JSONValue.object(["memory": .number(2048)])
+        try await store.setInventory(machine: "a", inventory: facts, actor: "agent:a")
+        #expect(try await store.machine(named: "a")?.inventory == facts)
+        await #expect(throws: GoldError.self) { try await store.setInventory(machine: "zz", inventory: facts, actor: "t") }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func tokens(kind: StoreKind) async throws {
+        let store = try kind.make()
+        let secret = TokenSecret.generate()
+        let record = TokenRecord(id: "tok-1", hash: secret.hash, role: .operator, machine: nil, label: "ops",
+            createdAt: Date(timeIntervalSince1970: 1_800_000_000))
+        try await store.insertToken(record, actor: "t")
+        #expect(try await store.token(hash: secret.hash) == record)
+        #expect(try await store.token(hash: TokenSecret.generate().hash) == nil)
+        #expect(try await store.revokeToken(id: "tok-1", actor: "t"))
+        #expect(try await store.revokeToken(id: "tok-1", actor: "t") == false)
+        #expect(try await store.token(hash: secret.hash)?.revokedAt != nil)
+        // An agent token needs a machine that exists.
+        await #expect(throws: GoldError.self) {
+            try await store.insertToken(TokenRecord(id: "tok-2", hash: "h2", role: .agent, machine: "nope", label: "x", createdAt: Date()), actor: "t")
+        }
+        #expect(try await store.listTokens().map(\.id) == ["tok-1"])
+    }
+
+    @Test func fileStoreKeepsEverythingAcrossReopen() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gold-reopen-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("gold.db").path
+        do {
+            let store = try SQLiteStore(path: path)
+            _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
+        }
+        let reopened = try SQLiteStore(path: path)
+        #expect(try await reopened.listMachines().map(\.name) == ["a"])
+        #expect(try await reopened.events(after: 0, machine: nil, limit: 10).count == 1)
+    }
+}
