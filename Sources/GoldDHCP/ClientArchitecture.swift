@@ -13,26 +13,26 @@ public struct ClientArchitecture: RawRepresentable, Hashable, Sendable, CustomSt
     /// 7: EFI BC; in practice what x64 UEFI firmware (OVMF among others) sends.
     public static let efiBC = ClientArchitecture(rawValue: 7)
     /// 9: EFI x86-64.
-    public static let efiX86_64 = ClientArchitecture(rawValue: 9)
+    public static let efiX64 = ClientArchitecture(rawValue: 9)
     /// 11: ARM 64-bit UEFI.
     public static let efiARM64 = ClientArchitecture(rawValue: 11)
     /// 16: x86-64 UEFI HTTP boot (RFC 4578 registry, UEFI 2.5 §24.7).
-    public static let efiX86_64HTTP = ClientArchitecture(rawValue: 16)
+    public static let efiX64HTTP = ClientArchitecture(rawValue: 16)
 
     /// True for the types whose firmware loads an x86-64 EFI binary.
-    public var isEFIx64: Bool { self == .efiBC || self == .efiX86_64 || self == .efiX86_64HTTP }
+    public var isEFIx64: Bool { self == .efiBC || self == .efiX64 || self == .efiX64HTTP }
 
     /// True for UEFI HTTP boot clients, which want a URL as the boot file.
-    public var isHTTPBoot: Bool { self == .efiX86_64HTTP || rawValue == 15 || rawValue == 19 }
+    public var isHTTPBoot: Bool { self == .efiX64HTTP || rawValue == 15 || rawValue == 19 }
 
     public var description: String {
         switch self {
         case .x86BIOS: "BIOS x86"
         case .efiIA32: "EFI IA32"
         case .efiBC: "EFI BC (x64)"
-        case .efiX86_64: "EFI x86-64"
+        case .efiX64: "EFI x86-64"
         case .efiARM64: "EFI ARM64"
-        case .efiX86_64HTTP: "EFI x86-64 HTTP"
+        case .efiX64HTTP: "EFI x86-64 HTTP"
         default: "arch \(rawValue)"
         }
     }

@@ -45,7 +45,8 @@ public struct DHCPEvent: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = "\(requestType.map(String.init(describing:)) ?? "BOOTP") from \(mac.map(String.init(describing:)) ?? "?")"
+        var text =
+            "\(requestType.map(String.init(describing:)) ?? "BOOTP") from \(mac.map(String.init(describing:)) ?? "?")"
         switch outcome {
         case .replied(let type): text += " -> \(type)"
         case .ignored: text += " ignored"

@@ -187,7 +187,8 @@ extension DHCPMessage {
             guard start + length <= area.count else {
                 throw DHCPParseError(
                     code: .optionOverrun, field: "option \(code)",
-                    message: "option \(code) claims \(length) bytes but the \(name) field has \(area.count - start) left")
+                    message:
+                        "option \(code) claims \(length) bytes but the \(name) field has \(area.count - start) left")
             }
             result.append((code, Array(area[start..<start + length])))
             index = start + length

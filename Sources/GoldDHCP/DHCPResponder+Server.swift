@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Full DHCP mode: the only DHCP server of an isolated provisioning network (RFC 2131 §4.3).
@@ -12,7 +12,8 @@ extension DHCPResponder {
     ) -> DHCPResponse {
         // A netbooting client the policy turns away gets no address either, so its ROM moves on to the disk.
         var boot: BootAnswer?
-        if request.isPXEClient || request.isHTTPClient {
+        let configures = type == .discover || type == .request || type == .inform
+        if configures, request.isPXEClient || request.isHTTPClient {
             guard let answer = bootAnswer(for: request, mac: mac, isKnown: isKnown) else {
                 return ignore(request, "boot policy: ignore")
             }
@@ -80,7 +81,8 @@ extension DHCPResponder {
         let wanted = request.requestedIPAddress ?? request.ciaddr
         guard !wanted.isUnspecified else { return ignore(request, "DHCPREQUEST names no address") }
         guard isAcceptable(wanted, for: mac, settings: settings, now: now) else {
-            let knowsClient = request.serverIdentifier != nil || leases.lease(for: mac, now: now) != nil
+            let knowsClient =
+                request.serverIdentifier != nil || leases.lease(for: mac, now: now) != nil
                 || configuration.fleet[mac]?.address != nil
             guard settings.authoritative || knowsClient else {
                 return ignore(request, "no record of \(wanted) for this client")

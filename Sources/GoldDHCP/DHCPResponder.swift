@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Gold's DHCP and proxyDHCP logic as a value: a request and `now` in, a reply, an event and lease
@@ -107,7 +107,8 @@ public struct DHCPResponder: Sendable {
         boot.apply(to: &message)
         return DHCPResponse(
             reply: DHCPReply(message: message, destination: destination),
-            event: event(request, .replied(type), bootfile: boot.file, reason: isKnown ? "netboot" : "discovery netboot"))
+            event: event(
+                request, .replied(type), bootfile: boot.file, reason: isKnown ? "netboot" : "discovery netboot"))
     }
 
     // MARK: - Shared pieces

@@ -30,7 +30,8 @@ public struct IPv4Address: Hashable, Sendable, Comparable, Codable, CustomString
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
         for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), let octet = UInt8(part) else { return nil }
+            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), let octet = UInt8(part)
+            else { return nil }
             value = value << 8 | UInt32(octet)
         }
         self.value = value
@@ -38,8 +39,10 @@ public struct IPv4Address: Hashable, Sendable, Comparable, Codable, CustomString
 
     /// The four octets in network order.
     public var bytes: [UInt8] {
-        [UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
-         UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
+        [
+            UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
+            UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value),
+        ]
     }
 
     /// True for `0.0.0.0`.

@@ -4,7 +4,7 @@ import NIOPosix
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension DHCPServer {
@@ -16,19 +16,20 @@ extension DHCPServer {
         let bootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_broadcast), value: 1)
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<
-            NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
-        > = { channel in
-            let bound: EventLoopFuture<Void>
-            if let deviceName, let provider = channel as? any SocketOptionProvider {
-                bound = Self.bindToDevice(provider, deviceName)
-            } else {
-                bound = channel.eventLoop.makeSucceededVoidFuture()
+        let initializer:
+            @Sendable (any Channel) -> EventLoopFuture<
+                NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+            > = { channel in
+                let bound: EventLoopFuture<Void>
+                if let deviceName, let provider = channel as? any SocketOptionProvider {
+                    bound = Self.bindToDevice(provider, deviceName)
+                } else {
+                    bound = channel.eventLoop.makeSucceededVoidFuture()
+                }
+                return bound.flatMapThrowing {
+                    try NIOAsyncChannel(wrappingChannelSynchronously: channel)
+                }
             }
-            return bound.flatMapThrowing {
-                try NIOAsyncChannel(wrappingChannelSynchronously: channel)
-            }
-        }
         switch listener {
         case .bind(let host, let port):
             return try await bootstrap.bind(host: host, port: port, channelInitializer: initializer)
@@ -66,7 +67,8 @@ extension DHCPServer {
         guard !bytes.isEmpty, bytes.count < 16, !bytes.contains(0) else {
             throw DHCPServerError(
                 code: .badInterfaceName,
-                message: "interface name '\(name)' must be 1 to 15 bytes (Linux IFNAMSIZ); check the DHCP interface setting")
+                message:
+                    "interface name '\(name)' must be 1 to 15 bytes (Linux IFNAMSIZ); check the DHCP interface setting")
         }
         var value: InterfaceName = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &value) { raw in
@@ -79,11 +81,13 @@ extension DHCPServer {
     /// answers the provisioning bridge and nothing else.
     static func bindToDevice(_ provider: any SocketOptionProvider, _ name: InterfaceName) -> EventLoopFuture<Void> {
         #if os(Linux)
-        return provider.unsafeSetSocketOption(
-            level: NIOBSDSocket.OptionLevel.socket, name: NIOBSDSocket.Option(rawValue: SO_BINDTODEVICE), value: name)
+            return provider.unsafeSetSocketOption(
+                level: NIOBSDSocket.OptionLevel.socket, name: NIOBSDSocket.Option(rawValue: SO_BINDTODEVICE),
+                value: name)
         #else
-        return provider.eventLoop.makeFailedFuture(
-            DHCPServerError(code: .badInterfaceName, message: "binding to an interface needs Linux SO_BINDTODEVICE"))
+            return provider.eventLoop.makeFailedFuture(
+                DHCPServerError(code: .badInterfaceName, message: "binding to an interface needs Linux SO_BINDTODEVICE")
+            )
         #endif
     }
 }

@@ -1,14 +1,15 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import GoldDHCP
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Gold's DHCP/proxyDHCP server: UDP sockets around a `DHCPResponder`. `run()` returns when the service
 /// group shuts down gracefully or the task is cancelled.
@@ -26,7 +27,8 @@ public final class DHCPServer: Service, Sendable {
 
     /// A server answering with `policy`, persisting leases in `leaseStore`, reporting every request to `onEvent`.
     public init(
-        configuration: DHCPServerConfiguration, policy: any BootPolicy, leaseStore: any LeaseStore = InMemoryLeaseStore(),
+        configuration: DHCPServerConfiguration, policy: any BootPolicy,
+        leaseStore: any LeaseStore = InMemoryLeaseStore(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "gold.dhcp"), clock: @escaping @Sendable () -> Date = { Date() },
         onEvent: @escaping @Sendable (DHCPEvent) -> Void = { _ in }
@@ -84,21 +86,51 @@ public final class DHCPServer: Service, Sendable {
     private func serve(_ channels: [(DHCPResponder.Port, Channel)]) async throws {
         let underlying = channels.map(\.1.channel)
         try await withTaskCancellationOrGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                for (port, channel) in channels {
-                    group.addTask {
-                        try await channel.executeThenClose { inbound, outbound in
-                            for try await envelope in inbound {
-                                await self.handle(envelope, on: port, outbound: outbound)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for (port, channel) in channels {
+                            group.addTask {
+                                try await channel.executeThenClose { inbound, outbound in
+                                    for try await envelope in inbound {
+                                        await self.handle(envelope, on: port, outbound: outbound)
+                                    }
+                                }
                             }
                         }
                     }
                 }
+                if let interval = configuration.expirySweepInterval {
+                    tasks.addTask { await self.sweepExpiredLeases(every: interval) }
+                }
+                // The sockets closing ends the server; the sweep only stops with it.
+                try await tasks.next()
+                tasks.cancelAll()
             }
         } onCancelOrGracefulShutdown: {
             for channel in underlying { channel.close(promise: nil) }
         }
         logger.info("DHCP server stopped")
+    }
+
+    /// Drops ended leases from the table and the store even when no client asks for a while.
+    private func sweepExpiredLeases(every interval: Duration) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            let now = clock()
+            let changes = responder.withLock { $0.expire(now: now) }
+            guard !changes.isEmpty else { continue }
+            logger.info("DHCP leases expired", metadata: ["count": "\(changes.count)"])
+            do {
+                try await leaseStore.apply(changes)
+            } catch {
+                logger.error("could not store expired leases", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     private func handle(
@@ -109,7 +141,8 @@ public final class DHCPServer: Service, Sendable {
         do {
             request = try DHCPMessage(parsing: envelope.data)
         } catch {
-            logger.debug("unreadable DHCP datagram", metadata: ["from": "\(envelope.remoteAddress)", "error": "\(error)"])
+            logger.debug(
+                "unreadable DHCP datagram", metadata: ["from": "\(envelope.remoteAddress)", "error": "\(error)"])
             return
         }
         let now = clock()

@@ -26,12 +26,15 @@ public struct DHCPServerConfiguration: Sendable {
     public var broadcastAddress: IPv4Address
     /// Only serve requests that arrive on this interface (SO_BINDTODEVICE), e.g. the provisioning bridge.
     public var interface: String?
+    /// How often ended leases are removed from the store when no request triggers it; nil never.
+    public var expirySweepInterval: Duration?
 
     /// Standard ports: 67 and 68, plus 4011 in proxy mode.
     public init(
         responder: DHCPResponderConfiguration, dhcpListener: Listener = .bind(host: "0.0.0.0", port: 67),
         pxeListener: Listener? = nil, clientPort: Int = 68, relayPort: Int = 67,
-        broadcastAddress: IPv4Address = .broadcast, interface: String? = nil
+        broadcastAddress: IPv4Address = .broadcast, interface: String? = nil,
+        expirySweepInterval: Duration? = .seconds(60)
     ) {
         self.responder = responder
         self.dhcpListener = dhcpListener
@@ -46,6 +49,7 @@ public struct DHCPServerConfiguration: Sendable {
         self.relayPort = relayPort
         self.broadcastAddress = broadcastAddress
         self.interface = interface
+        self.expirySweepInterval = expirySweepInterval
     }
 }
 

@@ -1,11 +1,11 @@
 import Foundation
-import Synchronization
 import GoldDHCP
 import GoldDHCPServer
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @Suite("DHCP server on loopback")
@@ -84,9 +84,11 @@ struct LoopbackServerTests {
                 #expect(offer.hostName == "node1")
 
                 try await Self.send(
-                    Self.request(.request, xid: 0x1235, options: [
-                        .requestedIPAddress(offer.yiaddr), .serverIdentifier(Self.serverAddress),
-                    ]), to: serverSocket, from: client)
+                    Self.request(
+                        .request, xid: 0x1235,
+                        options: [
+                            .requestedIPAddress(offer.yiaddr), .serverIdentifier(Self.serverAddress),
+                        ]), to: serverSocket, from: client)
                 let (ack, _) = try await Self.receive(&replies)
                 #expect(ack.messageType == .ack)
                 #expect(ack.yiaddr == IPv4Address(127, 0, 0, 50))

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Two throwaway network namespaces joined by a veth pair: the server's end and the client's end.
@@ -27,10 +27,14 @@ struct NetworkNamespaceLab {
     /// Fails with the Debian package to install when the test cannot run here.
     static func requirements() -> String? {
         if getuid() != 0 { return "needs root to create network namespaces (run the tests as root)" }
-        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") && !FileManager.default.isExecutableFile(atPath: "/sbin/ip") {
+        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
+            && !FileManager.default.isExecutableFile(atPath: "/sbin/ip")
+        {
             return "needs `ip` from the Debian package iproute2"
         }
-        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/busybox") && !FileManager.default.isExecutableFile(atPath: "/bin/busybox") {
+        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/busybox")
+            && !FileManager.default.isExecutableFile(atPath: "/bin/busybox")
+        {
             return "needs `busybox udhcpc` from the Debian package busybox-static"
         }
         return nil
@@ -126,7 +130,8 @@ struct NetworkNamespaceLab {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw CommandFailure(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
+            throw CommandFailure(
+                description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
         }
         return output
     }

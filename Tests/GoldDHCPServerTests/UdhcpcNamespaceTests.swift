@@ -37,7 +37,9 @@ struct UdhcpcNamespaceTests {
             configuration: DHCPServerConfiguration(
                 responder: DHCPResponderConfiguration(
                     serverAddress: server, mode: .full(settings),
-                    fleet: [MACAddress(clientMAC)!: FleetMachine(address: IPv4Address(10, 199, 0, 50), hostName: "node1")]),
+                    fleet: [
+                        MACAddress(clientMAC)!: FleetMachine(address: IPv4Address(10, 199, 0, 50), hostName: "node1")
+                    ]),
                 dhcpListener: .socket(try await lab.serverSocket(port: 67)), interface: lab.serverInterface),
             policy: StaticBootPolicy(tftpServer: server), leaseStore: store, onEvent: { events.append($0) })
 
@@ -56,7 +58,9 @@ struct UdhcpcNamespaceTests {
             for try await _ in tasks {}
             return output
         }
-        #expect(output.contains("event=bound ip=10.199.0.50 mask=255.255.255.0 router=10.199.0.1 hostname=node1 lease=900"), "\(output)")
+        #expect(
+            output.contains("event=bound ip=10.199.0.50 mask=255.255.255.0 router=10.199.0.1 hostname=node1 lease=900"),
+            "\(output)")
         #expect(await store.loadLeases().map(\.address) == [IPv4Address(10, 199, 0, 50)])
         #expect(events.all.map(\.outcome).suffix(2) == [.replied(.offer), .replied(.ack)])
     }

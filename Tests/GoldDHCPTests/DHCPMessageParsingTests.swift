@@ -73,29 +73,34 @@ struct DHCPMessageParsingTests {
     @Test("pads, data after END and padding to 300 bytes")
     func padding() throws {
         let bytes = Fixtures.request(
-            xid: 1, mac: Fixtures.qemuMAC, options: [[0, 0], Fixtures.option(53, [1]), [255], Fixtures.option(12, "x")])
+            xid: 1, mac: Fixtures.qemuMAC,
+            options: [[0, 0], Fixtures.option(53, [1]), [255], Fixtures.option(12, "x")])
         let message = try DHCPMessage(parsing: bytes)
         #expect(message.options == [.messageType(.discover)])
         #expect(message.encoded().readableBytes == 300)
     }
 
-    @Test("a known code with a malformed payload is kept raw", arguments: [
-        ([UInt8](arrayLiteral: 53, 1, 9), DHCPOption.unknown(code: 53, data: [9])),
-        ([54, 3, 10, 0, 0], .unknown(code: 54, data: [10, 0, 0])),
-        ([93, 3, 0, 7, 1], .unknown(code: 93, data: [0, 7, 1])),
-        ([12, 2, 0xff, 0xfe], .unknown(code: 12, data: [0xff, 0xfe])),
-        ([97, 0], .unknown(code: 97, data: [])),
-        ([200, 2, 1, 2], .unknown(code: 200, data: [1, 2])),
-    ])
+    @Test(
+        "a known code with a malformed payload is kept raw",
+        arguments: [
+            ([UInt8](arrayLiteral: 53, 1, 9), DHCPOption.unknown(code: 53, data: [9])),
+            ([54, 3, 10, 0, 0], .unknown(code: 54, data: [10, 0, 0])),
+            ([93, 3, 0, 7, 1], .unknown(code: 93, data: [0, 7, 1])),
+            ([12, 2, 0xff, 0xfe], .unknown(code: 12, data: [0xff, 0xfe])),
+            ([97, 0], .unknown(code: 97, data: [])),
+            ([200, 2, 1, 2], .unknown(code: 200, data: [1, 2])),
+        ])
     func malformedPayload(raw: [UInt8], expected: DHCPOption) throws {
         let message = try DHCPMessage(parsing: Fixtures.request(xid: 1, mac: Fixtures.qemuMAC, options: [raw]))
         #expect(message.options == [expected])
     }
 
-    @Test("every fixture survives encode and parse unchanged", arguments: [
-        Fixtures.seabiosIPXEDiscover, Fixtures.ovmfDiscover, Fixtures.biosPXEDiscover, Fixtures.ipxeEFIDiscover,
-        Fixtures.udhcpcDiscover(), Fixtures.pxeProxyRequest,
-    ])
+    @Test(
+        "every fixture survives encode and parse unchanged",
+        arguments: [
+            Fixtures.seabiosIPXEDiscover, Fixtures.ovmfDiscover, Fixtures.biosPXEDiscover, Fixtures.ipxeEFIDiscover,
+            Fixtures.udhcpcDiscover(), Fixtures.pxeProxyRequest,
+        ])
     func roundTrip(bytes: [UInt8]) throws {
         let message = try DHCPMessage(parsing: bytes)
         let again = try DHCPMessage(parsing: message.encoded())
@@ -114,7 +119,7 @@ struct DHCPMessageParsingTests {
             .leaseTime(86400), .messageType(.ack), .serverIdentifier(IPv4Address(10, 0, 0, 1)),
             .parameterRequestList([1, 3, 6]), .maximumMessageSize(1500), .vendorClassIdentifier("PXEClient"),
             .clientIdentifier([1, 2, 3]), .tftpServerName("10.0.0.1"), .bootFileName("undionly.kpxe"),
-            .userClass(Array("iPXE".utf8)), .clientSystemArchitecture([.efiX86_64HTTP]),
+            .userClass(Array("iPXE".utf8)), .clientSystemArchitecture([.efiX64HTTP]),
             .clientNetworkInterface(type: 1, major: 3, minor: 16),
             .clientMachineIdentifier(type: 0, identifier: Fixtures.uuid), .ipxeEncapsulated([0x13, 1, 1]),
             .unknown(code: 250, data: [1]),
@@ -125,30 +130,36 @@ struct DHCPMessageParsingTests {
         #expect(try DHCPMessage(parsing: message.encoded()) == message)
     }
 
-    @Test("option 43 discovery control", arguments: [
-        ([UInt8](arrayLiteral: 6, 1, 8, 255), UInt8?.some(8)),
-        ([255], nil),
-        ([0, 6, 1, 3], UInt8?.some(3)),
-    ])
+    @Test(
+        "option 43 discovery control",
+        arguments: [
+            ([UInt8](arrayLiteral: 6, 1, 8, 255), UInt8?.some(8)),
+            ([255], nil),
+            ([0, 6, 1, 3], UInt8?.some(3)),
+        ])
     func pxeVendorOptions(bytes: [UInt8], control: UInt8?) {
         #expect(PXEVendorOptions(parsing: bytes)?.discoveryControl == control)
     }
 
-    @Test("architecture from the vendor class", arguments: [
-        ("PXEClient:Arch:00000:UNDI:002001", ClientArchitecture?.some(.x86BIOS)),
-        ("PXEClient:Arch:00007:UNDI:003016", .efiBC),
-        ("HTTPClient:Arch:00016:UNDI:003001", .efiX86_64HTTP),
-        ("PXEClient", nil),
-        ("PXEClient:Arch:7", nil),
-    ])
+    @Test(
+        "architecture from the vendor class",
+        arguments: [
+            ("PXEClient:Arch:00000:UNDI:002001", ClientArchitecture?.some(.x86BIOS)),
+            ("PXEClient:Arch:00007:UNDI:003016", .efiBC),
+            ("HTTPClient:Arch:00016:UNDI:003001", .efiX64HTTP),
+            ("PXEClient", nil),
+            ("PXEClient:Arch:7", nil),
+        ])
     func architectureFromVendorClass(vendorClass: String, expected: ClientArchitecture?) {
         #expect(ClientArchitecture(vendorClass: vendorClass) == expected)
     }
 
-    @Test("addresses parse and print", arguments: [
-        ("10.0.0.1", IPv4Address?.some(IPv4Address(10, 0, 0, 1))), ("255.255.255.255", .broadcast),
-        ("10.0.0", nil), ("10.0.0.256", nil), ("1.2.3.4.5", nil), ("a.b.c.d", nil), ("", nil), ("+1.2.3.4", nil),
-    ])
+    @Test(
+        "addresses parse and print",
+        arguments: [
+            ("10.0.0.1", IPv4Address?.some(IPv4Address(10, 0, 0, 1))), ("255.255.255.255", .broadcast),
+            ("10.0.0", nil), ("10.0.0.256", nil), ("1.2.3.4.5", nil), ("a.b.c.d", nil), ("", nil), ("+1.2.3.4", nil),
+        ])
     func ipv4Text(text: String, expected: IPv4Address?) {
         #expect(IPv4Address(text) == expected)
         if let expected { #expect(expected.description == text) }

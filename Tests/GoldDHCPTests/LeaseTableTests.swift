@@ -28,18 +28,23 @@ struct LeaseTableTests {
         _ = table.bind(IPv4Address(10, 0, 0, 10), to: Self.a, until: Self.t0 + 100, hostName: nil)
         _ = table.decline(IPv4Address(10, 0, 0, 11), by: Self.b, until: Self.t0 + 50)
         #expect(table.freeAddress(in: Self.pool, for: Self.b, excluding: [], now: Self.t0) == IPv4Address(10, 0, 0, 12))
-        #expect(table.freeAddress(in: Self.pool, for: Self.b, excluding: [IPv4Address(10, 0, 0, 12)], now: Self.t0) == nil)
-        #expect(table.freeAddress(in: Self.pool, for: Self.b, excluding: [], now: Self.t0 + 60) == IPv4Address(10, 0, 0, 11))
+        #expect(
+            table.freeAddress(in: Self.pool, for: Self.b, excluding: [IPv4Address(10, 0, 0, 12)], now: Self.t0) == nil)
+        #expect(
+            table.freeAddress(in: Self.pool, for: Self.b, excluding: [], now: Self.t0 + 60) == IPv4Address(10, 0, 0, 11)
+        )
     }
 
     @Test("an offer on a bound address keeps the binding; an offer elsewhere drops it")
     func offers() {
         var table = LeaseTable()
         _ = table.bind(IPv4Address(10, 0, 0, 10), to: Self.a, until: Self.t0 + 100, hostName: nil)
-        #expect(table.offer(IPv4Address(10, 0, 0, 10), to: Self.a, until: Self.t0 + 5, hostName: nil, now: Self.t0).isEmpty)
+        #expect(
+            table.offer(IPv4Address(10, 0, 0, 10), to: Self.a, until: Self.t0 + 5, hostName: nil, now: Self.t0).isEmpty)
         #expect(table.lease(for: Self.a, now: Self.t0)?.state == .bound)
-        #expect(table.offer(IPv4Address(10, 0, 0, 11), to: Self.a, until: Self.t0 + 5, hostName: nil, now: Self.t0)
-            == [.remove(Self.a)])
+        #expect(
+            table.offer(IPv4Address(10, 0, 0, 11), to: Self.a, until: Self.t0 + 5, hostName: nil, now: Self.t0)
+                == [.remove(Self.a)])
         #expect(table.holder(of: IPv4Address(10, 0, 0, 10), now: Self.t0) == nil)
         // An expired offer is forgotten without a store change: offers were never stored.
         #expect(table.expire(now: Self.t0 + 5).isEmpty)

@@ -12,19 +12,21 @@ struct MalformedInputTests {
         return copy
     }
 
-    @Test("structural damage throws an error naming the field", arguments: [
-        ([UInt8](), "op", DHCPParseError.Code.truncated),
-        (Array(valid.prefix(3)), "hops", .truncated),
-        (Array(valid.prefix(26)), "giaddr", .truncated),
-        (Array(valid.prefix(200)), "file", .truncated),
-        (Array(valid.prefix(238)), "magic cookie", .truncated),
-        (replacing(236..<240, with: [99, 130, 83, 98]), "magic cookie", .badMagicCookie),
-        (replacing(2..<3, with: [17]), "hlen", .badHardwareLength),
-        (replacing(2..<3, with: [255]), "hlen", .badHardwareLength),
-        (Array(valid.prefix(240)) + [53, 1], "option 53", .optionOverrun),
-        (Array(valid.prefix(240)) + [53], "option 53", .optionOverrun),
-        (Array(valid.prefix(240)) + [60, 40] + Array("PXEClient".utf8), "option 60", .optionOverrun),
-    ])
+    @Test(
+        "structural damage throws an error naming the field",
+        arguments: [
+            ([UInt8](), "op", DHCPParseError.Code.truncated),
+            (Array(valid.prefix(3)), "hops", .truncated),
+            (Array(valid.prefix(26)), "giaddr", .truncated),
+            (Array(valid.prefix(200)), "file", .truncated),
+            (Array(valid.prefix(238)), "magic cookie", .truncated),
+            (replacing(236..<240, with: [99, 130, 83, 98]), "magic cookie", .badMagicCookie),
+            (replacing(2..<3, with: [17]), "hlen", .badHardwareLength),
+            (replacing(2..<3, with: [255]), "hlen", .badHardwareLength),
+            (Array(valid.prefix(240)) + [53, 1], "option 53", .optionOverrun),
+            (Array(valid.prefix(240)) + [53], "option 53", .optionOverrun),
+            (Array(valid.prefix(240)) + [60, 40] + Array("PXEClient".utf8), "option 60", .optionOverrun),
+        ])
     func structural(bytes: [UInt8], field: String, code: DHCPParseError.Code) {
         #expect {
             try DHCPMessage(parsing: bytes)
@@ -65,11 +67,14 @@ struct MalformedInputTests {
             var bytes = fixtures[round % fixtures.count]
             for _ in 0..<(1 + Int(random.next() % 4)) {
                 // Mutate the option area more often than the header; it is where the parser branches.
-                let index = random.next() % 3 == 0
+                let index =
+                    random.next() % 3 == 0
                     ? Int(random.next() % UInt64(bytes.count)) : 240 + Int(random.next() % UInt64(bytes.count - 240))
                 bytes[index] = UInt8(truncatingIfNeeded: random.next())
             }
-            if random.next() % 8 == 0 { bytes += (0..<Int(random.next() % 40)).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+            if random.next() % 8 == 0 {
+                bytes += (0..<Int(random.next() % 40)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            }
             fuzzParse(bytes)
             if (try? DHCPMessage(parsing: bytes)) != nil { parsed += 1 }
         }

@@ -8,7 +8,9 @@ struct ProxyResponderTests {
     static let scriptURL = "http://10.0.0.1:8080/boot/ipxe?mac=${mac:hexhyp}"
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    static func responder(unknown: DHCPResponderConfiguration.UnknownMachines = .discovery, bios: String = "undionly.kpxe")
+    static func responder(
+        unknown: DHCPResponderConfiguration.UnknownMachines = .discovery, bios: String = "undionly.kpxe"
+    )
         -> DHCPResponder
     {
         DHCPResponder(
@@ -16,7 +18,8 @@ struct ProxyResponderTests {
                 serverAddress: server, mode: .proxy,
                 fleet: [MACAddress(Fixtures.qemuMAC): FleetMachine(hostName: "node1")], unknownMachines: unknown),
             policy: StaticBootPolicy(
-                tftpServer: server, biosBootFile: bios, uefiBootFile: "snponly.efi", httpBootURL: "http://10.0.0.1:8080/ipxe.efi",
+                tftpServer: server, biosBootFile: bios, uefiBootFile: "snponly.efi",
+                httpBootURL: "http://10.0.0.1:8080/ipxe.efi",
                 ipxeScriptURL: scriptURL))
     }
 
@@ -34,38 +37,59 @@ struct ProxyResponderTests {
     }
 
     static let cases: [Case] = [
-        Case(name: "BIOS PXE ROM gets undionly.kpxe", request: Fixtures.biosPXEDiscover, reply: .offer,
-             bootfile: "undionly.kpxe", reason: "netboot"),
-        Case(name: "BIOS PXE ROM gets pxelinux.0 by policy", request: Fixtures.biosPXEDiscover,
-             bios: "pxelinux.0", reply: .offer, bootfile: "pxelinux.0", reason: "netboot"),
-        Case(name: "iPXE ROM gets the HTTP script", request: Fixtures.seabiosIPXEDiscover, reply: .offer,
-             bootfile: scriptURL, reason: "netboot"),
-        Case(name: "OVMF (unknown) gets snponly.efi for discovery", request: Fixtures.ovmfDiscover, reply: .offer,
-             bootfile: "snponly.efi", reason: "discovery netboot"),
-        Case(name: "unknown OVMF ignored by configuration", request: Fixtures.ovmfDiscover, unknown: .ignore,
-             reason: "unknown machine"),
-        Case(name: "iPXE EFI gets the HTTP script, not ipxe.efi again", request: Fixtures.ipxeEFIDiscover,
-             reply: .offer, bootfile: scriptURL, reason: "discovery netboot"),
+        Case(
+            name: "BIOS PXE ROM gets undionly.kpxe", request: Fixtures.biosPXEDiscover, reply: .offer,
+            bootfile: "undionly.kpxe", reason: "netboot"),
+        Case(
+            name: "BIOS PXE ROM gets pxelinux.0 by policy", request: Fixtures.biosPXEDiscover,
+            bios: "pxelinux.0", reply: .offer, bootfile: "pxelinux.0", reason: "netboot"),
+        Case(
+            name: "iPXE ROM gets the HTTP script", request: Fixtures.seabiosIPXEDiscover, reply: .offer,
+            bootfile: scriptURL, reason: "netboot"),
+        Case(
+            name: "OVMF (unknown) gets snponly.efi for discovery", request: Fixtures.ovmfDiscover, reply: .offer,
+            bootfile: "snponly.efi", reason: "discovery netboot"),
+        Case(
+            name: "fleet machine served while unknown ones are ignored", request: Fixtures.biosPXEDiscover,
+            unknown: .ignore, reply: .offer, bootfile: "undionly.kpxe", reason: "netboot"),
+        Case(
+            name: "unknown OVMF ignored by configuration", request: Fixtures.ovmfDiscover, unknown: .ignore,
+            reason: "unknown machine"),
+        Case(
+            name: "iPXE EFI gets the HTTP script, not ipxe.efi again", request: Fixtures.ipxeEFIDiscover,
+            reply: .offer, bootfile: scriptURL, reason: "discovery netboot"),
         Case(name: "udhcpc is not a PXE client", request: Fixtures.udhcpcDiscover(), reason: "not a PXE client"),
-        Case(name: "port 4011 DHCPREQUEST gets an ACK back to the sender", request: Fixtures.pxeProxyRequest,
-             port: .pxe, reply: .ack, bootfile: "snponly.efi", destination: .sender, reason: "discovery netboot"),
-        Case(name: "port 4011 DHCPDISCOVER is ignored", request: Fixtures.ovmfDiscover, port: .pxe,
-             reason: "port 4011 answers only DHCPREQUEST"),
-        Case(name: "port 67 DHCPREQUEST belongs to the real DHCP server", request: Fixtures.pxeProxyRequest,
-             reason: "proxyDHCP answers only DHCPDISCOVER on port 67"),
-        Case(name: "HTTP boot client gets a URL",
-             request: Fixtures.request(xid: 3, mac: Fixtures.ovmfMAC, options: [
-                Fixtures.option(53, [1]), Fixtures.option(93, [0, 16]),
-                Fixtures.option(60, "HTTPClient:Arch:00016:UNDI:003001")]),
-             reply: .offer, bootfile: "http://10.0.0.1:8080/ipxe.efi", reason: "discovery netboot"),
-        Case(name: "arm64 UEFI has no boot file in this policy",
-             request: Fixtures.request(xid: 4, mac: Fixtures.ovmfMAC, options: [
-                Fixtures.option(53, [1]), Fixtures.option(93, [0, 11]),
-                Fixtures.option(60, "PXEClient:Arch:00011:UNDI:003000")]),
-             reason: "boot policy: ignore"),
-        Case(name: "plain BOOTP is not served",
-             request: Fixtures.request(xid: 5, mac: Fixtures.qemuMAC, options: [Fixtures.option(60, "PXEClient")]),
-             reason: "plain BOOTP is not served"),
+        Case(
+            name: "port 4011 DHCPREQUEST gets an ACK back to the sender", request: Fixtures.pxeProxyRequest,
+            port: .pxe, reply: .ack, bootfile: "snponly.efi", destination: .sender, reason: "discovery netboot"),
+        Case(
+            name: "port 4011 DHCPDISCOVER is ignored", request: Fixtures.ovmfDiscover, port: .pxe,
+            reason: "port 4011 answers only DHCPREQUEST"),
+        Case(
+            name: "port 67 DHCPREQUEST belongs to the real DHCP server", request: Fixtures.pxeProxyRequest,
+            reason: "proxyDHCP answers only DHCPDISCOVER on port 67"),
+        Case(
+            name: "HTTP boot client gets a URL",
+            request: Fixtures.request(
+                xid: 3, mac: Fixtures.ovmfMAC,
+                options: [
+                    Fixtures.option(53, [1]), Fixtures.option(93, [0, 16]),
+                    Fixtures.option(60, "HTTPClient:Arch:00016:UNDI:003001"),
+                ]),
+            reply: .offer, bootfile: "http://10.0.0.1:8080/ipxe.efi", reason: "discovery netboot"),
+        Case(
+            name: "arm64 UEFI has no boot file in this policy",
+            request: Fixtures.request(
+                xid: 4, mac: Fixtures.ovmfMAC,
+                options: [
+                    Fixtures.option(53, [1]), Fixtures.option(93, [0, 11]),
+                    Fixtures.option(60, "PXEClient:Arch:00011:UNDI:003000"),
+                ]),
+            reason: "boot policy: ignore"),
+        Case(
+            name: "plain BOOTP is not served",
+            request: Fixtures.request(xid: 5, mac: Fixtures.qemuMAC, options: [Fixtures.option(60, "PXEClient")]),
+            reason: "plain BOOTP is not served"),
     ]
 
     @Test("decisions", arguments: cases)
@@ -121,7 +145,8 @@ struct ProxyResponderTests {
     func longBootFile() throws {
         let url = "http://10.0.0.1:8080/boot/" + String(repeating: "a", count: 150)
         var responder = DHCPResponder(
-            configuration: DHCPResponderConfiguration(serverAddress: Self.server, mode: .proxy, unknownMachines: .discovery),
+            configuration: DHCPResponderConfiguration(
+                serverAddress: Self.server, mode: .proxy, unknownMachines: .discovery),
             policy: StaticBootPolicy(tftpServer: Self.server, ipxeScriptURL: url))
         let request = try DHCPMessage(parsing: Fixtures.seabiosIPXEDiscover)
         let message = try #require(responder.respond(to: request, on: .dhcp, now: Self.now).reply?.message)

@@ -74,7 +74,8 @@ struct ServerResponderTests {
     @Test("PXE clients get boot options with their address")
     func pxeInFullMode() throws {
         var responder = Self.responder()
-        let offer = responder.respond(to: try DHCPMessage(parsing: Fixtures.seabiosIPXEDiscover), on: .dhcp, now: Self.t0)
+        let offer = responder.respond(
+            to: try DHCPMessage(parsing: Fixtures.seabiosIPXEDiscover), on: .dhcp, now: Self.t0)
         let message = try #require(offer.reply?.message)
         #expect(message.yiaddr == Self.staticAddress)
         #expect(message.bootFileName == Self.scriptURL)
@@ -98,31 +99,42 @@ struct ServerResponderTests {
         #expect(given == [IPv4Address(10, 77, 0, 100), IPv4Address(10, 77, 0, 101)])
         // Offers are held only for offerHoldTime; afterwards the third machine gets one.
         let later = Self.t0.addingTimeInterval(61)
-        let third = responder.respond(to: try Self.request(1, mac: [0x52, 0x54, 0x00, 0x99, 0x99, 3]), on: .dhcp, now: later)
+        let third = responder.respond(
+            to: try Self.request(1, mac: [0x52, 0x54, 0x00, 0x99, 0x99, 3]), on: .dhcp, now: later)
         #expect(third.reply?.message.yiaddr == IPv4Address(10, 77, 0, 100))
     }
 
     @Test("unknown machines ignored by configuration, or with no pool")
     func unknownIgnored() throws {
         var ignoring = Self.responder(unknown: .ignore)
-        #expect(ignoring.respond(to: try Self.request(1, mac: Self.unknownMAC), on: .dhcp, now: Self.t0).event.reason
-            == "unknown machine")
+        #expect(
+            ignoring.respond(to: try Self.request(1, mac: Self.unknownMAC), on: .dhcp, now: Self.t0).event.reason
+                == "unknown machine")
         var noPool = Self.responder(pool: nil)
-        #expect(noPool.respond(to: try Self.request(1, mac: Self.unknownMAC), on: .dhcp, now: Self.t0).event.reason
-            == "no static address and no pool")
+        #expect(
+            noPool.respond(to: try Self.request(1, mac: Self.unknownMAC), on: .dhcp, now: Self.t0).event.reason
+                == "no static address and no pool")
     }
 
-    @Test("REQUEST outcomes", arguments: [
-        ("wrong address for a fleet machine", Fixtures.qemuMAC, IPv4Address(10, 77, 0, 51), IPv4Address?.none, true,
-            DHCPMessageType?.some(.nak)),
-        ("right address, INIT-REBOOT", Fixtures.qemuMAC, IPv4Address(10, 77, 0, 50), nil, true, .ack),
-        ("address from another network", unknownMAC, IPv4Address(192, 168, 1, 9), nil, true, .nak),
-        ("not authoritative: silent", unknownMAC, IPv4Address(192, 168, 1, 9), nil, false, nil),
-        ("free pool address after a restart", unknownMAC, IPv4Address(10, 77, 0, 101), nil, true, .ack),
-        ("someone else's static address", unknownMAC, IPv4Address(10, 77, 0, 50), nil, true, .nak),
-        ("another server selected", Fixtures.qemuMAC, IPv4Address(10, 77, 0, 50), IPv4Address(10, 77, 0, 2), true,
-            nil),
-    ])
+    @Test(
+        "REQUEST outcomes",
+        arguments: [
+            (
+                "wrong address for a fleet machine", Fixtures.qemuMAC, IPv4Address(10, 77, 0, 51), IPv4Address?.none,
+                true,
+                DHCPMessageType?.some(.nak)
+            ),
+            ("right address, INIT-REBOOT", Fixtures.qemuMAC, IPv4Address(10, 77, 0, 50), nil, true, .ack),
+            ("address from another network", unknownMAC, IPv4Address(192, 168, 1, 9), nil, true, .nak),
+            ("not authoritative: silent", unknownMAC, IPv4Address(192, 168, 1, 9), nil, false, nil),
+            ("free pool address after a restart", unknownMAC, IPv4Address(10, 77, 0, 101), nil, true, .ack),
+            ("someone else's static address", unknownMAC, IPv4Address(10, 77, 0, 50), nil, true, .nak),
+            (
+                "another server selected", Fixtures.qemuMAC, IPv4Address(10, 77, 0, 50), IPv4Address(10, 77, 0, 2),
+                true,
+                nil
+            ),
+        ])
     func requestOutcome(
         name: String, mac: [UInt8], requested: IPv4Address, server: IPv4Address?, authoritative: Bool,
         expected: DHCPMessageType?
@@ -143,8 +155,10 @@ struct ServerResponderTests {
         let pool = IPv4Address(10, 77, 0, 100)
         _ = responder.respond(to: try Self.request(1, mac: Self.unknownMAC), on: .dhcp, now: Self.t0)
         _ = responder.respond(
-            to: try Self.request(3, mac: Self.unknownMAC, requested: pool, server: Self.server), on: .dhcp, now: Self.t0)
-        let renew = responder.respond(to: try Self.request(3, mac: Self.unknownMAC, ciaddr: pool), on: .dhcp, now: Self.t0)
+            to: try Self.request(3, mac: Self.unknownMAC, requested: pool, server: Self.server), on: .dhcp, now: Self.t0
+        )
+        let renew = responder.respond(
+            to: try Self.request(3, mac: Self.unknownMAC, ciaddr: pool), on: .dhcp, now: Self.t0)
         #expect(renew.reply?.message.messageType == .ack)
         #expect(renew.reply?.destination == .client(pool))
 
@@ -155,9 +169,11 @@ struct ServerResponderTests {
         #expect(responder.leases.holder(of: pool, now: Self.t0) == nil)
 
         _ = responder.respond(
-            to: try Self.request(3, mac: Self.unknownMAC, requested: pool, server: Self.server), on: .dhcp, now: Self.t0)
+            to: try Self.request(3, mac: Self.unknownMAC, requested: pool, server: Self.server), on: .dhcp, now: Self.t0
+        )
         let decline = responder.respond(
-            to: try Self.request(4, mac: Self.unknownMAC, requested: pool, server: Self.server), on: .dhcp, now: Self.t0)
+            to: try Self.request(4, mac: Self.unknownMAC, requested: pool, server: Self.server), on: .dhcp, now: Self.t0
+        )
         #expect(decline.leaseChanges == [.remove(MACAddress(Self.unknownMAC))])
         let next = responder.respond(to: try Self.request(1, mac: Self.unknownMAC), on: .dhcp, now: Self.t0)
         #expect(next.reply?.message.yiaddr == IPv4Address(10, 77, 0, 101), "declined address is quarantined")
@@ -182,7 +198,8 @@ struct ServerResponderTests {
         let pool = IPv4Address(10, 77, 0, 100)
         _ = responder.respond(to: try Self.request(1, mac: Self.unknownMAC), on: .dhcp, now: Self.t0)
         let ack = responder.respond(
-            to: try Self.request(3, mac: Self.unknownMAC, requested: pool, server: Self.server), on: .dhcp, now: Self.t0)
+            to: try Self.request(3, mac: Self.unknownMAC, requested: pool, server: Self.server), on: .dhcp, now: Self.t0
+        )
         await store.apply(ack.leaseChanges)
 
         // Restart: a new responder from the store still gives this machine its address and not to others.
