@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "gold", targets: ["gold"]),
+        .executable(name: "gold-agent", targets: ["gold-agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -89,8 +90,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "gold", dependencies: ["GoldCLI"], swiftSettings: swiftSettings),
+        // The agent: Foundation, ArgumentParser and NIO only, so it links statically (-static-stdlib).
+        .target(
+            name: "GoldAgentKit",
+            dependencies: ["GoldHTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "gold-agent", dependencies: ["GoldAgentKit"], swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
 
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GoldAgentTests",
+            dependencies: ["GoldAgentKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldStoreTests", dependencies: ["GoldCore", "GoldSQLite"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,0 +1,3 @@
+import GoldAgentKit
+
+await AgentMain.run()
