@@ -96,9 +96,8 @@ let package = Package(
             dependencies: ["GoldHTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "gold-agent", dependencies: ["GoldAgentKit"], swiftSettings: swiftSettings,
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+        // Built for machines with scripts/build-agent.sh (-static-stdlib: needs only libc, libm, libstdc++, libgcc_s).
+        .executableTarget(name: "gold-agent", dependencies: ["GoldAgentKit"], swiftSettings: swiftSettings),
 
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
