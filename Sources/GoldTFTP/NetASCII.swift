@@ -5,7 +5,8 @@ import NIOCore
 public enum NetASCII {
     /// Encodes local bytes for sending: LF becomes CR LF, CR becomes CR NUL. Stateless, so chunks encode
     /// independently.
-    public static func encode(_ input: ByteBuffer, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+    public static func encode(_ input: ByteBuffer, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer
+    {
         let view = input.readableBytesView
         var extra = 0
         for byte in view where byte == 0x0A || byte == 0x0D { extra += 1 }

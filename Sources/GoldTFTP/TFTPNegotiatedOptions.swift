@@ -37,7 +37,8 @@ public struct TFTPNegotiatedOptions: Hashable, Sendable {
         for option in request.options {
             let key = option.key
             guard seen.insert(key).inserted else {
-                throw TFTPError(.optionRefused, wireCode: .optionNegotiationRefused, "option '\(option.name)' is sent twice")
+                throw TFTPError(
+                    .optionRefused, wireCode: .optionNegotiationRefused, "option '\(option.name)' is sent twice")
             }
             let value = Int(decimal: option.value)
             switch key {

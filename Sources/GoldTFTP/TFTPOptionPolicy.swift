@@ -11,8 +11,12 @@ public struct TFTPOptionPolicy: Hashable, Sendable {
     public var answersTransferSize: Bool
 
     /// Creates a policy; `maxBlockSize` is kept within 8...65464 and `maxWindowSize` within 1...65535.
-    public init(maxBlockSize: Int = 1468, maxWindowSize: Int = 64, acceptsTimeout: Bool = true, answersTransferSize: Bool = true) {
-        self.maxBlockSize = min(max(maxBlockSize, TFTPNegotiatedOptions.blockSizeRange.lowerBound), TFTPNegotiatedOptions.blockSizeRange.upperBound)
+    public init(
+        maxBlockSize: Int = 1468, maxWindowSize: Int = 64, acceptsTimeout: Bool = true, answersTransferSize: Bool = true
+    ) {
+        self.maxBlockSize = min(
+            max(maxBlockSize, TFTPNegotiatedOptions.blockSizeRange.lowerBound),
+            TFTPNegotiatedOptions.blockSizeRange.upperBound)
         self.maxWindowSize = min(max(maxWindowSize, 1), TFTPNegotiatedOptions.windowSizeRange.upperBound)
         self.acceptsTimeout = acceptsTimeout
         self.answersTransferSize = answersTransferSize

@@ -52,7 +52,9 @@ extension TFTPPacket {
         let filename = try buffer.readTFTPString(field: "\(kind) filename")
         let modeName = try buffer.readTFTPString(field: "\(kind) mode")
         guard let mode = TFTPMode(rawValue: asciiLowercased(modeName)) else {
-            throw TFTPError(.unsupportedMode, wireCode: .illegalOperation, "\(kind) mode '\(modeName)' is not netascii, octet or mail")
+            throw TFTPError(
+                .unsupportedMode, wireCode: .illegalOperation,
+                "\(kind) mode '\(modeName)' is not netascii, octet or mail")
         }
         let options = try parseOptions(&buffer, kind: kind)
         return TFTPRequest(filename: filename, mode: mode, options: options)

@@ -87,7 +87,8 @@ public struct TFTPReadTransfer: Sendable {
     private var deadline: ContinuousClock.Instant?
 
     /// Creates a transfer that will send with `options` (from ``TFTPNegotiatedOptions/negotiate(_:policy:fileSize:)``).
-    public init(options: TFTPNegotiatedOptions, mode: TFTPMode = .octet, configuration: Configuration = Configuration()) {
+    public init(options: TFTPNegotiatedOptions, mode: TFTPMode = .octet, configuration: Configuration = Configuration())
+    {
         self.options = options
         self.mode = mode
         self.configuration = configuration

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import GoldTFTP
 import NIOCore
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Serves files below a root directory, after consulting an optional dynamic hook.
 ///
@@ -42,7 +43,8 @@ public struct DirectoryFileSource: TFTPFileSource {
     /// Resolves `path` below `root` and opens it if its real path stays inside the real root. Blocking.
     static func openConfined(_ path: String, root: String) throws -> TFTPFile {
         guard let realRoot = realPath(root) else {
-            throw TFTPError(.fileNotFound, wireCode: .notDefined, "TFTP root '\(root)' cannot be resolved (errno \(errno))")
+            throw TFTPError(
+                .fileNotFound, wireCode: .notDefined, "TFTP root '\(root)' cannot be resolved (errno \(errno))")
         }
         let candidate = realRoot == "/" ? "/" + path : realRoot + "/" + path
         guard let resolved = realPath(candidate) else {

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import GoldTFTP
 import NIOCore
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A file to send: bytes in memory (rendered per machine) or an open file read in chunks, never whole.
 public struct TFTPFile: Sendable {
@@ -82,7 +83,8 @@ final class FileDescriptor: Sendable {
             }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw TFTPError(.readFailed, wireCode: .notDefined, "read failed at offset \(offset + done): errno \(errno)")
+                throw TFTPError(
+                    .readFailed, wireCode: .notDefined, "read failed at offset \(offset + done): errno \(errno)")
             }
             if count == 0 { break }
             done += count

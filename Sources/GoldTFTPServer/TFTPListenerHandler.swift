@@ -44,7 +44,8 @@ final class TFTPListenerHandler: ChannelInboundHandler {
         case .writeRequest(let request):
             // RFC 1350 §5 error 2: this server is read-only.
             let error = TFTPError(.readOnly, wireCode: .accessViolation, "write refused: this TFTP server is read-only")
-            self.refuse(client, filename: request.filename, mode: request.mode, path: nil, error: error, started: started)
+            self.refuse(
+                client, filename: request.filename, mode: request.mode, path: nil, error: error, started: started)
         case .error:
             return  // never answer an ERROR (RFC 1350 §7)
         case .data, .ack, .optionAck:
@@ -58,12 +59,14 @@ final class TFTPListenerHandler: ChannelInboundHandler {
         do {
             path = try TFTPPath.confine(request.filename)
         } catch {
-            self.refuse(client, filename: request.filename, mode: request.mode, path: nil, error: error, started: started)
+            self.refuse(
+                client, filename: request.filename, mode: request.mode, path: nil, error: error, started: started)
             return
         }
         if request.mode == .mail {
             let error = TFTPError(.unsupportedMode, wireCode: .illegalOperation, "mail mode is not supported")
-            self.refuse(client, filename: request.filename, mode: request.mode, path: path, error: error, started: started)
+            self.refuse(
+                client, filename: request.filename, mode: request.mode, path: path, error: error, started: started)
             return
         }
         switch self.server.registry.admit(client) {
@@ -72,16 +75,20 @@ final class TFTPListenerHandler: ChannelInboundHandler {
         case .duplicate:
             return  // the client retransmitted its RRQ; the running transfer answers it
         case .serverBusy(let limit):
-            let error = TFTPError(.busy, wireCode: .notDefined, "server busy: \(limit) transfers running, try again later")
-            self.refuse(client, filename: request.filename, mode: request.mode, path: path, error: error, started: started)
+            let error = TFTPError(
+                .busy, wireCode: .notDefined, "server busy: \(limit) transfers running, try again later")
+            self.refuse(
+                client, filename: request.filename, mode: request.mode, path: path, error: error, started: started)
             return
         case .clientBusy(let limit):
             let error = TFTPError(.busy, wireCode: .notDefined, "too many transfers from this client (limit \(limit))")
-            self.refuse(client, filename: request.filename, mode: request.mode, path: path, error: error, started: started)
+            self.refuse(
+                client, filename: request.filename, mode: request.mode, path: path, error: error, started: started)
             return
         case .stopping:
             let error = TFTPError(.busy, wireCode: .notDefined, "server shutting down")
-            self.refuse(client, filename: request.filename, mode: request.mode, path: path, error: error, started: started)
+            self.refuse(
+                client, filename: request.filename, mode: request.mode, path: path, error: error, started: started)
             return
         }
         guard let channel = self.channel else { return }
@@ -93,35 +100,47 @@ final class TFTPListenerHandler: ChannelInboundHandler {
             case .success(let file):
                 self.begin(request, path: path, file: file, client: client, started: started)
             case .failure(let error as TFTPError):
-                self.refuse(client, filename: request.filename, mode: request.mode, path: path, error: error, started: started, release: true)
+                self.refuse(
+                    client, filename: request.filename, mode: request.mode, path: path, error: error, started: started,
+                    release: true)
             case .failure(let error):
-                self.server.logger.error("TFTP file source failed", metadata: ["tftp.file": "\(path)", "error": "\(error)"])
+                self.server.logger.error(
+                    "TFTP file source failed", metadata: ["tftp.file": "\(path)", "error": "\(error)"])
                 let refusal = TFTPError(.fileNotFound, wireCode: .fileNotFound, "'\(path)' not found")
-                self.refuse(client, filename: request.filename, mode: request.mode, path: path, error: refusal, started: started, release: true)
+                self.refuse(
+                    client, filename: request.filename, mode: request.mode, path: path, error: refusal,
+                    started: started, release: true)
             }
         }
     }
 
-    private func begin(_ request: TFTPRequest, path: String, file: TFTPFile, client: SocketAddress, started: ContinuousClock.Instant) {
+    private func begin(
+        _ request: TFTPRequest, path: String, file: TFTPFile, client: SocketAddress, started: ContinuousClock.Instant
+    ) {
         let options: TFTPNegotiatedOptions
         do {
             // netascii changes the size, so tsize is only answered in octet mode.
             options = try TFTPNegotiatedOptions.negotiate(
-                request, policy: self.server.configuration.optionPolicy, fileSize: request.mode == .octet ? file.size : nil
+                request, policy: self.server.configuration.optionPolicy,
+                fileSize: request.mode == .octet ? file.size : nil
             )
         } catch {
-            self.refuse(client, filename: request.filename, mode: request.mode, path: path, error: error, started: started, release: true)
+            self.refuse(
+                client, filename: request.filename, mode: request.mode, path: path, error: error, started: started,
+                release: true)
             return
         }
         guard let listener = self.channel else { return }
-        let machine = TFTPReadTransfer(options: options, mode: request.mode, configuration: self.server.configuration.transferConfiguration)
+        let machine = TFTPReadTransfer(
+            options: options, mode: request.mode, configuration: self.server.configuration.transferConfiguration)
         let server = self.server
         let onFinish: @Sendable (TFTPTransferOutcome, TFTPReadTransfer) -> Void = { outcome, machine in
             // Report before releasing the slot: run() returns once the last slot is free.
             defer { server.registry.release(client) }
             server.report(
                 TFTPTransferRecord(
-                    client: client, requestedFilename: request.filename, path: path, mode: request.mode, fileSize: file.size,
+                    client: client, requestedFilename: request.filename, path: path, mode: request.mode,
+                    fileSize: file.size,
                     bytesSent: machine.bytesAcknowledged, outcome: outcome, duration: started.duration(to: .now),
                     options: options, statistics: machine.statistics
                 )
@@ -150,6 +169,8 @@ final class TFTPListenerHandler: ChannelInboundHandler {
         onFinish: @escaping @Sendable (TFTPTransferOutcome, TFTPReadTransfer) -> Void
     ) {
         DatagramBootstrap(group: server.group)
+            // A transfer's client sends one ACK per window: one recvmsg per wake-up, no extra EAGAIN read.
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(TFTPTransferChannelHandler())
@@ -161,14 +182,18 @@ final class TFTPListenerHandler: ChannelInboundHandler {
                 switch result {
                 case .success(let channel):
                     channel.eventLoop.execute {
-                        guard let handler = try? channel.pipeline.syncOperations.handler(type: TFTPTransferChannelHandler.self) else {
+                        guard
+                            let handler = try? channel.pipeline.syncOperations.handler(
+                                type: TFTPTransferChannelHandler.self)
+                        else {
                             channel.close(promise: nil)
                             onFinish(.readFailed("transfer channel lost its handler"), machine)
                             return
                         }
                         let driver = TFTPTransferDriver(
                             channel: channel, client: client, ownsChannel: true, machine: machine, file: file,
-                            readChunkSize: server.configuration.readChunkSize, threadPool: server.threadPool, onFinish: onFinish
+                            readChunkSize: server.configuration.readChunkSize, threadPool: server.threadPool,
+                            onFinish: onFinish
                         )
                         handler.driver = driver
                         let bound = NIOLoopBound(driver, eventLoop: channel.eventLoop)
@@ -176,7 +201,8 @@ final class TFTPListenerHandler: ChannelInboundHandler {
                         driver.start()
                     }
                 case .failure(let error):
-                    server.logger.error("TFTP cannot open a transfer port", metadata: ["tftp.client": "\(client)", "error": "\(error)"])
+                    server.logger.error(
+                        "TFTP cannot open a transfer port", metadata: ["tftp.client": "\(client)", "error": "\(error)"])
                     onFinish(.readFailed("cannot open a transfer port: \(error)"), machine)
                 }
             }
@@ -191,7 +217,8 @@ final class TFTPListenerHandler: ChannelInboundHandler {
         self.server.report(
             TFTPTransferRecord(
                 client: client, requestedFilename: filename, path: path, mode: mode, fileSize: nil, bytesSent: 0,
-                outcome: .refused(error.wireCode, error.message), duration: started.duration(to: .now), options: nil, statistics: nil
+                outcome: .refused(error.wireCode, error.message), duration: started.duration(to: .now), options: nil,
+                statistics: nil
             )
         )
     }

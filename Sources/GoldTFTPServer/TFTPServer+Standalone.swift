@@ -9,9 +9,12 @@ extension TFTPServer {
         observer: TFTPTransferObserver? = nil,
         logger: Logger = Logger(label: "gold.tftp")
     ) async throws {
-        let server = TFTPServer(configuration: configuration, fileSource: DirectoryFileSource(root: root), observer: observer, logger: logger)
+        let server = TFTPServer(
+            configuration: configuration, fileSource: DirectoryFileSource(root: root), observer: observer,
+            logger: logger)
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: ServiceGroupConfiguration(
+                services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
     }
@@ -22,7 +25,9 @@ extension TFTPServer {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                return nil
+            }
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
         } else {

@@ -37,7 +37,8 @@ public final class TFTPServer: Service, Sendable {
         self.configuration = configuration
         self.context = TFTPServerContext(
             configuration: configuration, fileSource: fileSource, observer: observer, logger: logger,
-            registry: TransferRegistry(maxTransfers: configuration.maxTransfers, maxPerClient: configuration.maxPerClient),
+            registry: TransferRegistry(
+                maxTransfers: configuration.maxTransfers, maxPerClient: configuration.maxPerClient),
             group: eventLoopGroup, threadPool: threadPool
         )
     }
@@ -80,7 +81,9 @@ public final class TFTPServer: Service, Sendable {
                 .get()
         } catch {
             self.setListening(.failure(error))
-            context.logger.error("TFTP server cannot listen", metadata: ["tftp.listen": "\(self.configuration.host):\(self.configuration.port)", "error": "\(error)"])
+            context.logger.error(
+                "TFTP server cannot listen",
+                metadata: ["tftp.listen": "\(self.configuration.host):\(self.configuration.port)", "error": "\(error)"])
             throw error
         }
         guard let address = channel.localAddress else {

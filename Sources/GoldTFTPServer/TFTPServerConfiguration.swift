@@ -54,6 +54,7 @@ public struct TFTPServerConfiguration: Sendable, Hashable {
     }
 
     var transferConfiguration: TFTPReadTransfer.Configuration {
-        TFTPReadTransfer.Configuration(timeout: self.defaultTimeout, retries: self.retries, readAheadBytes: self.readChunkSize)
+        TFTPReadTransfer.Configuration(
+            timeout: self.defaultTimeout, retries: self.retries, readAheadBytes: self.readChunkSize)
     }
 }

@@ -23,7 +23,8 @@ final class TFTPTransferDriver {
 
     init(
         channel: Channel, client: SocketAddress, ownsChannel: Bool, machine: TFTPReadTransfer, file: TFTPFile,
-        readChunkSize: Int, threadPool: NIOThreadPool, onFinish: @escaping (TFTPTransferOutcome, TFTPReadTransfer) -> Void
+        readChunkSize: Int, threadPool: NIOThreadPool,
+        onFinish: @escaping (TFTPTransferOutcome, TFTPReadTransfer) -> Void
     ) {
         self.channel = channel
         self.client = client
@@ -81,7 +82,10 @@ final class TFTPTransferDriver {
     /// asks again when it fires early. This avoids a cancel and a schedule per ACK.
     private func arm(at instant: ContinuousClock.Instant) {
         let delay = ContinuousClock.now.duration(to: instant)
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
+        let deadline =
+            NIODeadline.now()
+            + .nanoseconds(
+                Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
         if let current = self.timerDeadline, current <= deadline { return }
         self.timer?.cancel()
         self.timerDeadline = deadline
@@ -98,19 +102,22 @@ final class TFTPTransferDriver {
         let length = min(self.readChunkSize, self.file.size - offset)
         self.readOffset += max(0, length)
         let endOfFile = self.readOffset >= self.file.size
-        self.file.read(offset: offset, length: length, threadPool: self.threadPool, eventLoop: self.channel.eventLoop, allocator: self.channel.allocator)
-            .assumeIsolated()
-            .whenComplete { [self] result in
-                guard !self.done else { return }
-                switch result {
-                case .success(let chunk):
-                    // A file that shrank since it was opened ends early; the client sees a short final block.
-                    let shortRead = chunk.readableBytes < length
-                    self.execute(self.machine.receiveData(chunk, endOfFile: endOfFile || shortRead, now: .now))
-                case .failure(let error):
-                    self.execute(self.machine.readFailed("\(error)", now: .now))
-                }
+        self.file.read(
+            offset: offset, length: length, threadPool: self.threadPool, eventLoop: self.channel.eventLoop,
+            allocator: self.channel.allocator
+        )
+        .assumeIsolated()
+        .whenComplete { [self] result in
+            guard !self.done else { return }
+            switch result {
+            case .success(let chunk):
+                // A file that shrank since it was opened ends early; the client sees a short final block.
+                let shortRead = chunk.readableBytes < length
+                self.execute(self.machine.receiveData(chunk, endOfFile: endOfFile || shortRead, now: .now))
+            case .failure(let error):
+                self.execute(self.machine.readFailed("\(error)", now: .now))
             }
+        }
     }
 
     private func finish(_ outcome: TFTPTransferOutcome) {

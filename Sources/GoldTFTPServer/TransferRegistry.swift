@@ -71,7 +71,8 @@ final class TransferRegistry: Sendable {
 
     /// Refuses new transfers from now on; with `cancelRunning`, ends the running ones too.
     func stop(cancelRunning: Bool) {
-        let (cancels, waiters) = self.state.withLockedValue { state -> ([@Sendable () -> Void], [CheckedContinuation<Void, Never>]) in
+        let (cancels, waiters) = self.state.withLockedValue {
+            state -> ([@Sendable () -> Void], [CheckedContinuation<Void, Never>]) in
             state.stopping = true
             state.cancelling = state.cancelling || cancelRunning
             let cancels = cancelRunning ? Array(state.active.values) : []

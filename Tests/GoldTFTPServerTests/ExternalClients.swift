@@ -38,7 +38,8 @@ enum ExternalClients {
         return try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { process in
                 let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                continuation.resume(returning: Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self)))
+                continuation.resume(
+                    returning: Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self)))
             }
             do {
                 try process.run()
@@ -50,7 +51,9 @@ enum ExternalClients {
     }
 
     /// tftp-hpa: lock-step, 512-byte blocks, no options.
-    static func tftpHPA(host: String, port: Int, file: String, to output: URL, extra: [String] = []) async throws -> Result {
+    static func tftpHPA(host: String, port: Int, file: String, to output: URL, extra: [String] = []) async throws
+        -> Result
+    {
         let tftp = try require("tftp", package: "tftp-hpa")
         return try await run(tftp, extra + [host, String(port), "-m", "binary", "-c", "get", file, output.path])
     }

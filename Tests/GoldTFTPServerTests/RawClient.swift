@@ -20,7 +20,9 @@ final class RawClient {
         local.sin_port = 0
         inet_pton(AF_INET, bindHost, &local.sin_addr)
         let status = withUnsafePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard self.fd >= 0, status == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
     }
@@ -53,7 +55,9 @@ final class RawClient {
         var from = sockaddr_in()
         var fromLength = socklen_t(MemoryLayout<sockaddr_in>.size)
         let count = withUnsafeMutablePointer(to: &from) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(self.fd, &buffer, buffer.count, 0, $0, &fromLength) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                recvfrom(self.fd, &buffer, buffer.count, 0, $0, &fromLength)
+            }
         }
         guard count >= 0 else { return nil }
         self.peerPort = Int(UInt16(bigEndian: from.sin_port))

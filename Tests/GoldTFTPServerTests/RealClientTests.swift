@@ -18,21 +18,28 @@ struct RealClientTests {
             case .tftpHPA:
                 try await ExternalClients.tftpHPA(host: host, port: port, file: file, to: output)
             case .atftpBlksize:
-                try await ExternalClients.atftp(host: host, port: port, file: file, to: output, options: ["blksize 1468"])
+                try await ExternalClients.atftp(
+                    host: host, port: port, file: file, to: output, options: ["blksize 1468"])
             case .atftpWindow:
-                try await ExternalClients.atftp(host: host, port: port, file: file, to: output, options: ["blksize 1468", "windowsize 16"])
+                try await ExternalClients.atftp(
+                    host: host, port: port, file: file, to: output, options: ["blksize 1468", "windowsize 16"])
             case .curl:
-                try await ExternalClients.curl(url: "tftp://\(host.contains(":") ? "[\(host)]" : host):\(port)/\(file)", to: output, blockSize: 1468)
+                try await ExternalClients.curl(
+                    url: "tftp://\(host.contains(":") ? "[\(host)]" : host):\(port)/\(file)", to: output,
+                    blockSize: 1468)
             }
         }
     }
 
-    static func fetchAll(_ client: Client, singlePort: Bool, sizes: [Int] = TestRoot.sizes, host: String = "127.0.0.1") async throws {
+    static func fetchAll(_ client: Client, singlePort: Bool, sizes: [Int] = TestRoot.sizes, host: String = "127.0.0.1")
+        async throws
+    {
         let root = try TestRoot(sizes: sizes)
         defer { root.remove() }
         let records = RecordCollector()
         let configuration = TFTPServerConfiguration(host: host, port: 0, singlePort: singlePort)
-        try await withServer(configuration, source: DirectoryFileSource(root: root.root.path), records: records) { _, port in
+        try await withServer(configuration, source: DirectoryFileSource(root: root.root.path), records: records) {
+            _, port in
             for size in sizes {
                 let name = TestRoot.name(size)
                 let output = root.output("\(client.rawValue)-\(size)")
@@ -71,7 +78,8 @@ struct RealClientTests {
         defer { root.remove() }
         try await withServer(source: DirectoryFileSource(root: root.root.path)) { _, port in
             let output = root.output("curl-0")
-            let result = try await ExternalClients.curl(url: "tftp://127.0.0.1:\(port)/\(TestRoot.name(0))", to: output, blockSize: 1468)
+            let result = try await ExternalClients.curl(
+                url: "tftp://127.0.0.1:\(port)/\(TestRoot.name(0))", to: output, blockSize: 1468)
             // Documented curl 7.88 behaviour: it refuses an OACK with tsize 0. If curl is fixed, this fails and
             // the empty file can join the curl matrix above.
             #expect(result.status != 0, "curl accepted tsize 0 now: \(result.output)")

@@ -15,11 +15,16 @@ struct RefusalTests {
         let sibling = root.url.appendingPathComponent("root-private")
         try fileManager.createDirectory(at: sibling, withIntermediateDirectories: true)
         try Data("secret".utf8).write(to: sibling.appendingPathComponent("secret"))
-        try fileManager.createDirectory(at: root.root.appendingPathComponent("pxelinux.cfg"), withIntermediateDirectories: true)
-        try fileManager.createSymbolicLink(atPath: root.root.appendingPathComponent("escape").path, withDestinationPath: "../root-private/secret")
-        try fileManager.createSymbolicLink(atPath: root.root.appendingPathComponent("passwd").path, withDestinationPath: "/etc/passwd")
-        try fileManager.createSymbolicLink(atPath: root.root.appendingPathComponent("dirlink").path, withDestinationPath: "../root-private")
-        try fileManager.createSymbolicLink(atPath: root.root.appendingPathComponent("inside").path, withDestinationPath: TestRoot.name(513))
+        try fileManager.createDirectory(
+            at: root.root.appendingPathComponent("pxelinux.cfg"), withIntermediateDirectories: true)
+        try fileManager.createSymbolicLink(
+            atPath: root.root.appendingPathComponent("escape").path, withDestinationPath: "../root-private/secret")
+        try fileManager.createSymbolicLink(
+            atPath: root.root.appendingPathComponent("passwd").path, withDestinationPath: "/etc/passwd")
+        try fileManager.createSymbolicLink(
+            atPath: root.root.appendingPathComponent("dirlink").path, withDestinationPath: "../root-private")
+        try fileManager.createSymbolicLink(
+            atPath: root.root.appendingPathComponent("inside").path, withDestinationPath: TestRoot.name(513))
         return root
     }
 
@@ -43,7 +48,9 @@ struct RefusalTests {
         Refusal(filename: "/", code: .fileNotFound),
         Refusal(filename: "pxelinux.cfg", code: .fileNotFound),
         Refusal(filename: "file-513.bin", code: .illegalOperation, mode: .mail),
-        Refusal(filename: "file-513.bin", code: .optionNegotiationRefused, options: [.init("blksize", "512"), .init("blksize", "1024")]),
+        Refusal(
+            filename: "file-513.bin", code: .optionNegotiationRefused,
+            options: [.init("blksize", "512"), .init("blksize", "1024")]),
     ]
 
     @Test("traversal and bad requests are refused with the right code and recorded", arguments: corpus)
@@ -78,7 +85,9 @@ struct RefusalTests {
             for name in ["/file-513.bin", "inside", "./file-513.bin"] {
                 let client = try RawClient(serverPort: port)
                 let answer = try client.request(name)
-                #expect(answer == .data(block: 1, payload: ByteBuffer(bytes: Array(TestRoot.content(513).prefix(512)))), "\(name)")
+                #expect(
+                    answer == .data(block: 1, payload: ByteBuffer(bytes: Array(TestRoot.content(513).prefix(512)))),
+                    "\(name)")
                 client.send(.error(code: .notDefined, message: "enough"), toPort: client.peerPort)
             }
         }
@@ -89,13 +98,22 @@ struct RefusalTests {
         try await withServer(source: InMemoryFileSource(files: [:])) { _, port in
             let client = try RawClient(serverPort: port)
             client.send(.writeRequest(TFTPRequest(filename: "upload", mode: .octet)))
-            guard case .error(let code, let message) = try client.receive() else { Issue.record("no answer to WRQ"); return }
+            guard case .error(let code, let message) = try client.receive() else {
+                Issue.record("no answer to WRQ")
+                return
+            }
             #expect(code == .accessViolation)
             #expect(message.contains("read-only"))
             client.send(.ack(block: 3))
-            guard case .error(.unknownTransferID, _) = try client.receive() else { Issue.record("no error 5"); return }
+            guard case .error(.unknownTransferID, _) = try client.receive() else {
+                Issue.record("no error 5")
+                return
+            }
             client.sendRaw([0, 9, 1, 2])
-            guard case .error(.illegalOperation, let garbage) = try client.receive() else { Issue.record("no error 4"); return }
+            guard case .error(.illegalOperation, let garbage) = try client.receive() else {
+                Issue.record("no error 4")
+                return
+            }
             #expect(garbage.contains("unknown opcode 9"))
         }
     }
@@ -121,7 +139,8 @@ struct RefusalTests {
     @Test("limits: server-wide and per-client transfers are refused politely", arguments: [false, true])
     func limits(singlePort: Bool) async throws {
         let source = InMemoryFileSource(files: ["big": ByteBuffer(repeating: 7, count: 100_000)])
-        let configuration = TFTPServerConfiguration(host: "127.0.0.1", port: 0, singlePort: singlePort, maxTransfers: 2, maxPerClient: 1)
+        let configuration = TFTPServerConfiguration(
+            host: "127.0.0.1", port: 0, singlePort: singlePort, maxTransfers: 2, maxPerClient: 1)
         let records = RecordCollector()
         try await withServer(configuration, source: source, records: records) { server, port in
             // Each client receives DATA 1 and never acknowledges: its transfer stays open.
@@ -165,7 +184,10 @@ struct RefusalTests {
         #expect(try client.request("two-blocks")?.opcode == .data)
         server.triggerGracefulShutdown()
         client.send(.ack(block: 1), toPort: client.peerPort)
-        guard case .data(2, let last) = try client.receive() else { Issue.record("block 2 not sent after shutdown began"); return }
+        guard case .data(2, let last) = try client.receive() else {
+            Issue.record("block 2 not sent after shutdown began")
+            return
+        }
         #expect(last.readableBytes == 1)
         #expect(server.activeTransfers == 1)
         client.send(.ack(block: 2), toPort: client.peerPort)
@@ -177,7 +199,9 @@ struct RefusalTests {
     func cancellation() async throws {
         let source = InMemoryFileSource(files: ["big": ByteBuffer(repeating: 1, count: 10_000)])
         let records = RecordCollector()
-        let server = TFTPServer(configuration: TFTPServerConfiguration(host: "127.0.0.1", port: 0), fileSource: source, observer: records.observer)
+        let server = TFTPServer(
+            configuration: TFTPServerConfiguration(host: "127.0.0.1", port: 0), fileSource: source,
+            observer: records.observer)
         let task = Task { try await server.run() }
         let port = try await server.localAddress.port ?? 0
         let client = try RawClient(serverPort: port)

@@ -14,7 +14,8 @@ func withServer<T: Sendable>(
 ) async throws -> T {
     var logger = Logger(label: "gold.tftp.test")
     logger.logLevel = .warning
-    let server = TFTPServer(configuration: configuration, fileSource: source, observer: records?.observer, logger: logger)
+    let server = TFTPServer(
+        configuration: configuration, fileSource: source, observer: records?.observer, logger: logger)
     let task = Task { try await server.run() }
     do {
         let port = try await server.localAddress.port ?? 0

@@ -9,8 +9,10 @@ struct TestRoot {
 
     init(sizes: [Int] = TestRoot.sizes) throws {
         self.url = FileManager.default.temporaryDirectory.appendingPathComponent("gold-tftp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: self.url.appendingPathComponent("root"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: self.url.appendingPathComponent("out"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: self.url.appendingPathComponent("root"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: self.url.appendingPathComponent("out"), withIntermediateDirectories: true)
         for size in sizes {
             try Self.content(size).write(to: self.root.appendingPathComponent(Self.name(size)))
         }

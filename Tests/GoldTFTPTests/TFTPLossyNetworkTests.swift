@@ -12,7 +12,9 @@ struct TFTPLossyNetworkTests {
         var windowSize: Int
         var lossPercent: UInt64
         var seed: UInt64
-        var testDescription: String { "\(self.size) bytes, blksize \(self.blockSize), window \(self.windowSize), \(self.lossPercent)% loss" }
+        var testDescription: String {
+            "\(self.size) bytes, blksize \(self.blockSize), window \(self.windowSize), \(self.lossPercent)% loss"
+        }
     }
 
     static let scenarios: [Scenario] = [
@@ -73,7 +75,8 @@ struct TFTPLossyNetworkTests {
                 }
             }
             for ack in acks where !lost() {
-                let absolute = highestAck + Int64(UInt16(truncatingIfNeeded: ack &- UInt16(truncatingIfNeeded: highestAck)))
+                let absolute =
+                    highestAck + Int64(UInt16(truncatingIfNeeded: ack &- UInt16(truncatingIfNeeded: highestAck)))
                 let isDuplicate = ack == UInt16(truncatingIfNeeded: highestAck) || absolute > highestAck + 65535
                 let before = harness.outbox.count
                 harness.ack(ack)

@@ -25,7 +25,9 @@ struct TFTPPacketParseTests {
             bytes: [0, 1] + ascii("f") + [0] + ascii("octet") + [0] + ascii("blksize") + [0] + ascii("1468") + [0]
                 + ascii("windowsize") + [0] + ascii("16") + [0],
             packet: .readRequest(
-                TFTPRequest(filename: "f", mode: .octet, options: [TFTPOption("blksize", "1468"), TFTPOption("windowsize", "16")])
+                TFTPRequest(
+                    filename: "f", mode: .octet,
+                    options: [TFTPOption("blksize", "1468"), TFTPOption("windowsize", "16")])
             )
         ),
         Fixture(
@@ -43,7 +45,9 @@ struct TFTPPacketParseTests {
             bytes: [0, 3, 0, 1, 0xAA, 0xBB, 0xCC],
             packet: .data(block: 1, payload: ByteBuffer(bytes: [0xAA, 0xBB, 0xCC]))
         ),
-        Fixture(name: "DATA empty final block 65535", bytes: [0, 3, 0xFF, 0xFF], packet: .data(block: 65535, payload: ByteBuffer())),
+        Fixture(
+            name: "DATA empty final block 65535", bytes: [0, 3, 0xFF, 0xFF],
+            packet: .data(block: 65535, payload: ByteBuffer())),
         Fixture(name: "ACK 0", bytes: [0, 4, 0, 0], packet: .ack(block: 0)),
         Fixture(name: "ACK 258", bytes: [0, 4, 1, 2], packet: .ack(block: 258)),
         Fixture(
@@ -71,7 +75,8 @@ struct TFTPPacketParseTests {
     @Test("lenient parsing: NUL padding after a request, ERROR without its NUL")
     func lenient() throws {
         let padded = [0, 1] + Self.ascii("f") + [0] + Self.ascii("octet") + [0, 0, 0, 0]
-        #expect(try TFTPPacket.parse(ByteBuffer(bytes: padded)) == .readRequest(TFTPRequest(filename: "f", mode: .octet)))
+        #expect(
+            try TFTPPacket.parse(ByteBuffer(bytes: padded)) == .readRequest(TFTPRequest(filename: "f", mode: .octet)))
         let error = [0, 5, 0, 1] + Self.ascii("gone")
         #expect(try TFTPPacket.parse(ByteBuffer(bytes: error)) == .error(code: .fileNotFound, message: "gone"))
     }
@@ -90,9 +95,14 @@ struct TFTPPacketParseTests {
         Malformed(bytes: [0, 1] + ascii("file"), messageContains: "RRQ filename is not terminated"),
         Malformed(bytes: [0, 1] + ascii("file") + [0] + ascii("octet"), messageContains: "RRQ mode is not terminated"),
         Malformed(bytes: [0, 1] + ascii("f") + [0] + ascii("binary") + [0], messageContains: "mode 'binary'"),
-        Malformed(bytes: [0, 1] + ascii("f") + [0] + ascii("octet") + [0] + ascii("blksize") + [0], messageContains: "option 'blksize' has no value"),
-        Malformed(bytes: [0, 1] + ascii("f") + [0] + ascii("octet") + [0] + ascii("blksize") + [0] + ascii("9"), messageContains: "value of option 'blksize' is not terminated"),
-        Malformed(bytes: [0, 1, 0xFF, 0xFE, 0] + ascii("octet") + [0], messageContains: "RRQ filename is not valid UTF-8"),
+        Malformed(
+            bytes: [0, 1] + ascii("f") + [0] + ascii("octet") + [0] + ascii("blksize") + [0],
+            messageContains: "option 'blksize' has no value"),
+        Malformed(
+            bytes: [0, 1] + ascii("f") + [0] + ascii("octet") + [0] + ascii("blksize") + [0] + ascii("9"),
+            messageContains: "value of option 'blksize' is not terminated"),
+        Malformed(
+            bytes: [0, 1, 0xFF, 0xFE, 0] + ascii("octet") + [0], messageContains: "RRQ filename is not valid UTF-8"),
         Malformed(bytes: [0, 3, 0], messageContains: "DATA packet has no block number"),
         Malformed(bytes: [0, 4, 0], messageContains: "ACK packet has no block number"),
         Malformed(bytes: [0, 4, 0, 1, 0], messageContains: "1 bytes after the block number"),
@@ -112,9 +122,11 @@ struct TFTPPacketParseTests {
         }
     }
 
-    @Test("netascii encoding of CR and LF on send", arguments: [
-        ("a\nb", "a\r\nb"), ("a\rb", "a\r\0b"), ("\r\n", "\r\0\r\n"), ("plain", "plain"), ("", ""),
-    ])
+    @Test(
+        "netascii encoding of CR and LF on send",
+        arguments: [
+            ("a\nb", "a\r\nb"), ("a\rb", "a\r\0b"), ("\r\n", "\r\0\r\n"), ("plain", "plain"), ("", ""),
+        ])
     func netasciiEncode(_ input: String, _ expected: String) {
         let encoded = NetASCII.encode(ByteBuffer(string: input))
         #expect(Array(encoded.readableBytesView) == Array(expected.utf8))

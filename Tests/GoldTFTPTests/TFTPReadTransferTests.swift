@@ -91,7 +91,8 @@ struct TFTPReadTransferTests {
 
     @Test("retries are bounded, then the transfer times out", arguments: [0, 1, 3])
     func retryExhaustion(retries: Int) {
-        var harness = TransferHarness(file: pattern(100), configuration: .init(timeout: .milliseconds(500), retries: retries))
+        var harness = TransferHarness(
+            file: pattern(100), configuration: .init(timeout: .milliseconds(500), retries: retries))
         harness.start()
         #expect(harness.take().count == 1)
         for _ in 0..<retries {
@@ -187,7 +188,8 @@ struct TFTPReadTransferTests {
 
     @Test("OACK flow: data waits for ACK 0; OACK retransmitted; ERROR 8 aborts")
     func optionAck() throws {
-        let request = TFTPRequest(filename: "f", mode: .octet, options: [.init("blksize", "1024"), .init("tsize", "0")])
+        let request = TFTPRequest(
+            filename: "f", mode: .octet, options: [.init("blksize", "1024"), .init("tsize", "0")])
         let options = try TFTPNegotiatedOptions.negotiate(request, policy: TFTPOptionPolicy(), fileSize: 3000)
         var harness = TransferHarness(file: pattern(3000), options: options)
         harness.start()
@@ -221,8 +223,13 @@ struct TFTPReadTransferTests {
         violator.start()
         _ = violator.take()
         violator.receive(.data(block: 1, payload: ByteBuffer()))
-        #expect(violator.take().first == .error(code: .illegalOperation, message: "unexpected data packet in a read transfer"))
-        if case .protocolViolation = violator.outcome {} else { Issue.record("outcome \(String(describing: violator.outcome))") }
+        #expect(
+            violator.take().first
+                == .error(code: .illegalOperation, message: "unexpected data packet in a read transfer"))
+        if case .protocolViolation = violator.outcome {
+        } else {
+            Issue.record("outcome \(String(describing: violator.outcome))")
+        }
     }
 
     @Test("a duplicate RRQ from the client is ignored")

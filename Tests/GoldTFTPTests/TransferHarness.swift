@@ -17,9 +17,11 @@ struct TransferHarness {
     var autoRead = true
     var pendingRead = false
 
-    init(file: [UInt8], options: TFTPNegotiatedOptions = TFTPNegotiatedOptions(), mode: TFTPMode = .octet,
-         configuration: TFTPReadTransfer.Configuration = .init(timeout: .seconds(1), retries: 3, readAheadBytes: 4096),
-         chunkSize: Int = 4096) {
+    init(
+        file: [UInt8], options: TFTPNegotiatedOptions = TFTPNegotiatedOptions(), mode: TFTPMode = .octet,
+        configuration: TFTPReadTransfer.Configuration = .init(timeout: .seconds(1), retries: 3, readAheadBytes: 4096),
+        chunkSize: Int = 4096
+    ) {
         self.machine = TFTPReadTransfer(options: options, mode: mode, configuration: configuration)
         self.file = file
         self.chunkSize = chunkSize
