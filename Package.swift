@@ -35,6 +35,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // TFTP: the pure codec, negotiation, path confinement and transfer state machine…
+        .target(name: "GoldTFTP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // …and its thin NIO UDP adapter.
+        .target(
+            name: "GoldTFTPServer",
+            dependencies: [
+                "GoldTFTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The embedded store: SQLite through GRDB.
         .target(
             name: "GoldSQLite",
@@ -84,8 +98,9 @@ let package = Package(
         .target(
             name: "GoldCLI",
             dependencies: [
-                "GoldCore", "GoldServer", "GoldHTTPClient",
+                "GoldCore", "GoldServer", "GoldHTTPClient", "GoldTFTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -99,6 +114,16 @@ let package = Package(
         // Built for machines with scripts/build-agent.sh (-static-stdlib: needs only libc, libm, libstdc++, libgcc_s).
         .executableTarget(name: "gold-agent", dependencies: ["GoldAgentKit"], swiftSettings: swiftSettings),
 
+        .testTarget(name: "GoldTFTPTests", dependencies: ["GoldTFTP"]),
+        .testTarget(
+            name: "GoldTFTPServerTests",
+            dependencies: [
+                "GoldTFTPServer", "GoldTFTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",
