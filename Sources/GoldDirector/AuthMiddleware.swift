@@ -1,3 +1,4 @@
+import Foundation
 import GoldCore
 import Hummingbird
 import Logging
@@ -14,6 +15,10 @@ struct AuthMiddleware: RouterMiddleware {
                 throw GoldError(.unauthorized, "the Authorization header must be 'Bearer <token>'")
             }
             let secret = String(header.dropFirst("Bearer ".count))
+            if EnrolmentToken.isEnrolment(secret) {
+                context.identity = try await enrolmentIdentity(secret)
+                return try await next(request, context)
+            }
             guard let token = try await store.token(hash: TokenSecret.hash(secret)), token.revokedAt == nil else {
                 throw GoldError(.unauthorized, "the bearer token is unknown or revoked")
             }
@@ -21,5 +26,20 @@ struct AuthMiddleware: RouterMiddleware {
             context.logger[metadataKey: "token"] = .string(token.id)
         }
         return try await next(request, context)
+    }
+
+    /// An enrolment token is an agent token for one machine, valid until it expires or the machine checks in.
+    func enrolmentIdentity(_ secret: String) async throws -> Identity {
+        guard let token = EnrolmentToken.verify(secret, key: try await store.directorKey()) else {
+            throw GoldError(.unauthorized, "the enrolment token's signature is wrong")
+        }
+        guard token.expires >= Int64(Date().timeIntervalSince1970) else {
+            throw GoldError(.unauthorized, "the enrolment token of \(token.machine) expired; netboot the machine again")
+        }
+        guard let machine = try await store.machine(named: token.machine), machine.enrolGeneration == token.generation else {
+            throw GoldError(.unauthorized, "the enrolment token of \(token.machine) was already used")
+        }
+        return Identity(tokenID: "enrolment", role: .agent, machine: token.machine, label: "enrolment \(token.machine)",
+            enrolGeneration: token.generation)
     }
 }

@@ -9,9 +9,11 @@ public struct Director: Sendable {
     public let store: any GoldStore
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
+    public let unknownMachines: UnknownMachinePolicy
 
-    public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger) {
+    public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger, unknownMachines: UnknownMachinePolicy = .ignore) {
         self.store = MeasuredStore(base: store)
+        self.unknownMachines = unknownMachines
         self.registry = registry
         self.logger = logger
     }
@@ -42,6 +44,7 @@ public struct Director: Sendable {
         addFleetRoutes(router)
         addEventRoutes(router)
         addTokenRoutes(router)
+        addBootRoutes(router)
         return router
     }
 

@@ -8,6 +8,8 @@ public struct Identity: Sendable, Hashable {
     public var role: Role
     public var machine: String?
     public var label: String
+    /// Set for an enrolment token: the machine's generation it was signed for.
+    public var enrolGeneration: Int64? = nil
 
     /// How events name the caller.
     public var actor: String { role == .agent ? "agent:\(machine ?? "?")" : "\(label) (\(tokenID))" }

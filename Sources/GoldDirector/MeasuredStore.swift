@@ -24,6 +24,13 @@ struct MeasuredStore: GoldStore {
     func setInventory(machine: String, inventory: JSONValue, actor: String) async throws {
         try await timed("set_inventory") { try await base.setInventory(machine: machine, inventory: inventory, actor: actor) }
     }
+    func setNextBoot(machine: String, _ next: NextBoot, actor: String) async throws {
+        try await timed("set_next_boot") { try await base.setNextBoot(machine: machine, next, actor: actor) }
+    }
+    func netbootCheckIn(machine: String, generation: Int64, inventory: JSONValue, actor: String) async throws -> MachineRecord {
+        try await timed("netboot_checkin") { try await base.netbootCheckIn(machine: machine, generation: generation, inventory: inventory, actor: actor) }
+    }
+    func directorKey() async throws -> [UInt8] { try await timed("director_key") { try await base.directorKey() } }
     func appendEvent(_ event: NewEvent) async throws -> Event { try await timed("append_event") { try await base.appendEvent(event) } }
     func events(after: Int64, machine: String?, limit: Int) async throws -> [Event] {
         try await timed("events") { try await base.events(after: after, machine: machine, limit: limit) }

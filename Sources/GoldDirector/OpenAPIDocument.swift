@@ -112,6 +112,34 @@ paths:
       parameters: [{name: name, in: path, required: true, schema: {type: string}}]
       requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
       responses: {"204": {description: stored}, "403": {description: token bound to another machine}}
+  /v1/machines/{name}/next-boot:
+    put:
+      summary: What the machine boots into when its firmware next asks the network.
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object, required: [nextBoot], properties: {nextBoot: {type: string, description: "disk, once:MODE or always:MODE; MODE is deploy, rescue or discovery"}}}}}
+      responses: {"204": {description: set}, "400": {description: not a next boot}, "404": {description: no such machine}}
+  /v1/machines/{name}/check-in:
+    post:
+      summary: The netboot environment checks in with its enrolment token; a one-shot netboot is consumed and a session token returned.
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [inventory], properties: {inventory: {type: object}}}}}}
+      responses: {"200": {description: "machine, mode, token, nextBoot"}, "401": {description: enrolment token used, expired or forged}}
+  /v1/boot/script:
+    get:
+      summary: A machine's boot script (ipxe, pxelinux or grub), rendered from its next boot. Server role.
+      parameters:
+        - {name: mac, in: query, required: true, schema: {type: string}}
+        - {name: loader, in: query, schema: {type: string, enum: [ipxe, pxelinux, grub]}}
+        - {name: files, in: query, required: true, schema: {type: string}}
+        - {name: director, in: query, required: true, schema: {type: string}}
+      responses: {"200": {description: the script, content: {text/plain: {}}}, "404": {description: unknown machine, ignored}}
+  /v1/boot/fetches:
+    post:
+      summary: Files machines fetched from the boot servers (TFTP, HTTP), recorded as events. Server role.
+      requestBody: {required: true, content: {application/json: {schema: {type: array, items: {type: object}}}}}
+      responses: {"204": {description: recorded}}
   /v1/profiles:
     get:
       summary: Every profile.

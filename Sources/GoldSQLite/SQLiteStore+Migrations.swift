@@ -48,6 +48,17 @@ extension SQLiteStore {
                     );
                     """)
         }
+        migrator.registerMigration("v2: next boot, enrolment generation, director key") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE machine ADD COLUMN next_boot TEXT NOT NULL DEFAULT 'disk';
+                    ALTER TABLE machine ADD COLUMN enrol_generation INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE secret (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -26,9 +26,14 @@ extension SQLiteStore {
             throw GoldError(.internalError, "machine \(row["name"] as String) has an unknown state '\(stateText)' in the store")
         }
         let inventory: String? = row["inventory"]
+        let nextText: String = row["next_boot"]
+        guard let next = NextBoot(nextText) else {
+            throw GoldError(.internalError, "machine \(row["name"] as String) has an unknown next boot '\(nextText)' in the store")
+        }
         return MachineRecord(
             spec: try decode(MachineSpec.self, row["spec"]), state: state,
-            inventory: try inventory.map { try decode(JSONValue.self, $0) },
+            inventory: try inventory.map { try decode(JSONValue.self, $0) }, nextBoot: next,
+            enrolGeneration: row["enrol_generation"],
             createdAt: date(row["created_at"]), updatedAt: date(row["updated_at"]))
     }
 

@@ -119,6 +119,49 @@ public final class SQLiteStore: GoldStore {
         }
     }
 
+    public func setNextBoot(machine: String, _ next: NextBoot, actor: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE machine SET next_boot = ?, updated_at = ? WHERE name = ?",
+                arguments: [next.description, Self.millis(Date()), machine])
+            guard db.changesCount == 1 else { throw GoldError(.notFound, "no machine named '\(machine)'") }
+            try Self.insertEvent(db, NewEvent(actor: actor, kind: "machine.next_boot", machine: machine, message: "next boot: \(next)"))
+        }
+    }
+
+    public func netbootCheckIn(machine: String, generation: Int64, inventory: JSONValue, actor: String) async throws -> MachineRecord {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM machine WHERE name = ?", arguments: [machine]) else {
+                throw GoldError(.notFound, "no machine named '\(machine)'")
+            }
+            var record = try Self.machine(row)
+            guard record.enrolGeneration == generation else {
+                throw GoldError(.unauthorized, "the enrolment token of \(machine) was already used (generation \(generation), now \(record.enrolGeneration))")
+            }
+            if case .netbootOnce = record.nextBoot { record.nextBoot = .disk }
+            record.enrolGeneration += 1
+            record.inventory = inventory
+            try db.execute(
+                sql: "UPDATE machine SET next_boot = ?, enrol_generation = ?, inventory = ?, updated_at = ? WHERE name = ?",
+                arguments: [record.nextBoot.description, record.enrolGeneration, try Self.json(inventory), Self.millis(Date()), machine])
+            try Self.insertEvent(db, NewEvent(actor: actor, kind: "machine.netboot.checkin", machine: machine,
+                message: "checked in from the netboot environment; next boot: \(record.nextBoot)", data: inventory))
+            return record
+        }
+    }
+
+    public func directorKey() async throws -> [UInt8] {
+        try await writer.write { db in
+            if let hex = try String.fetchOne(db, sql: "SELECT value FROM secret WHERE name = 'director_key'") {
+                return Self.bytes(hex: hex)
+            }
+            var generator = SystemRandomNumberGenerator()
+            let key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            try db.execute(sql: "INSERT INTO secret (name, value) VALUES ('director_key', ?)",
+                arguments: [key.map { String($0, radix: 16).leftPadded(2) }.joined()])
+            return key
+        }
+    }
+
     public func appendEvent(_ event: NewEvent) async throws -> Event {
         try await writer.write { db in try Self.insertEvent(db, event) }
     }
@@ -168,5 +211,21 @@ public final class SQLiteStore: GoldStore {
             try Self.insertEvent(db, NewEvent(actor: actor, kind: "token.revoked", message: "token \(id) revoked"))
             return true
         }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}
+
+extension SQLiteStore {
+    static func bytes(hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex, let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) {
+            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        return bytes
     }
 }

@@ -16,6 +16,16 @@ public protocol GoldStore: Sendable {
     /// Records what the agent reported about the machine's hardware.
     func setInventory(machine: String, inventory: JSONValue, actor: String) async throws
 
+    /// Sets what the machine boots into next from the network.
+    func setNextBoot(machine: String, _ next: NextBoot, actor: String) async throws
+
+    /// A netboot check-in: stores the inventory, turns a one-shot netboot back into `.disk`, bumps the enrolment
+    /// generation, and returns the record as it now stands. Throws when `generation` is not the machine's current one.
+    func netbootCheckIn(machine: String, generation: Int64, inventory: JSONValue, actor: String) async throws -> MachineRecord
+
+    /// The director's signing key (for enrolment tokens), created on first use and shared by every director.
+    func directorKey() async throws -> [UInt8]
+
     @discardableResult
     func appendEvent(_ event: NewEvent) async throws -> Event
     /// Events with an id above `after`, oldest first; for one machine when `machine` is given.

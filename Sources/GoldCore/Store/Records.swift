@@ -18,13 +18,20 @@ public struct MachineRecord: Hashable, Sendable, Codable {
     public var state: MachineState
     /// Facts the agent reported (CPU, memory, disks, NICs, firmware), as sent.
     public var inventory: JSONValue?
+    /// What the machine boots into when its firmware next asks the network.
+    public var nextBoot: NextBoot
+    /// Bumped at every netboot check-in: enrolment tokens of an earlier generation no longer work.
+    public var enrolGeneration: Int64
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(spec: MachineSpec, state: MachineState = .new, inventory: JSONValue? = nil, createdAt: Date, updatedAt: Date) {
+    public init(spec: MachineSpec, state: MachineState = .new, inventory: JSONValue? = nil, nextBoot: NextBoot = .disk,
+                enrolGeneration: Int64 = 0, createdAt: Date, updatedAt: Date) {
         self.spec = spec
         self.state = state
         self.inventory = inventory
+        self.nextBoot = nextBoot
+        self.enrolGeneration = enrolGeneration
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
