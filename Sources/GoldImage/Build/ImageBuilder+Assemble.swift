@@ -165,6 +165,7 @@ extension ImageBuilder {
                 if let tree { args += ["-d", tree.path] }
                 args += [image.path, "\(p.size / 1024)k"]
                 try await runner.check("mkfs.ext4", args, environment: env, context: context)
+                try await clampInodeTimes(image: image, offset: p.offset, epoch: request.sourceDateEpoch, work: work, environment: env, context: context)
             case .vfat:
                 let file = work.appendingPathComponent("part-\(disk.index)-\(p.number).vfat")
                 try? FileManager.default.removeItem(at: file)
@@ -208,6 +209,39 @@ extension ImageBuilder {
             }
         }
         return image
+    }
+
+    /// mke2fs 1.47.0's `-d` copies each source file's atime and ctime (the staging copy's, i.e. the build's
+    /// wall clock) into the inodes, which E2FSPROGS_FAKE_TIME does not cover. A fresh filesystem allocates inodes
+    /// 1…used in order, so setting those two fields on the root and inodes 11…used to SOURCE_DATE_EPOCH with
+    /// `debugfs -w` makes the filesystem byte-reproducible (e2fsck stays clean).
+    func clampInodeTimes(
+        image: URL, offset: UInt64, epoch: Int64, work: URL, environment: [String: String], context: String
+    ) async throws {
+        let device = "\(image.path)?offset=\(offset)"
+        let header = try await runner.check("dumpe2fs", ["-h", device], context: context).stdout
+        func field(_ name: String) -> Int? {
+            header.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+                .flatMap { Int($0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)) }
+        }
+        guard let count = field("Inode count"), let free = field("Free inodes") else {
+            throw GoldError(.io, "dumpe2fs printed no inode counts", at: context)
+        }
+        let used = count - free
+        var commands = "set_inode_field <2> ctime @\(epoch)\nset_inode_field <2> atime @\(epoch)\n"
+        if used >= 11 {
+            for inode in 11...used {
+                commands += "set_inode_field <\(inode)> ctime @\(epoch)\nset_inode_field <\(inode)> atime @\(epoch)\n"
+            }
+        }
+        let script = work.appendingPathComponent("clamp-\(offset).debugfs")
+        try Data(commands.utf8).write(to: script)
+        defer { try? FileManager.default.removeItem(at: script) }
+        let result = try await runner.check(
+            "debugfs", ["-w", "-f", script.path, device], environment: environment, context: context)
+        if result.stderr.contains("set_inode_field:") {
+            throw GoldError(.io, "debugfs could not set inode times: \(result.stderr.prefix(200))", at: context)
+        }
     }
 
     /// Copies `file` into `image` at `offset`, skipping all-zero MiB blocks so the image stays sparse.

@@ -162,7 +162,7 @@ public struct ImageBuilder: Sendable {
             for name in [image, "initrd.img-\(version)"] {
                 let target = boot.appendingPathComponent(name)
                 try? FileManager.default.removeItem(at: target)
-                try await runner.check("cp", ["-a", input.directory.appendingPathComponent(name).path, target.path], context: name)
+                try await runner.check("cp", ["-L", input.directory.appendingPathComponent(name).path, target.path], context: name)
             }
             let modules = input.directory.appendingPathComponent("lib/modules/\(version)")
             if FileManager.default.fileExists(atPath: modules.path) {

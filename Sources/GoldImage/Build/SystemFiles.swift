@@ -91,15 +91,16 @@ public struct AccountFiles: Hashable, Sendable {
         }
         let usedUIDs = passwd.compactMap { $0.count > 2 ? UInt32($0[2]) : nil }
         let usedGIDs = group.compactMap { $0.count > 2 ? UInt32($0[2]) : nil }
+        // Like useradd: the lowest free uid from 1000, and a group with the same number when that is free.
+        let uid = ids(of: user.name)?.uid ?? nextID(usedUIDs)
         let gid: UInt32
         if let existing = group.first(where: { $0.first == user.name }), existing.count > 2, let g = UInt32(existing[2]) {
             gid = g
         } else {
-            gid = nextID(usedGIDs + usedUIDs)
+            gid = usedGIDs.contains(uid) ? nextID(usedGIDs) : uid
             group.append([user.name, "x", "\(gid)", ""])
             gshadow.append([user.name, "!", "", ""])
         }
-        let uid = ids(of: user.name)?.uid ?? nextID(usedUIDs + [gid])
         let row = [user.name, "x", "\(uid)", "\(gid)", "", "/home/\(user.name)", user.shell]
         if let i = passwd.firstIndex(where: { $0.first == user.name }) { passwd[i] = row } else { passwd.append(row) }
         let shadowRow = [user.name, "!", "\(daysSinceEpoch)", "0", "99999", "7", "", "", ""]
