@@ -80,11 +80,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The build/deploy server's network boot: HTTP boot and TFTP wired to the director.
+        .target(
+            name: "GoldDeploy",
+            dependencies: [
+                "GoldCore", "GoldTFTPServer", "GoldHTTPClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Process wiring: configuration, services, one ServiceGroup per process.
         .target(
             name: "GoldServer",
             dependencies: [
-                "GoldCore", "GoldSQLite", "GoldDirector",
+                "GoldCore", "GoldSQLite", "GoldDirector", "GoldDeploy", "GoldTFTPServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,6 +137,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "GoldDeployTests", dependencies: ["GoldDeploy", "GoldCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",

@@ -1,6 +1,9 @@
 import Foundation
 import GoldCore
+import GoldDeploy
 import GoldDirector
+import GoldTFTPServer
+import Hummingbird
 import GoldSQLite
 import Logging
 import Metrics
@@ -39,7 +42,10 @@ public struct GoldProcess: Sendable {
                 await onDirectorRunning(port)
             })
         }
-        for role in config.roles where role != .director {
+        if config.roles.contains(.deploy) {
+            services += try deployServices()
+        }
+        for role in config.roles where role == .compile {
             logger.warning("role not built yet; this process does not run it", metadata: ["role": "\(role.rawValue)"])
         }
         guard !services.isEmpty else {
@@ -50,6 +56,33 @@ public struct GoldProcess: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+
+    /// The build/deploy role: HTTP boot, TFTP, and the reporter that tells the director who fetched what.
+    func deployServices() throws -> [any Service] {
+        let tokenFile = config.deploy.tokenFile ?? config.dataDir + "/server.token"
+        guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            throw GoldError(.notFound, "the deploy role needs a server token; run 'gold init' or 'gold token create --role server' and write it there", at: tokenFile)
+        }
+        let tftpRoot = config.deploy.tftpRoot ?? config.dataDir + "/tftp"
+        let filesDir = config.dataDir + "/boot/files"
+        try FileManager.default.createDirectory(atPath: filesDir + "/netboot", withIntermediateDirectories: true)
+        try BootFiles.install(into: tftpRoot)
+        var tftp = TFTPServerConfiguration()
+        tftp.host = config.deploy.tftp.host
+        tftp.port = config.deploy.tftp.port
+        tftp.singlePort = config.deploy.singlePort
+        let publicURL = config.deploy.publicURL ?? (["0.0.0.0", "::"].contains(config.deploy.http.host) ? nil : "http://\(config.deploy.http)")
+        let server = DeployServer(
+            configuration: .init(httpHost: config.deploy.http.host, httpPort: config.deploy.http.port, publicURL: publicURL,
+                tftp: tftp, filesDir: filesDir, tftpRoot: tftpRoot),
+            link: DirectorLink(url: config.deploy.director, token: token), logger: logger)
+        let http = Application(
+            router: server.makeRouter(),
+            configuration: .init(address: .hostname(config.deploy.http.host, port: config.deploy.http.port), serverName: "gold-deploy"),
+            logger: logger)
+        logger.info("deploy role", metadata: ["http": "\(config.deploy.http)", "tftp": "\(config.deploy.tftp)", "tftp_root": "\(tftpRoot)"])
+        return [server.reporter, http, server.makeTFTPServer()]
     }
 
     /// Process-wide metrics: one Prometheus registry behind swift-metrics, bootstrapped once.

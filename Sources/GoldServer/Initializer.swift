@@ -35,6 +35,14 @@ public enum Initializer {
         guard fm.createFile(atPath: temporary, contents: Data((secret.value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw GoldError(.io, "cannot write the admin token", at: temporary)
         }
+        // The local deploy and compile roles talk to the director with a `server` token of their own.
+        let serverSecret = TokenSecret.generate()
+        let serverFile = dataDir + "/server.token"
+        guard fm.createFile(atPath: serverFile, contents: Data((serverSecret.value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw GoldError(.io, "cannot write the server token", at: serverFile)
+        }
+        try await store.insertToken(TokenRecord(id: TokenSecret.newID(), hash: serverSecret.hash, role: .server, machine: nil,
+            label: "local servers (gold init)", createdAt: Date()), actor: "gold init")
         try await store.insertToken(record, actor: "gold init")
         try fm.moveItem(atPath: temporary, toPath: tokenFile)
         return Result(dataDir: dataDir, configFile: configFile, tokenFile: tokenFile, created: true)
@@ -55,6 +63,9 @@ public enum Initializer {
           director: http://127.0.0.1:8080
           http: 0.0.0.0:8081
           tftp: 0.0.0.0:69
+          # How machines reach this server over HTTP; needed for pxelinux and GRUB (iPXE uses its request's Host).
+          # public_url: http://10.77.0.1:8081
+          # token_file: \(dataDir)/server.token
         compile:
           director: http://127.0.0.1:8080
 

@@ -23,6 +23,12 @@ public struct ServerConfig: Hashable, Sendable, Codable {
         public var http: HostPort
         public var tftp: HostPort
         public var tftpRoot: String?
+        /// How machines reach the deploy server's HTTP side (e.g. `http://10.77.0.1:8081`).
+        public var publicURL: String?
+        /// The `server` token this role uses with the director (default: `server.token` in the data directory).
+        public var tokenFile: String?
+        /// TFTP: serve every transfer from the listening port.
+        public var singlePort: Bool = false
     }
 
     public struct CompileConfig: Hashable, Sendable, Codable {
@@ -35,7 +41,7 @@ public struct ServerConfig: Hashable, Sendable, Codable {
             dataDir: dataDir, roles: ServerRole.allCases, logLevel: "info",
             director: DirectorConfig(listen: HostPort(host: "127.0.0.1", port: 8080), store: "sqlite"),
             deploy: DeployConfig(director: "http://127.0.0.1:8080", http: HostPort(host: "0.0.0.0", port: 8081),
-                tftp: HostPort(host: "0.0.0.0", port: 69), tftpRoot: nil),
+                tftp: HostPort(host: "0.0.0.0", port: 69), tftpRoot: nil, publicURL: nil, tokenFile: nil),
             compile: CompileConfig(director: "http://127.0.0.1:8080", workDir: nil))
     }
 
@@ -89,11 +95,15 @@ public struct ServerConfig: Hashable, Sendable, Codable {
                 }
             }
         }
-        if let node = top["deploy"], let f = r.mapping(node, "deploy", allowed: ["director", "http", "tftp", "tftp_root"]) {
+        let deployFields = ["director", "http", "tftp", "tftp_root", "public_url", "token_file", "single_port"]
+        if let node = top["deploy"], let f = r.mapping(node, "deploy", allowed: deployFields) {
             if let url = directorURL(f["director"], "deploy.director", &r) { config.deploy.director = url }
             if let http = hostPort(f["http"], "deploy.http", &r) { config.deploy.http = http }
             if let tftp = hostPort(f["tftp"], "deploy.tftp", &r) { config.deploy.tftp = tftp }
             config.deploy.tftpRoot = r.string(f["tftp_root"], "deploy.tftp_root")
+            config.deploy.publicURL = directorURL(f["public_url"], "deploy.public_url", &r)
+            config.deploy.tokenFile = r.string(f["token_file"], "deploy.token_file")
+            config.deploy.singlePort = r.bool(f["single_port"], "deploy.single_port") ?? false
         }
         if let node = top["compile"], let f = r.mapping(node, "compile", allowed: ["director", "work_dir"]) {
             if let url = directorURL(f["director"], "compile.director", &r) { config.compile.director = url }
@@ -115,7 +125,7 @@ public struct ServerConfig: Hashable, Sendable, Codable {
     private static func directorURL(_ node: Node?, _ path: String, _ r: inout YAMLReader) -> String? {
         guard let text = r.string(node, path) else { return nil }
         guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
-            r.fail(node, path, "'\(text)' must be the director's URL, such as http://gold:8080")
+            r.fail(node, path, "'\(text)' must be an http URL, such as http://gold:8080")
             return nil
         }
         return text

@@ -1,0 +1,160 @@
+import Foundation
+import GoldCore
+import GoldHTTPClient
+import GoldTFTPServer
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The build/deploy server's network boot side: HTTP boot (iPXE scripts, kernel, initrd) and TFTP (loaders and
+/// per-machine pxelinux/GRUB files), both rendering from the director's state at the moment of the request.
+public struct DeployServer: Sendable {
+    public struct Configuration: Sendable {
+        public var httpHost: String
+        public var httpPort: Int
+        /// How machines reach this server's HTTP side, e.g. `http://10.77.0.1:8081`; nil to use the request's Host.
+        public var publicURL: String?
+        public var tftp: TFTPServerConfiguration
+        /// Served under `/boot/files`: `netboot/vmlinuz`, `netboot/initrd.img`, images.
+        public var filesDir: String
+        /// The loaders (`undionly.kpxe`, `ipxe.efi`, …).
+        public var tftpRoot: String
+
+        public init(httpHost: String, httpPort: Int, publicURL: String?, tftp: TFTPServerConfiguration, filesDir: String, tftpRoot: String) {
+            self.httpHost = httpHost
+            self.httpPort = httpPort
+            self.publicURL = publicURL
+            self.tftp = tftp
+            self.filesDir = filesDir
+            self.tftpRoot = tftpRoot
+        }
+    }
+
+    public let configuration: Configuration
+    public let link: DirectorLink
+    public let registry: ClientRegistry
+    public let reporter: FetchReporter
+    public let logger: Logger
+
+    public init(configuration: Configuration, link: DirectorLink, logger: Logger) {
+        self.configuration = configuration
+        self.link = link
+        self.logger = logger
+        registry = ClientRegistry()
+        reporter = FetchReporter(link: link, registry: registry, logger: logger)
+    }
+
+    public func makeRouter() -> Router<DeployContext> {
+        let router = Router(context: DeployContext.self)
+        router.add(middleware: FetchRecordingMiddleware(reporter: reporter))
+        router.add(middleware: FileMiddleware(configuration.filesDir, urlBasePath: "/boot/files", logger: logger))
+        router.get("/healthz") { _, _ in ["status": "ok"] }
+        router.get("/boot/ipxe") { request, context -> Response in
+            guard let text = request.uri.queryParameters.get("mac"), let mac = MACAddress(text) else {
+                throw HTTPError(.badRequest, message: "'mac' must be a MAC address (iPXE: ?mac=${mac:hexhyp})")
+            }
+            if let address = context.remoteAddress { await registry.record(address: address, mac: mac) }
+            let base = publicURL(request)
+            guard let script = try await link.bootScript(mac: mac, loader: "ipxe", filesURL: base + "/boot/files", directorURL: base) else {
+                throw HTTPError(.notFound, message: "\(mac) is not a machine Gold boots")
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: script)))
+        }
+        // Machines reach the director through the deploy server they boot from: the director may stay on a
+        // management network the machines cannot see.
+        for method in [HTTPRequest.Method.get, .post, .put, .delete] {
+            router.on("/v1/**", method: method) { request, context in try await proxy(request, context) }
+        }
+        return router
+    }
+
+    func publicURL(_ request: Request) -> String {
+        if let url = configuration.publicURL { return url }
+        return "http://" + (request.head.authority ?? "\(configuration.httpHost):\(configuration.httpPort)")
+    }
+
+    func proxy(_ request: Request, _ context: DeployContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 64 << 20)
+        var headers: [(String, String)] = []
+        for field in request.headers where [.authorization, .contentType].contains(field.name) {
+            headers.append((field.name.rawName, field.value))
+        }
+        let response = try await GoldHTTPClientBridge.send(
+            request.method.rawValue, link.url + request.uri.description, headers: headers,
+            body: body.readableBytes > 0 ? Array(body.readableBytesView) : nil)
+        var out = HTTPFields()
+        if let type = response.header("Content-Type") { out[.contentType] = type }
+        return Response(status: .init(code: response.status), headers: out, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+    }
+
+    /// The TFTP side: loaders from `tftpRoot`, per-machine files rendered by the director, netboot files from `filesDir`.
+    public func makeTFTPServer() -> TFTPServer {
+        let link = self.link
+        let registry = self.registry
+        let reporter = self.reporter
+        let filesDir = configuration.filesDir
+        let publicURL = configuration.publicURL
+        let logger = self.logger
+        let source = DirectoryFileSource(root: configuration.tftpRoot) { path, client in
+            if path.hasPrefix("netboot/") {
+                return try TFTPFile.open(path: filesDir + "/" + path)
+            }
+            guard let (loader, mac) = Self.perMachineFile(path) else { return nil }
+            if let address = client.ipAddress { await registry.record(address: address, mac: mac) }
+            guard let base = publicURL else {
+                logger.error("deploy.public_url is not set: cannot render \(path) (machines need the HTTP server's address)")
+                return nil
+            }
+            guard let script = try await link.bootScript(mac: mac, loader: loader, filesURL: base + "/boot/files", directorURL: base) else {
+                return nil
+            }
+            return .string(script)
+        }
+        return TFTPServer(configuration: configuration.tftp, fileSource: source, observer: { record in
+            let address = record.client.ipAddress ?? "?"
+            let outcome = "\(record.outcome)"
+            Task { await reporter.add(address: address, mac: nil, file: record.requestedFilename, protocolName: "tftp",
+                bytes: record.bytesSent, outcome: outcome, duration: record.duration) }
+        }, logger: logger)
+    }
+
+    /// `pxelinux.cfg/01-aa-bb-…` → (pxelinux, MAC); `grub.cfg-01-aa-bb-…` and `grub.cfg-aa:bb:…` → (grub, MAC).
+    static func perMachineFile(_ path: String) -> (String, MACAddress)? {
+        if path.hasPrefix("pxelinux.cfg/01-"), let mac = MACAddress(String(path.dropFirst("pxelinux.cfg/01-".count))) {
+            return ("pxelinux", mac)
+        }
+        if path.hasPrefix("grub.cfg-01-"), let mac = MACAddress(String(path.dropFirst("grub.cfg-01-".count))) {
+            return ("grub", mac)
+        }
+        if path.hasPrefix("grub.cfg-"), let mac = MACAddress(String(path.dropFirst("grub.cfg-".count))) {
+            return ("grub", mac)
+        }
+        return nil
+    }
+}
+
+/// Records every `/boot/files` fetch (who, what, how many bytes, the outcome) for the director.
+struct FetchRecordingMiddleware: RouterMiddleware {
+    typealias Context = DeployContext
+    let reporter: FetchReporter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/boot/files/") else { return try await next(request, context) }
+        let start = ContinuousClock.now
+        let address = context.remoteAddress ?? "?"
+        let file = String(request.uri.path.dropFirst("/boot/files/".count))
+        do {
+            let response = try await next(request, context)
+            let bytes = response.headers[.contentLength].flatMap { Int($0) } ?? 0
+            await reporter.add(address: address, mac: nil, file: file, protocolName: "http \(request.method.rawValue)",
+                bytes: request.method == .head ? 0 : bytes, outcome: "\(response.status.code)", duration: ContinuousClock.now - start)
+            return response
+        } catch {
+            await reporter.add(address: address, mac: nil, file: file, protocolName: "http \(request.method.rawValue)",
+                bytes: 0, outcome: "error: \(error)", duration: ContinuousClock.now - start)
+            throw error
+        }
+    }
+}
