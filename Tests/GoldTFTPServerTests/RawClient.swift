@@ -4,7 +4,7 @@ import NIOCore
 
 /// A minimal UDP client for packets no real client sends (traversal, WRQ, garbage) and for holding a
 /// transfer open. Blocking, with a poll-based receive deadline so a silent server fails the test.
-final class RawClient {
+final class RawClient: @unchecked Sendable {
     let fd: CInt
     let serverPort: Int
     let host: String
@@ -48,7 +48,16 @@ final class RawClient {
     }
 
     /// The next packet, or nil after `milliseconds` of silence.
-    func receive(milliseconds: Int32 = 5000) throws -> TFTPPacket? {
+    /// Waits on a GCD thread, never on the cooperative pool: the server under test needs those threads to answer.
+    func receive(milliseconds: Int32 = 5000) async throws -> TFTPPacket? {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try self.receiveBlocking(milliseconds: milliseconds) })
+            }
+        }
+    }
+
+    func receiveBlocking(milliseconds: Int32) throws -> TFTPPacket? {
         var pollfd = pollfd(fd: self.fd, events: Int16(POLLIN), revents: 0)
         guard poll(&pollfd, 1, milliseconds) == 1 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 70000)
@@ -65,8 +74,8 @@ final class RawClient {
     }
 
     /// Sends an RRQ and returns the first answer.
-    func request(_ filename: String, mode: TFTPMode = .octet, options: [TFTPOption] = []) throws -> TFTPPacket? {
+    func request(_ filename: String, mode: TFTPMode = .octet, options: [TFTPOption] = []) async throws -> TFTPPacket? {
         self.send(.readRequest(TFTPRequest(filename: filename, mode: mode, options: options)))
-        return try self.receive()
+        return try await self.receive()
     }
 }

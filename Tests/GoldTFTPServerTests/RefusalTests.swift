@@ -60,7 +60,7 @@ struct RefusalTests {
         let records = RecordCollector()
         try await withServer(source: DirectoryFileSource(root: root.root.path), records: records) { _, port in
             let client = try RawClient(serverPort: port)
-            let answer = try client.request(refusal.filename, mode: refusal.mode, options: refusal.options)
+            let answer = try await client.request(refusal.filename, mode: refusal.mode, options: refusal.options)
             guard case .error(let code, let message) = answer else {
                 Issue.record("expected ERROR \(refusal.code), got \(String(describing: answer))")
                 return
@@ -84,7 +84,7 @@ struct RefusalTests {
         try await withServer(source: DirectoryFileSource(root: root.root.path)) { _, port in
             for name in ["/file-513.bin", "inside", "./file-513.bin"] {
                 let client = try RawClient(serverPort: port)
-                let answer = try client.request(name)
+                let answer = try await client.request(name)
                 #expect(
                     answer == .data(block: 1, payload: ByteBuffer(bytes: Array(TestRoot.content(513).prefix(512)))),
                     "\(name)")
@@ -98,19 +98,19 @@ struct RefusalTests {
         try await withServer(source: InMemoryFileSource(files: [:])) { _, port in
             let client = try RawClient(serverPort: port)
             client.send(.writeRequest(TFTPRequest(filename: "upload", mode: .octet)))
-            guard case .error(let code, let message) = try client.receive() else {
+            guard case .error(let code, let message) = try await client.receive() else {
                 Issue.record("no answer to WRQ")
                 return
             }
             #expect(code == .accessViolation)
             #expect(message.contains("read-only"))
             client.send(.ack(block: 3))
-            guard case .error(.unknownTransferID, _) = try client.receive() else {
+            guard case .error(.unknownTransferID, _) = try await client.receive() else {
                 Issue.record("no error 5")
                 return
             }
             client.sendRaw([0, 9, 1, 2])
-            guard case .error(.illegalOperation, let garbage) = try client.receive() else {
+            guard case .error(.illegalOperation, let garbage) = try await client.receive() else {
                 Issue.record("no error 4")
                 return
             }
@@ -127,11 +127,11 @@ struct RefusalTests {
         }
         try await withServer(source: source) { _, port in
             let client = try RawClient(serverPort: port)
-            let answer = try client.request("/pxelinux.cfg/01-52-54-00-12-34-56")
+            let answer = try await client.request("/pxelinux.cfg/01-52-54-00-12-34-56")
             #expect(answer == .data(block: 1, payload: ByteBuffer(string: "DEFAULT gold\n")))
             client.send(.ack(block: 1), toPort: client.peerPort)
             let fromDirectory = try RawClient(serverPort: port)
-            #expect(try fromDirectory.request("file-513.bin")?.opcode == .data)
+            #expect(try await fromDirectory.request("file-513.bin")?.opcode == .data)
             fromDirectory.send(.error(code: .notDefined, message: "enough"), toPort: fromDirectory.peerPort)
         }
     }
@@ -145,17 +145,17 @@ struct RefusalTests {
         try await withServer(configuration, source: source, records: records) { server, port in
             // Each client receives DATA 1 and never acknowledges: its transfer stays open.
             let first = try RawClient(serverPort: port)
-            #expect(try first.request("big")?.opcode == .data)
+            #expect(try await first.request("big")?.opcode == .data)
             let sameAddress = try RawClient(serverPort: port)
-            guard case .error(.notDefined, let perClient) = try sameAddress.request("big") else {
+            guard case .error(.notDefined, let perClient) = try await sameAddress.request("big") else {
                 Issue.record("second transfer from 127.0.0.1 was not refused")
                 return
             }
             #expect(perClient.contains("too many transfers from this client"))
             let other = try RawClient(serverPort: port, bindHost: "127.0.0.2")
-            #expect(try other.request("big")?.opcode == .data)
+            #expect(try await other.request("big")?.opcode == .data)
             let third = try RawClient(serverPort: port, bindHost: "127.0.0.3")
-            guard case .error(.notDefined, let busy) = try third.request("big") else {
+            guard case .error(.notDefined, let busy) = try await third.request("big") else {
                 Issue.record("third transfer was not refused")
                 return
             }
@@ -169,7 +169,7 @@ struct RefusalTests {
                 if !freed { try await Task.sleep(for: .milliseconds(5)) }
             }
             #expect(freed)
-            #expect(try third.request("big")?.opcode == .data)
+            #expect(try await third.request("big")?.opcode == .data)
         }
         #expect(records.records.filter { if case .refused = $0.outcome { true } else { false } }.count == 2)
     }
@@ -181,10 +181,10 @@ struct RefusalTests {
         let task = Task { try await server.run() }
         let port = try await server.localAddress.port ?? 0
         let client = try RawClient(serverPort: port)
-        #expect(try client.request("two-blocks")?.opcode == .data)
+        #expect(try await client.request("two-blocks")?.opcode == .data)
         server.triggerGracefulShutdown()
         client.send(.ack(block: 1), toPort: client.peerPort)
-        guard case .data(2, let last) = try client.receive() else {
+        guard case .data(2, let last) = try await client.receive() else {
             Issue.record("block 2 not sent after shutdown began")
             return
         }
@@ -205,7 +205,7 @@ struct RefusalTests {
         let task = Task { try await server.run() }
         let port = try await server.localAddress.port ?? 0
         let client = try RawClient(serverPort: port)
-        #expect(try client.request("big")?.opcode == .data)
+        #expect(try await client.request("big")?.opcode == .data)
         task.cancel()
         try await task.value
         #expect(records.records.map(\.outcome) == [.cancelled])
