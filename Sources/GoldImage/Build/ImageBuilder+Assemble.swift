@@ -160,7 +160,9 @@ extension ImageBuilder {
             report("partition \(p.number) \(p.filesystem.rawValue)")
             switch p.filesystem {
             case .ext4:
-                var args = ["-q", "-F", "-t", "ext4", "-U", p.fsUUID!, "-E", "offset=\(p.offset),hash_seed=\(p.fsUUID!),root_owner=0:0,nodiscard"]
+                // 4 KiB blocks always (mke2fs picks 1 KiB for small filesystems, whose 8 MiB block groups put a
+                // backup superblock, and its changing free counts, in many more chunks).
+                var args = ["-q", "-F", "-t", "ext4", "-b", "4096", "-U", p.fsUUID!, "-E", "offset=\(p.offset),hash_seed=\(p.fsUUID!),root_owner=0:0,nodiscard"]
                 if let label = p.label { args += ["-L", label] }
                 if let tree { args += ["-d", tree.path] }
                 args += [image.path, "\(p.size / 1024)k"]
@@ -169,7 +171,8 @@ extension ImageBuilder {
             case .vfat:
                 let file = work.appendingPathComponent("part-\(disk.index)-\(p.number).vfat")
                 try? FileManager.default.removeItem(at: file)
-                var args = ["-C", "-i", p.fsUUID!.replacingOccurrences(of: "-", with: ""), "--invariant"]
+                // --invariant fixes the time-based fields but also sets the volume id, so -i must come after it.
+                var args = ["-C", "--invariant", "-i", p.fsUUID!.replacingOccurrences(of: "-", with: "")]
                 if let label = p.label { args += ["-n", String(label.uppercased().prefix(11))] }
                 try await runner.check("mkfs.vfat", args + [file.path, "\(p.size / 1024)"], environment: env, context: context)
                 if let tree {
