@@ -54,6 +54,18 @@ struct NetworkNamespaceLab {
         try Self.run(["ip", "-n", clientNamespace, "link", "set", clientInterface, "up"])
     }
 
+    /// Bridges the client end with a new tap device `tap` in the client namespace, for a QEMU NIC.
+    func addClientTap(_ tap: String) throws {
+        let bridge = "gdb\(getpid() % 100_000)"
+        try Self.run(["ip", "-n", clientNamespace, "link", "add", bridge, "type", "bridge"])
+        try Self.run(["ip", "-n", clientNamespace, "tuntap", "add", tap, "mode", "tap"])
+        try Self.run(["ip", "-n", clientNamespace, "link", "set", tap, "master", bridge])
+        try Self.run(["ip", "-n", clientNamespace, "link", "set", clientInterface, "master", bridge])
+        for device in [tap, bridge] {
+            try Self.run(["ip", "-n", clientNamespace, "link", "set", device, "up"])
+        }
+    }
+
     /// Deletes both namespaces, which also removes the veth pair; safe to call after a partial setUp.
     func tearDown() {
         _ = try? Self.run(["ip", "netns", "del", serverNamespace])
@@ -76,7 +88,7 @@ struct NetworkNamespaceLab {
 
     /// A UDP socket bound to 0.0.0.0:`port` inside the server namespace, made on a short-lived thread that
     /// entered the namespace (setns(2) changes only the calling thread).
-    func serverSocket(port: UInt16) async throws -> Int32 {
+    func serverSocket(port: UInt16, stream: Bool = false) async throws -> Int32 {
         let path = "/run/netns/\(serverNamespace)"
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
@@ -89,7 +101,7 @@ struct NetworkNamespaceLab {
                 guard Self.setns(namespace, 0x4000_0000) == 0 else {
                     return continuation.resume(throwing: CommandFailure(description: "setns \(path): errno \(errno)"))
                 }
-                let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+                let fd = socket(AF_INET, Int32((stream ? SOCK_STREAM : SOCK_DGRAM).rawValue), 0)
                 var one: Int32 = 1
                 setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
                 var address = sockaddr_in()
@@ -100,13 +112,31 @@ struct NetworkNamespaceLab {
                         bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                     }
                 }
-                guard fd >= 0, bound == 0 else {
+                guard fd >= 0, bound == 0, !stream || listen(fd, 8) == 0 else {
                     close(fd)
                     return continuation.resume(throwing: CommandFailure(description: "bind :\(port): errno \(errno)"))
                 }
                 continuation.resume(returning: fd)
             }
             thread.start()
+        }
+    }
+
+    /// Accepts one connection on a listening TCP socket and returns the first line the peer sends (an HTTP
+    /// request line), answering 404; nil when the socket is closed first.
+    static func firstRequestLine(on listener: Int32) async -> String? {
+        await withCheckedContinuation { continuation in
+            Thread {
+                let connection = accept(listener, nil, nil)
+                guard connection >= 0 else { return continuation.resume(returning: nil) }
+                defer { close(connection) }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let count = read(connection, &buffer, buffer.count)
+                let text = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
+                let reply = Array("HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".utf8)
+                _ = write(connection, reply, reply.count)
+                continuation.resume(returning: text.split(separator: "\r\n").first.map(String.init))
+            }.start()
         }
     }
 
