@@ -49,6 +49,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The workflow engine: a pure reducer, and the runbook's workflows as lists of steps.
+        .target(name: "GoldWorkflow", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         // The embedded store: SQLite through GRDB.
         .target(
             name: "GoldSQLite",
@@ -138,6 +140,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "GoldDeployTests", dependencies: ["GoldDeploy", "GoldCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldWorkflowTests", dependencies: ["GoldWorkflow", "GoldCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",

@@ -1,0 +1,88 @@
+import GoldCore
+
+/// What a step asks the outside world to do. Adapters execute actions; the engine only decides them.
+public enum Action: Hashable, Sendable, Codable {
+    /// Build (or reuse from the cache) the machine's kernel and binaries on the compile server.
+    case compile
+    /// Build the machine's image version from the cached base.
+    case buildImage
+    case setNextBoot(NextBoot)
+    case power(PowerAction)
+    /// Ask the machine's agent to do something; it answers with the command's outcome.
+    case agent(AgentRequest)
+    /// Checks from the build server: TCP, HTTP, ssh probes and connectivity to the fleet's other servers.
+    case serverChecks
+    /// Record a new image version: the stored image with the same change applied.
+    case recordImageVersion(change: String)
+    case setState(MachineState)
+    /// Nothing to do but wait for what the step awaits.
+    case wait
+
+    /// Whether running it twice for one decision could do harm (power, disk writes, binary swaps).
+    public var isDestructive: Bool {
+        switch self {
+        case .power: true
+        case .agent(let request): request.isDestructive
+        default: false
+        }
+    }
+}
+
+public enum PowerAction: String, Hashable, Sendable, Codable {
+    case on, off, cycle
+    /// Power on, or cycle when already on.
+    case onOrCycle = "on-or-cycle"
+}
+
+/// The agent's command types: a closed list with validated arguments, never a shell line from the network.
+public enum AgentRequest: Hashable, Sendable, Codable {
+    /// Acknowledge, then reboot (into the netboot entry with `grub-reboot` when `netboot`).
+    case reboot(netboot: Bool)
+    /// nil: the version this workflow built.
+    case writeImage(version: Int?)
+    case installKernel(artifact: String)
+    case promoteKernel(artifact: String)
+    case removeKernel(artifact: String)
+    case stopServices(binary: String)
+    case replaceBinary(name: String, artifact: String)
+    case restoreBinary(name: String)
+    case startServices(binary: String)
+    case machineChecks
+    case torture(seconds: Int)
+    case collectLogs
+
+    public var isDestructive: Bool {
+        switch self {
+        case .reboot, .writeImage, .installKernel, .promoteKernel, .removeKernel, .replaceBinary, .restoreBinary: true
+        case .stopServices, .startServices, .machineChecks, .torture, .collectLogs: false
+        }
+    }
+}
+
+/// Something the director learns from outside a command: what completes a waiting step.
+public enum Observation: Hashable, Sendable, Codable {
+    /// The machine fetched a boot file (TFTP or HTTP) from the deploy server.
+    case bootFetch(file: String)
+    /// The agent checked in from the netboot environment.
+    case netbootCheckIn
+    /// The installed system's agent reports that this boot made it through, with this kernel.
+    case bootSuccess(kernel: String)
+
+    /// Whether this observation completes a step awaiting `awaited`.
+    func satisfies(_ awaited: Awaited) -> Bool {
+        switch (self, awaited) {
+        case (.bootFetch, .bootFetch): true
+        case (.netbootCheckIn, .netbootCheckIn): true
+        case (.bootSuccess(let kernel), .bootSuccess(let wanted)): wanted == nil || wanted == kernel
+        default: false
+        }
+    }
+}
+
+/// What a step waits for after its action is issued.
+public enum Awaited: Hashable, Sendable, Codable {
+    case bootFetch
+    case netbootCheckIn
+    /// Boot success, from a given kernel when one is named.
+    case bootSuccess(kernel: String?)
+}

@@ -1,0 +1,204 @@
+import Foundation
+import GoldCore
+@testable import GoldWorkflow
+import Testing
+
+/// Drives one workflow with a test clock, as the director would: every transition is encoded and decoded again
+/// (what persisting does), and every command is recorded.
+struct Drive {
+    var workflow: Workflow
+    var now = Date(timeIntervalSince1970: 1_800_000_000)
+    var issued: [Command] = []
+
+    init(_ kind: WorkflowKind, timings: StepTimings = StepTimings(), parameters: [String: String] = [:]) {
+        workflow = Workflow(id: "wf-1", kind: kind, machine: "m1", steps: Runbook.steps(for: kind, timings: timings, parameters: parameters), now: now)
+    }
+
+    @discardableResult
+    mutating func send(_ event: WorkflowEvent) -> [Command] {
+        let commands = WorkflowEngine.reduce(&workflow, event, now: now)
+        // Persisting is a JSON round trip: nothing may live outside the encoded state.
+        workflow = try! JSONDecoder().decode(Workflow.self, from: JSONEncoder().encode(workflow))
+        issued += commands
+        return commands
+    }
+
+    mutating func advance(seconds: Int) -> [Command] {
+        now = now.addingTimeInterval(TimeInterval(seconds))
+        return send(.tick)
+    }
+
+    var step: String { workflow.current?.definition.name ?? "-" }
+    var lastID: String { workflow.current?.commandID ?? "" }
+
+    /// Completes the current step's command successfully (and its observation, when it awaits one).
+    mutating func succeedCurrent(outputs: [String: String] = [:], observation: Observation? = nil) {
+        let id = lastID
+        if workflow.current?.definition.action != .wait {
+            send(.completed(commandID: id, outcome: .succeeded(detail: nil, outputs: outputs)))
+        }
+        if let observation { send(.observed(observation)) }
+    }
+}
+
+@Suite struct EngineTests {
+    @Test func provisionRunsTheRunbookInOrder() {
+        var d = Drive(.provision)
+        d.send(.start)
+        #expect(d.issued.map(\.action).first == .compile)
+        d.succeedCurrent()
+        #expect(d.step == "build the machine's image version")
+        d.succeedCurrent(outputs: ["image.version": "3"])
+        #expect(d.workflow.context["image.version"] == "3")
+        d.succeedCurrent() // mark provisioning
+        d.succeedCurrent() // set netboot once
+        #expect(d.step == "power on or cycle into the netboot environment")
+        // Power is on, but the step waits for the fetch, not for the power driver.
+        d.send(.completed(commandID: d.lastID, outcome: .succeeded(detail: "on")))
+        #expect(d.step == "power on or cycle into the netboot environment")
+        d.send(.observed(.bootFetch(file: "undionly.kpxe")))
+        #expect(d.step == "verify check-in from the netboot environment")
+        // An unrelated observation does nothing.
+        d.send(.observed(.bootSuccess(kernel: "6.1")))
+        #expect(d.step == "verify check-in from the netboot environment")
+        d.send(.observed(.netbootCheckIn))
+        #expect(d.step == "write the image to the local disk")
+        d.succeedCurrent()
+        d.succeedCurrent(observation: .bootSuccess(kernel: "6.1.0-gold"))
+        while d.workflow.status == .running { d.succeedCurrent() }
+        #expect(d.workflow.status == .succeeded)
+        #expect(d.issued.last?.action == .setState(.ready))
+        #expect(d.workflow.steps.allSatisfy { $0.state == .succeeded && $0.attempts == 1 })
+    }
+
+    @Test func aMachineThatNeverFetchesIsPowerCycledThenLandsInInterventionsAndRetryFinishes() {
+        var timings = StepTimings()
+        timings.pxeSeconds = 90
+        timings.pxeRetries = 2
+        var d = Drive(.provision, timings: timings)
+        d.send(.start)
+        for _ in 0..<4 { d.succeedCurrent() }
+        #expect(d.step == "power on or cycle into the netboot environment")
+        // Not seen fetching by the PXE deadline: power-cycled again, twice, with a new command id each time.
+        let first = d.advance(seconds: 91)
+        #expect(first.map(\.action) == [.power(.onOrCycle)])
+        let second = d.advance(seconds: 91)
+        #expect(second.count == 1 && second[0].id != first[0].id)
+        let third = d.advance(seconds: 91)
+        #expect(third.isEmpty)
+        #expect(d.workflow.status == .intervention)
+        #expect(d.workflow.intervention?.reason == "no boot file fetch from the deploy server within 90 s")
+        #expect(d.workflow.intervention?.step == "power on or cycle into the netboot environment")
+        // Stale results of earlier attempts change nothing.
+        d.send(.observed(.bootFetch(file: "late")))
+        #expect(d.workflow.status == .intervention)
+        // A person powers it on and says retry: the step starts afresh and the workflow finishes.
+        let retried = d.send(.retry)
+        #expect(retried.map(\.action) == [.power(.onOrCycle)])
+        d.send(.observed(.bootFetch(file: "undionly.kpxe")))
+        d.send(.observed(.netbootCheckIn))
+        d.succeedCurrent()
+        d.succeedCurrent(observation: .bootSuccess(kernel: "k"))
+        while d.workflow.status == .running { d.succeedCurrent() }
+        #expect(d.workflow.status == .succeeded)
+    }
+
+    @Test func aKernelThatPanicsIsRevertedByItselfThenAPersonIsAsked() {
+        var d = Drive(.kernelUpgrade, parameters: ["kernel": "6.1.0-gold2"])
+        d.send(.start)
+        d.succeedCurrent() // compile
+        d.succeedCurrent() // mark updating
+        d.succeedCurrent() // set netboot once
+        d.succeedCurrent() // reboot request acked
+        d.send(.observed(.bootFetch(file: "ipxe.efi")))
+        d.send(.observed(.netbootCheckIn))
+        #expect(d.step == "copy the kernel files to the local disk; next boot only")
+        d.succeedCurrent()
+        d.succeedCurrent() // boot back to local disk
+        #expect(d.step == "boot success from the new kernel")
+        // The new kernel panics: the old one reports boot success, which is not what the step awaits.
+        d.send(.observed(.bootSuccess(kernel: "6.1.0-old")))
+        #expect(d.step == "boot success from the new kernel")
+        let recovery = d.advance(seconds: 601)
+        #expect(recovery.map(\.action) == [.power(.cycle)])
+        #expect(d.workflow.recovery != nil)
+        d.send(.completed(commandID: d.lastID, outcome: .succeeded()))
+        d.send(.observed(.bootSuccess(kernel: "6.1.0-old")))
+        #expect(d.step == "collect the failed boot's logs")
+        d.succeedCurrent()
+        #expect(d.issued.last?.action == .agent(.removeKernel(artifact: "6.1.0-gold2")))
+        d.succeedCurrent()
+        #expect(d.workflow.status == .intervention)
+        #expect(d.workflow.intervention?.recoveredBy == [
+            "power-cycle: the old kernel boots by itself", "collect the failed boot's logs", "remove the bad kernel's entry",
+        ])
+        #expect(d.workflow.intervention?.reason == "no boot success from kernel 6.1.0-gold2 within 600 s")
+        #expect(!d.issued.contains { $0.action == .agent(.promoteKernel(artifact: "6.1.0-gold2")) })
+    }
+
+    @Test func aFailedSoftwareCheckRestoresTheBackup() {
+        var d = Drive(.softwareUpdate, parameters: ["binary": "hello"])
+        d.send(.start)
+        while d.step != "test on the machine" { d.succeedCurrent() }
+        d.send(.completed(commandID: d.lastID, outcome: .failed(reason: "check 'hello --version' exited 1")))
+        #expect(d.issued.suffix(1).map(\.action) == [.agent(.restoreBinary(name: "hello"))])
+        d.succeedCurrent()
+        d.succeedCurrent()
+        d.succeedCurrent()
+        #expect(d.workflow.status == .intervention)
+        #expect(d.workflow.intervention?.reason == "check 'hello --version' exited 1")
+        #expect(d.workflow.intervention?.recoveredBy.first == "restore the backed-up binary")
+    }
+
+    @Test func aFallbackThatWorksLetsTheWorkflowGoOn() {
+        var d = Drive(.restore)
+        d.send(.start)
+        d.succeedCurrent() // mark updating
+        d.succeedCurrent() // set netboot once
+        #expect(d.step == "send reboot request, wait for ack")
+        d.send(.completed(commandID: d.lastID, outcome: .failed(reason: "the agent did not answer")))
+        #expect(d.issued.last?.action == .power(.cycle))
+        d.send(.observed(.bootFetch(file: "undionly.kpxe")))
+        // The power-cycle got it to PXE: the reboot step counts as done, and the fetch step is next.
+        #expect(d.workflow.steps[2].state == .succeeded)
+        #expect(d.step == "verify the machine fetches its boot files")
+        #expect(d.workflow.status == .running)
+    }
+
+    @Test func unknownOutcomeNeverRunsTheDestructiveCommandAgainForTheSameDecision() {
+        var d = Drive(.provision)
+        d.send(.start)
+        for _ in 0..<4 { d.succeedCurrent() }
+        let powerID = d.lastID
+        // The director died while the power command ran: it waits for the fetch, and issues nothing.
+        #expect(d.send(.completed(commandID: powerID, outcome: .unknown)).isEmpty)
+        #expect(d.step == "power on or cycle into the netboot environment")
+        d.send(.observed(.bootFetch(file: "x")))
+        d.send(.observed(.netbootCheckIn))
+        let writeID = d.lastID
+        // The image write's outcome is unknown: the step fails and its retry is a new decision with a new id.
+        let again = d.send(.completed(commandID: writeID, outcome: .unknown))
+        #expect(again.count == 1 && again[0].id != writeID)
+        #expect(Set(d.issued.map(\.id)).count == d.issued.count)
+    }
+
+    @Test func abortAndProgress() {
+        var d = Drive(.restore)
+        d.send(.start)
+        d.send(.progress(commandID: d.lastID, fraction: 0.5, detail: "half"))
+        #expect(d.workflow.current?.progress == 0.5)
+        d.send(.abort)
+        #expect(d.workflow.status == .aborted)
+        #expect(d.send(.retry).isEmpty)
+        #expect(d.send(.tick).isEmpty)
+    }
+
+    @Test func everyRunbookHasDeadlinesAndNamedSteps() {
+        for kind in WorkflowKind.allCases {
+            let steps = Runbook.steps(for: kind, parameters: ["kernel": "k", "binary": "b"])
+            #expect(!steps.isEmpty)
+            #expect(steps.allSatisfy { $0.deadlineSeconds > 0 && !$0.name.isEmpty })
+            #expect(steps.last?.action == .setState(.ready))
+        }
+    }
+}
