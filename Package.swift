@@ -51,6 +51,19 @@ let package = Package(
         ),
         // The workflow engine: a pure reducer, and the runbook's workflows as lists of steps.
         .target(name: "GoldWorkflow", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
+        // DHCP/proxyDHCP: the pure codec, lease table and responder…
+        .target(name: "GoldDHCP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // …and its NIO UDP adapter, bound to one interface.
+        .target(
+            name: "GoldDHCPServer",
+            dependencies: [
+                "GoldDHCP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The embedded store: SQLite through GRDB.
         .target(
             name: "GoldSQLite",
@@ -86,7 +99,7 @@ let package = Package(
         .target(
             name: "GoldDeploy",
             dependencies: [
-                "GoldCore", "GoldTFTPServer", "GoldHTTPClient",
+                "GoldCore", "GoldTFTPServer", "GoldHTTPClient", "GoldDHCP", "GoldDHCPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -141,6 +154,17 @@ let package = Package(
         ),
         .testTarget(name: "GoldDeployTests", dependencies: ["GoldDeploy", "GoldCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldWorkflowTests", dependencies: ["GoldWorkflow", "GoldCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldDHCPTests", dependencies: ["GoldDHCP", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(
+            name: "GoldDHCPServerTests",
+            dependencies: [
+                "GoldDHCP", "GoldDHCPServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",

@@ -82,7 +82,17 @@ public struct GoldProcess: Sendable {
             configuration: .init(address: .hostname(config.deploy.http.host, port: config.deploy.http.port), serverName: "gold-deploy"),
             logger: logger)
         logger.info("deploy role", metadata: ["http": "\(config.deploy.http)", "tftp": "\(config.deploy.tftp)", "tftp_root": "\(tftpRoot)"])
-        return [server.reporter, http, server.makeTFTPServer()]
+        var services: [any Service] = [server.reporter, http, server.makeTFTPServer()]
+        if config.deploy.dhcp.mode != .off {
+            guard let publicURL else {
+                throw GoldError(.invalidInput, "DHCP hands iPXE the HTTP script URL: set deploy.public_url (e.g. http://10.77.0.1:8081)", at: "deploy.public_url")
+            }
+            let dhcp = try DHCPWiring(config: config.deploy.dhcp, httpPublicURL: publicURL, leaseFile: config.dataDir + "/dhcp-leases.json",
+                link: server.link, registry: server.registry, reporter: server.reporter, logger: logger)
+            services += [dhcp.sync, dhcp.server]
+            logger.info("DHCP", metadata: ["mode": "\(config.deploy.dhcp.mode.rawValue)", "interface": "\(config.deploy.dhcp.interface ?? "any")"])
+        }
+        return services
     }
 
     /// Process-wide metrics: one Prometheus registry behind swift-metrics, bootstrapped once.

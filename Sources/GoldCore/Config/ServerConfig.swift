@@ -29,6 +29,26 @@ public struct ServerConfig: Hashable, Sendable, Codable {
         public var tokenFile: String?
         /// TFTP: serve every transfer from the listening port.
         public var singlePort: Bool = false
+        public var dhcp: DHCPConfig = DHCPConfig()
+    }
+
+    /// The deploy server's DHCP: off, proxyDHCP beside another server, or the full DHCP of an isolated network.
+    public struct DHCPConfig: Hashable, Sendable, Codable {
+        public enum Mode: String, Hashable, Sendable, Codable, CaseIterable { case off, proxy, full }
+        public var mode: Mode = .off
+        /// Answer only on this interface (SO_BINDTODEVICE), e.g. the provisioning bridge.
+        public var interface: String?
+        /// This server's address on the provisioning network: DHCP server id and TFTP next-server.
+        public var serverAddress: IPv4Address?
+        public var subnetMask: IPv4Address?
+        public var router: IPv4Address?
+        public var dns: [IPv4Address] = []
+        /// Addresses for machines without a static one, `first-last`.
+        public var pool: String?
+        public var unknown: UnknownMachinePolicy = .ignore
+        /// 67 in production; a high port for tests.
+        public var port: Int = 67
+        public init() {}
     }
 
     public struct CompileConfig: Hashable, Sendable, Codable {
@@ -95,7 +115,7 @@ public struct ServerConfig: Hashable, Sendable, Codable {
                 }
             }
         }
-        let deployFields = ["director", "http", "tftp", "tftp_root", "public_url", "token_file", "single_port"]
+        let deployFields = ["director", "http", "tftp", "tftp_root", "public_url", "token_file", "single_port", "dhcp"]
         if let node = top["deploy"], let f = r.mapping(node, "deploy", allowed: deployFields) {
             if let url = directorURL(f["director"], "deploy.director", &r) { config.deploy.director = url }
             if let http = hostPort(f["http"], "deploy.http", &r) { config.deploy.http = http }
@@ -104,6 +124,7 @@ public struct ServerConfig: Hashable, Sendable, Codable {
             config.deploy.publicURL = directorURL(f["public_url"], "deploy.public_url", &r)
             config.deploy.tokenFile = r.string(f["token_file"], "deploy.token_file")
             config.deploy.singlePort = r.bool(f["single_port"], "deploy.single_port") ?? false
+            if let node = f["dhcp"] { config.deploy.dhcp = dhcp(node, &r) }
         }
         if let node = top["compile"], let f = r.mapping(node, "compile", allowed: ["director", "work_dir"]) {
             if let url = directorURL(f["director"], "compile.director", &r) { config.compile.director = url }
@@ -111,6 +132,53 @@ public struct ServerConfig: Hashable, Sendable, Codable {
         }
         guard r.problems.isEmpty else { throw FleetValidationError(problems: r.problems) }
         return config
+    }
+
+    private static func dhcp(_ node: Node, _ r: inout YAMLReader) -> DHCPConfig {
+        var dhcp = DHCPConfig()
+        let allowed = ["mode", "interface", "server_address", "subnet_mask", "router", "dns", "pool", "unknown", "port"]
+        guard let f = r.mapping(node, "deploy.dhcp", allowed: allowed) else { return dhcp }
+        func address(_ key: String) -> IPv4Address? {
+            guard let text = r.string(f[key], "deploy.dhcp.\(key)") else { return nil }
+            guard let value = IPv4Address(text) else {
+                r.fail(f[key], "deploy.dhcp.\(key)", "'\(text)' is not an IPv4 address")
+                return nil
+            }
+            return value
+        }
+        dhcp.mode = f["mode"].flatMap { r.enumValue($0, "deploy.dhcp.mode", as: DHCPConfig.Mode.self) } ?? .off
+        dhcp.interface = r.string(f["interface"], "deploy.dhcp.interface")
+        dhcp.serverAddress = address("server_address")
+        dhcp.subnetMask = address("subnet_mask")
+        dhcp.router = address("router")
+        dhcp.dns = r.strings(f["dns"], "deploy.dhcp.dns").compactMap { text in
+            guard let value = IPv4Address(text) else {
+                r.fail(f["dns"], "deploy.dhcp.dns", "'\(text)' is not an IPv4 address")
+                return nil
+            }
+            return value
+        }
+        if let pool = r.string(f["pool"], "deploy.dhcp.pool") {
+            let ends = pool.split(separator: "-").map { IPv4Address(String($0)) }
+            if ends.count == 2, let first = ends[0], let last = ends[1], first.value <= last.value {
+                dhcp.pool = pool
+            } else {
+                r.fail(f["pool"], "deploy.dhcp.pool", "'\(pool)' is not a range FIRST-LAST such as 10.77.0.100-10.77.0.199")
+            }
+        }
+        dhcp.unknown = f["unknown"].flatMap { r.enumValue($0, "deploy.dhcp.unknown", as: UnknownMachinePolicy.self) } ?? .ignore
+        if let text = r.string(f["port"], "deploy.dhcp.port") {
+            if let port = Int(text), (1...65535).contains(port) { dhcp.port = port } else {
+                r.fail(f["port"], "deploy.dhcp.port", "'\(text)' is not a port")
+            }
+        }
+        if dhcp.mode != .off && dhcp.serverAddress == nil {
+            r.fail(node, "deploy.dhcp.server_address", "DHCP needs this server's address on the provisioning network")
+        }
+        if dhcp.mode == .full && dhcp.subnetMask == nil {
+            r.fail(node, "deploy.dhcp.subnet_mask", "full DHCP needs the provisioning network's subnet mask")
+        }
+        return dhcp
     }
 
     private static func hostPort(_ node: Node?, _ path: String, _ r: inout YAMLReader) -> HostPort? {
