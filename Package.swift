@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "GoldSQLite",
             dependencies: [
-                "GoldCore",
+                "GoldCore", "GoldWorkflow",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "GoldDirector",
             dependencies: [
-                "GoldCore",
+                "GoldCore", "GoldWorkflow",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -92,6 +92,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Power drivers: QEMU (QMP), IPMI (ipmitool), manual.
+        .target(name: "GoldPower", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // Runs workflows in the director: persists transitions, runs commands, reads observations from the event log.
+        .target(
+            name: "GoldRunner",
+            dependencies: [
+                "GoldCore", "GoldWorkflow",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -111,7 +123,10 @@ let package = Package(
         .target(
             name: "GoldServer",
             dependencies: [
-                "GoldCore", "GoldSQLite", "GoldDirector", "GoldDeploy", "GoldTFTPServer",
+                "GoldCore", "GoldSQLite", "GoldDirector", "GoldDeploy", "GoldTFTPServer", "GoldRunner", "GoldWorkflow", "GoldPower",
+                "GoldHTTPClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -165,6 +180,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(
+            name: "GoldRunnerTests",
+            dependencies: ["GoldRunner", "GoldWorkflow", "GoldCore", "GoldSQLite", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",

@@ -1,5 +1,6 @@
 import Foundation
 import GoldCore
+import GoldWorkflow
 import Hummingbird
 import Logging
 import Prometheus
@@ -10,9 +11,14 @@ public struct Director: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
     public let unknownMachines: UnknownMachinePolicy
+    public let workflows: (any WorkflowControl)?
+    let workflowStoreBase: (any WorkflowStore)?
 
-    public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger, unknownMachines: UnknownMachinePolicy = .ignore) {
+    public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger, unknownMachines: UnknownMachinePolicy = .ignore,
+                workflows: (any WorkflowControl)? = nil) {
         self.store = MeasuredStore(base: store)
+        self.workflowStoreBase = store as? any WorkflowStore
+        self.workflows = workflows
         self.unknownMachines = unknownMachines
         self.registry = registry
         self.logger = logger
@@ -45,6 +51,7 @@ public struct Director: Sendable {
         addEventRoutes(router)
         addTokenRoutes(router)
         addBootRoutes(router)
+        addWorkflowRoutes(router)
         return router
     }
 

@@ -30,6 +30,10 @@ struct MeasuredStore: GoldStore {
     func netbootCheckIn(machine: String, generation: Int64, inventory: JSONValue, actor: String) async throws -> MachineRecord {
         try await timed("netboot_checkin") { try await base.netbootCheckIn(machine: machine, generation: generation, inventory: inventory, actor: actor) }
     }
+    func setState(machine: String, _ state: MachineState, actor: String) async throws {
+        try await timed("set_state") { try await base.setState(machine: machine, state, actor: actor) }
+    }
+    func firstEventID(since date: Date) async throws -> Int64 { try await timed("first_event") { try await base.firstEventID(since: date) } }
     func directorKey() async throws -> [UInt8] { try await timed("director_key") { try await base.directorKey() } }
     func appendEvent(_ event: NewEvent) async throws -> Event { try await timed("append_event") { try await base.appendEvent(event) } }
     func events(after: Int64, machine: String?, limit: Int) async throws -> [Event] {

@@ -140,6 +140,69 @@ paths:
       summary: Files machines fetched from the boot servers (TFTP, HTTP), recorded as events. Server role.
       requestBody: {required: true, content: {application/json: {schema: {type: array, items: {type: object}}}}}
       responses: {"204": {description: recorded}}
+  /v1/machines/{name}/boot-success:
+    post:
+      summary: The installed agent reports that this boot, with this kernel, made it through (after boot-complete.target).
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [kernel], properties: {kernel: {type: string}}}}}}
+      responses: {"204": {description: recorded}}
+  /v1/workflows:
+    get:
+      summary: Workflows, newest first.
+      parameters:
+        - {name: machine, in: query, schema: {type: string}}
+        - {name: active, in: query, schema: {type: boolean}}
+        - {name: limit, in: query, schema: {type: integer}}
+      responses: {"200": {description: workflows with every step's state, attempts, timing, progress}}
+    post:
+      summary: Starts a workflow (provision, restore, kernel-upgrade, software-update) on one machine; 409 names the workflow holding it.
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object, required: [kind, machine], properties: {kind: {type: string}, machine: {type: string}, parameters: {type: object}}}}}
+      responses: {"201": {description: started}, "409": {description: the machine is held by another workflow}}
+  /v1/workflows/{id}:
+    get:
+      summary: One workflow.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: workflow}, "404": {description: no such workflow}}
+  /v1/workflows/{id}/retry:
+    post:
+      summary: Retry the failed step of a workflow waiting for a person.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: workflow}, "409": {description: not in an intervention}}
+  /v1/workflows/{id}/resolve:
+    post:
+      summary: A person did the failed step by hand; the workflow goes on.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: workflow}, "409": {description: not in an intervention}}
+  /v1/workflows/{id}/abort:
+    post:
+      summary: Stops a workflow.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: workflow}, "409": {description: already finished}}
+  /v1/interventions:
+    get:
+      summary: Workflows waiting for a person, with the reason, the failed step, what Gold did by itself, and the evidence.
+      responses: {"200": {description: workflows}}
+  /v1/agent/commands:
+    get:
+      summary: The agent's queue for its machine; with wait, a long poll.
+      parameters:
+        - {name: machine, in: query, required: true, schema: {type: string}}
+        - {name: wait, in: query, schema: {type: integer, maximum: 60}}
+      responses: {"200": {description: commands}}
+  /v1/agent/commands/{id}/result:
+    post:
+      summary: The agent reports a command's outcome.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [machine, ok], properties: {machine: {type: string}, ok: {type: boolean}, detail: {type: string}, outputs: {type: object}}}}}}
+      responses: {"204": {description: recorded}}
+  /v1/agent/commands/{id}/progress:
+    post:
+      summary: Progress of a long agent command.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [machine, fraction], properties: {machine: {type: string}, fraction: {type: number}, detail: {type: string}}}}}}
+      responses: {"204": {description: recorded}}
   /v1/profiles:
     get:
       summary: Every profile.

@@ -59,6 +59,33 @@ extension SQLiteStore {
                     );
                     """)
         }
+        migrator.registerMigration("v3: workflows and their commands") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE workflow (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        machine TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX workflow_machine ON workflow (machine, created_at);
+                    CREATE UNIQUE INDEX workflow_one_active ON workflow (machine) WHERE status IN ('running', 'intervention');
+                    CREATE TABLE command (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        workflow TEXT NOT NULL REFERENCES workflow (id),
+                        machine TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        outcome TEXT,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX command_open ON command (state, machine);
+                    """)
+        }
         return migrator
     }
 }

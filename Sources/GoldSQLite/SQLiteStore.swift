@@ -149,6 +149,21 @@ public final class SQLiteStore: GoldStore {
         }
     }
 
+    public func setState(machine: String, _ state: MachineState, actor: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE machine SET state = ?, updated_at = ? WHERE name = ?",
+                arguments: [state.rawValue, Self.millis(Date()), machine])
+            guard db.changesCount == 1 else { throw GoldError(.notFound, "no machine named '\(machine)'") }
+            try Self.insertEvent(db, NewEvent(actor: actor, kind: "machine.state", machine: machine, message: "state: \(state.rawValue)"))
+        }
+    }
+
+    public func firstEventID(since date: Date) async throws -> Int64 {
+        try await writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM event WHERE at >= ?", arguments: [Self.millis(date)]) ?? 0
+        }
+    }
+
     public func directorKey() async throws -> [UInt8] {
         try await writer.write { db in
             if let hex = try String.fetchOne(db, sql: "SELECT value FROM secret WHERE name = 'director_key'") {

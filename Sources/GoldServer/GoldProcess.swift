@@ -2,6 +2,8 @@ import Foundation
 import GoldCore
 import GoldDeploy
 import GoldDirector
+import GoldRunner
+import GoldWorkflow
 import GoldTFTPServer
 import Hummingbird
 import GoldSQLite
@@ -23,7 +25,7 @@ public struct GoldProcess: Sendable {
     }
 
     /// Opens the store the configuration names.
-    public static func openStore(_ config: ServerConfig) throws -> any GoldStore {
+    public static func openStore(_ config: ServerConfig) throws -> any GoldStore & WorkflowStore {
         if let path = config.sqlitePath {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             return try SQLiteStore(path: path)
@@ -36,7 +38,9 @@ public struct GoldProcess: Sendable {
         var services: [any Service] = []
         if config.roles.contains(.director) {
             let store = try Self.openStore(config)
-            let director = Director(store: store, registry: Metrics.registry, logger: logger)
+            let runner = WorkflowRunner(store: store, actions: LiveMachineActions(logger: logger), logger: logger)
+            services.append(runner)
+            let director = Director(store: store, registry: Metrics.registry, logger: logger, workflows: runner)
             services.append(director.makeApplication(host: config.director.listen.host, port: config.director.listen.port) { port in
                 logger.info("director listening", metadata: ["address": "\(config.director.listen.host):\(port)"])
                 await onDirectorRunning(port)

@@ -22,6 +22,8 @@ public struct Workflow: Hashable, Sendable, Codable {
         public var state: State = .pending
         /// How many times the step was entered.
         public var attempts = 0
+        /// Attempts before a person's retry: the retry budget counts from here, command ids keep counting.
+        public var attemptBase = 0
         public var startedAt: Date?
         public var deadline: Date?
         public var finishedAt: Date?
@@ -42,6 +44,9 @@ public struct Workflow: Hashable, Sendable, Codable {
         public var reason: String
         /// What Gold did by itself before asking ("power-cycled; the old kernel booted").
         public var recoveredBy: [String]
+        /// What a person will want to see: the serial console's tail, the agent's logs, the boot servers' fetches.
+        /// Filled by the director when the intervention opens.
+        public var evidence: [String] = []
     }
 
     public var id: String
@@ -92,6 +97,14 @@ public struct Command: Hashable, Sendable, Codable {
     public var machine: String
     public var step: String
     public var action: Action
+
+    public init(id: String, workflow: String, machine: String, step: String, action: Action) {
+        self.id = id
+        self.workflow = workflow
+        self.machine = machine
+        self.step = step
+        self.action = action
+    }
 }
 
 /// What happens to a workflow.

@@ -64,7 +64,7 @@ public enum WorkflowEngine {
             workflow.recoveringFrom = nil
             var step = workflow.steps[workflow.cursor]
             step.state = .pending
-            step.attempts = 0
+            step.attemptBase = step.attempts
             workflow.steps[workflow.cursor] = step
             return enter(&workflow, now: now)
 
@@ -143,7 +143,7 @@ public enum WorkflowEngine {
     static func fail(_ workflow: inout Workflow, reason: String, now: Date) -> [Command] {
         guard var step = workflow.current else { return [] }
         step.detail = reason
-        if step.attempts <= step.definition.retries {
+        if step.attempts - step.attemptBase <= step.definition.retries {
             update(&workflow, step)
             return enter(&workflow, now: now)
         }

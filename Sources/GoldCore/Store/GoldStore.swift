@@ -23,6 +23,12 @@ public protocol GoldStore: Sendable {
     /// generation, and returns the record as it now stands. Throws when `generation` is not the machine's current one.
     func netbootCheckIn(machine: String, generation: Int64, inventory: JSONValue, actor: String) async throws -> MachineRecord
 
+    /// Moves the machine to `state` (workflows do this), with an event.
+    func setState(machine: String, _ state: MachineState, actor: String) async throws
+
+    /// The id of the first event at or after `date` (0 when there is none): where a reader resumes.
+    func firstEventID(since date: Date) async throws -> Int64
+
     /// The director's signing key (for enrolment tokens), created on first use and shared by every director.
     func directorKey() async throws -> [UInt8]
 

@@ -1,0 +1,129 @@
+import Foundation
+import GoldCore
+import GoldWorkflow
+import Hummingbird
+
+extension Workflow: ResponseEncodable {}
+extension Command: ResponseEncodable {}
+
+struct StartWorkflowRequest: Codable {
+    var kind: String
+    var machine: String
+    var parameters: [String: String]?
+}
+
+/// What the agent reports when a command ends.
+struct CommandResult: Codable {
+    var machine: String
+    var ok: Bool
+    var detail: String?
+    var outputs: [String: String]?
+}
+
+struct CommandProgress: Codable {
+    var machine: String
+    var fraction: Double
+    var detail: String?
+}
+
+struct BootSuccess: Codable {
+    var kernel: String
+}
+
+extension Director {
+    func requireWorkflows() throws -> any WorkflowControl {
+        guard let workflows else { throw GoldError(.unavailable, "this director runs no workflows") }
+        return workflows
+    }
+
+    func addWorkflowRoutes(_ router: Router<DirectorContext>) {
+        router.post("/v1/workflows") { request, context -> EditedResponse<Workflow> in
+            let identity = try context.require(.operate)
+            let body: StartWorkflowRequest
+            do { body = try await request.decode(as: StartWorkflowRequest.self, context: context) } catch {
+                throw GoldError(.invalidInput, "expected {\"kind\": …, \"machine\": …, \"parameters\": {…}}", at: "body")
+            }
+            guard let kind = WorkflowKind(rawValue: body.kind) else {
+                throw GoldError(.invalidInput, "unknown workflow '\(body.kind)'; use one of: \(WorkflowKind.allCases.map(\.rawValue).joined(separator: ", "))", at: "body.kind")
+            }
+            let workflow = try await requireWorkflows().start(kind, machine: body.machine, parameters: body.parameters ?? [:], actor: identity.actor)
+            return EditedResponse(status: .created, response: workflow)
+        }
+        router.get("/v1/workflows") { request, context -> [Workflow] in
+            _ = try context.require(.read)
+            let query = request.uri.queryParameters
+            let limit = Int(try query.int64("limit") ?? 100)
+            return try await workflowStore().listWorkflows(machine: query.get("machine"), activeOnly: query.get("active") == "true", limit: limit)
+        }
+        router.get("/v1/workflows/{id}") { _, context -> Workflow in
+            _ = try context.require(.read)
+            let id = try context.parameters.require("id")
+            guard let workflow = try await workflowStore().workflow(id: id) else { throw GoldError(.notFound, "no workflow '\(id)'", at: "path.id") }
+            return workflow
+        }
+        for (verb, event) in [("retry", WorkflowEvent.retry), ("resolve", .resolve), ("abort", .abort)] {
+            router.post("/v1/workflows/{id}/\(verb)") { _, context -> Workflow in
+                let identity = try context.require(.operate)
+                return try await requireWorkflows().act(event, on: try context.parameters.require("id"), actor: identity.actor)
+            }
+        }
+        router.get("/v1/interventions") { _, context -> [Workflow] in
+            _ = try context.require(.read)
+            return try await workflowStore().listWorkflows(machine: nil, activeOnly: true, limit: 10_000).filter { $0.status == .intervention }
+        }
+
+        /// The agent's queue: `?machine=NAME&wait=SECONDS` long-polls until a command is waiting.
+        router.get("/v1/agent/commands") { request, context -> [Command] in
+            let query = request.uri.queryParameters
+            guard let machine = query.get("machine") else { throw GoldError(.invalidInput, "'machine' is required", at: "query.machine") }
+            _ = try context.require(.machineReport(machine))
+            let wait = min(try query.int64("wait") ?? 0, 60)
+            let deadline = ContinuousClock.now + .seconds(wait)
+            while true {
+                let commands = try await requireWorkflows().agentCommands(machine: machine)
+                if !commands.isEmpty || ContinuousClock.now >= deadline { return commands }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        router.post("/v1/agent/commands/{id}/result") { request, context -> Response in
+            let body: CommandResult
+            do { body = try await request.decode(as: CommandResult.self, context: context) } catch {
+                throw GoldError(.invalidInput, "expected {\"machine\": …, \"ok\": true|false, \"detail\": …, \"outputs\": {…}}", at: "body")
+            }
+            let identity = try context.require(.machineReport(body.machine))
+            let outcome: WorkflowEvent.Outcome = body.ok
+                ? .succeeded(detail: body.detail, outputs: body.outputs ?? [:]) : .failed(reason: body.detail ?? "the agent reported a failure")
+            try await requireWorkflows().complete(command: try context.parameters.require("id"), machine: body.machine, outcome: outcome, actor: identity.actor)
+            return Response(status: .noContent)
+        }
+        router.post("/v1/agent/commands/{id}/progress") { request, context -> Response in
+            let body: CommandProgress
+            do { body = try await request.decode(as: CommandProgress.self, context: context) } catch {
+                throw GoldError(.invalidInput, "expected {\"machine\": …, \"fraction\": 0.5, \"detail\": …}", at: "body")
+            }
+            _ = try context.require(.machineReport(body.machine))
+            guard (0...1).contains(body.fraction) else { throw GoldError(.invalidInput, "fraction must be 0…1", at: "body.fraction") }
+            try await requireWorkflows().progress(command: try context.parameters.require("id"), machine: body.machine,
+                fraction: body.fraction, detail: body.detail)
+            return Response(status: .noContent)
+        }
+        /// The installed agent's unit after `boot-complete.target`: this boot, with this kernel, made it through.
+        router.post("/v1/machines/{name}/boot-success") { request, context -> Response in
+            let name = try context.parameters.require("name")
+            let identity = try context.require(.machineReport(name))
+            let body: BootSuccess
+            do { body = try await request.decode(as: BootSuccess.self, context: context) } catch {
+                throw GoldError(.invalidInput, "expected {\"kernel\": \"6.1.0-…\"}", at: "body")
+            }
+            guard try await store.machine(named: name) != nil else { throw GoldError(.notFound, "no machine named '\(name)'", at: "path.name") }
+            try await store.appendEvent(NewEvent(actor: identity.actor, kind: "machine.boot.success", machine: name,
+                message: "boot success with kernel \(body.kernel)", data: .object(["kernel": .string(body.kernel)])))
+            return Response(status: .noContent)
+        }
+    }
+
+    func workflowStore() throws -> any WorkflowStore {
+        guard let store = workflowStoreBase else { throw GoldError(.unavailable, "this director's store keeps no workflows") }
+        return store
+    }
+}

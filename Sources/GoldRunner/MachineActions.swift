@@ -1,0 +1,9 @@
+import GoldCore
+import GoldWorkflow
+
+/// The side effects the runner cannot do with the store alone: compile, images, power, checks from the build server.
+public protocol MachineActions: Sendable {
+    func execute(_ action: Action, machine: MachineRecord, workflow: Workflow) async -> WorkflowEvent.Outcome
+    /// What a person should see when the machine needs them: the serial console's tail in the lab, and so on.
+    func evidence(machine: MachineRecord) async -> [String]
+}

@@ -1,0 +1,268 @@
+import Foundation
+import GoldCore
+import GoldWorkflow
+import Logging
+import ServiceLifecycle
+
+/// Runs workflows: reduces events with the pure engine, saves every transition with the commands it issued, then runs
+/// them. Observations (boot fetches, check-ins, boot success) are read from the event log, so a restart misses none.
+public actor WorkflowRunner: WorkflowControl, Service {
+    public typealias Store = GoldStore & WorkflowStore
+
+    let store: any Store
+    let actions: any MachineActions
+    let logger: Logger
+    let clock: @Sendable () -> Date
+    let timings: StepTimings
+    let tickInterval: Duration
+    let lock = SerialLock()
+    private var eventCursor: Int64?
+    private var running: Set<String> = []
+
+    public init(store: any Store, actions: any MachineActions, timings: StepTimings = StepTimings(), logger: Logger,
+                tickInterval: Duration = .seconds(1), clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.actions = actions
+        self.timings = timings
+        self.logger = logger
+        self.tickInterval = tickInterval
+        self.clock = clock
+    }
+
+    // MARK: - WorkflowControl
+
+    public func start(_ kind: WorkflowKind, machine: String, parameters: [String: String], actor: String) async throws -> Workflow {
+        guard try await store.machine(named: machine) != nil else {
+            throw GoldError(.notFound, "no machine named '\(machine)'", at: "machine")
+        }
+        let id = "wf-" + String(UInt64(clock().timeIntervalSince1970 * 1000), radix: 36) + "-" + String(UInt32.random(in: .min ... .max), radix: 36)
+        let workflow = Workflow(id: id, kind: kind, machine: machine,
+            steps: Runbook.steps(for: kind, timings: timings, parameters: parameters), context: parameters, now: clock())
+        try await store.createWorkflow(workflow, actor: actor)
+        return try await transition(id, .start, actor: actor) ?? workflow
+    }
+
+    public func act(_ event: WorkflowEvent, on id: String, actor: String) async throws -> Workflow {
+        guard let before = try await store.workflow(id: id) else { throw GoldError(.notFound, "no workflow '\(id)'") }
+        switch event {
+        case .retry, .resolve:
+            guard before.status == .intervention else {
+                throw GoldError(.conflict, "workflow \(id) is \(before.status.rawValue), not waiting for a person")
+            }
+        case .abort:
+            guard !before.isFinished else { throw GoldError(.conflict, "workflow \(id) already \(before.status.rawValue)") }
+        default:
+            throw GoldError(.invalidInput, "a person may retry, resolve or abort")
+        }
+        return try await transition(id, event, actor: actor) ?? before
+    }
+
+    public func complete(command id: String, machine: String, outcome: WorkflowEvent.Outcome, actor: String) async throws {
+        guard let record = try await store.command(id: id), record.command.machine == machine else {
+            throw GoldError(.notFound, "no command '\(id)' for machine \(machine)")
+        }
+        guard record.state != .done else { return }  // a repeated report: already counted
+        try await store.finishCommand(id: id, outcome: outcome)
+        _ = try await transition(record.command.workflow, .completed(commandID: id, outcome: outcome), actor: actor)
+    }
+
+    public func progress(command id: String, machine: String, fraction: Double, detail: String?) async throws {
+        guard let record = try await store.command(id: id), record.command.machine == machine else {
+            throw GoldError(.notFound, "no command '\(id)' for machine \(machine)")
+        }
+        _ = try await transition(record.command.workflow, .progress(commandID: id, fraction: fraction, detail: detail), actor: "agent:\(machine)")
+    }
+
+    public func agentCommands(machine: String) async throws -> [Command] {
+        try await store.openCommands().filter { record in
+            guard record.command.machine == machine, record.state == .started, case .agent = record.command.action else { return false }
+            return true
+        }.map(\.command)
+    }
+
+    // MARK: - transitions
+
+    /// Reduces one event on the stored state, saves the result with its commands, then runs them.
+    @discardableResult
+    func transition(_ id: String, _ event: WorkflowEvent, actor: String) async throws -> Workflow? {
+        let (workflow, commands) = try await lock.withLock { () async throws -> (Workflow?, [Command]) in
+            guard var workflow = try await self.store.workflow(id: id) else { return (nil, []) }
+            let before = workflow
+            let commands = WorkflowEngine.reduce(&workflow, event, now: self.clock())
+            if commands.isEmpty && Self.sameExceptTime(before, workflow) { return (workflow, []) }
+            if workflow.status == .intervention, before.status != .intervention, let machine = try await self.store.machine(named: workflow.machine) {
+                workflow.intervention?.evidence = await self.evidence(machine, since: before.current?.startedAt ?? workflow.createdAt)
+            }
+            try await self.store.saveWorkflow(workflow, commands: commands, events: Self.describe(before, workflow, actor: actor))
+            return (workflow, commands)
+        }
+        for command in commands { launch(command) }
+        return workflow
+    }
+
+    static func sameExceptTime(_ a: Workflow, _ b: Workflow) -> Bool {
+        var b = b
+        b.updatedAt = a.updatedAt
+        return a == b
+    }
+
+    func launch(_ command: Command) {
+        Task { await self.run(command) }
+    }
+
+    func run(_ command: Command) async {
+        do {
+            guard try await store.startCommand(id: command.id) else { return }
+            let outcome: WorkflowEvent.Outcome
+            switch command.action {
+            case .agent:
+                return  // the agent takes it from its queue and reports the outcome
+            case .wait:
+                return
+            case .setNextBoot(let next):
+                outcome = await Self.outcome { try await self.store.setNextBoot(machine: command.machine, next, actor: "workflow \(command.workflow)") }
+            case .setState(let state):
+                outcome = await Self.outcome { try await self.store.setState(machine: command.machine, state, actor: "workflow \(command.workflow)") }
+            default:
+                guard let machine = try await store.machine(named: command.machine), let workflow = try await store.workflow(id: command.workflow) else {
+                    outcome = .failed(reason: "machine or workflow no longer exists")
+                    break
+                }
+                outcome = await actions.execute(command.action, machine: machine, workflow: workflow)
+            }
+            try await store.finishCommand(id: command.id, outcome: outcome)
+            try await transition(command.workflow, .completed(commandID: command.id, outcome: outcome), actor: "workflow \(command.workflow)")
+        } catch {
+            logger.error("command failed to run", metadata: ["command": "\(command.id)", "error": "\(error)"])
+        }
+    }
+
+    static func outcome(_ body: @Sendable () async throws -> Void) async -> WorkflowEvent.Outcome {
+        do {
+            try await body()
+            return .succeeded()
+        } catch {
+            return .failed(reason: "\(error)")
+        }
+    }
+
+    /// The machine's recent boot events and the adapters' evidence (the serial console's tail in the lab).
+    func evidence(_ machine: MachineRecord, since: Date) async -> [String] {
+        var lines = await actions.evidence(machine: machine)
+        if let first = try? await store.firstEventID(since: since.addingTimeInterval(-60)),
+            let events = try? await store.events(after: max(first - 1, 0), machine: machine.name, limit: 200) {
+            lines += events.filter { $0.kind.hasPrefix("boot.") || $0.kind.hasPrefix("machine.") || $0.kind.hasPrefix("agent.") }
+                .suffix(40).map { "event \($0.id) \($0.kind): \($0.message)" }
+        }
+        return lines
+    }
+
+    /// Events for people: each step that started, succeeded or failed, and the workflow's end.
+    static func describe(_ before: Workflow, _ after: Workflow, actor: String) -> [NewEvent] {
+        var events: [NewEvent] = []
+        func runs(_ w: Workflow) -> [String: Workflow.StepRun] {
+            var all: [String: Workflow.StepRun] = [:]
+            for (i, run) in w.steps.enumerated() { all["\(i)"] = run }
+            for (i, run) in (w.recovery ?? []).enumerated() { all["r\(w.recoveringFrom ?? 0).\(i)"] = run }
+            return all
+        }
+        let old = runs(before)
+        for (key, run) in runs(after).sorted(by: { $0.key < $1.key }) {
+            let previous = old[key]
+            guard previous?.state != run.state || previous?.attempts != run.attempts else { continue }
+            let name = run.definition.name
+            switch run.state {
+            case .running:
+                events.append(NewEvent(actor: actor, kind: "workflow.step.started", machine: after.machine,
+                    message: "\(after.id): \(name)" + (run.attempts > 1 ? " (attempt \(run.attempts), after: \(run.detail ?? "failure"))" : "")))
+            case .succeeded:
+                events.append(NewEvent(actor: actor, kind: "workflow.step.succeeded", machine: after.machine,
+                    message: "\(after.id): \(name)" + (run.detail.map { ": \($0)" } ?? "")))
+            case .failed:
+                events.append(NewEvent(actor: actor, kind: "workflow.step.failed", machine: after.machine,
+                    message: "\(after.id): \(name): \(run.detail ?? "failed")"))
+            case .pending:
+                break
+            }
+        }
+        if before.status != after.status {
+            var message = "\(after.id) (\(after.kind.rawValue)) \(after.status.rawValue)"
+            var data: JSONValue?
+            if let intervention = after.intervention {
+                message += " at '\(intervention.step)': \(intervention.reason)"
+                if !intervention.recoveredBy.isEmpty { message += "; Gold did: \(intervention.recoveredBy.joined(separator: ", "))" }
+                data = .object(["evidence": .array(intervention.evidence.map(JSONValue.string))])
+            }
+            events.append(NewEvent(actor: actor, kind: "workflow.\(after.status.rawValue)", machine: after.machine, message: message, data: data))
+        }
+        return events
+    }
+
+    // MARK: - Service
+
+    public func run() async throws {
+        try await recover()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await pass()
+            try? await Task.sleep(for: tickInterval)
+        }
+    }
+
+    /// After a restart: commands never started run now; a non-agent command that was running has an unknown outcome
+    /// and never runs again for the same decision.
+    func recover() async throws {
+        for record in try await store.openCommands() {
+            switch (record.state, record.command.action) {
+            case (.issued, _):
+                launch(record.command)
+            case (.started, .agent), (.started, .wait):
+                continue
+            case (.started, _):
+                try await store.finishCommand(id: record.command.id, outcome: .unknown)
+                try await transition(record.command.workflow, .completed(commandID: record.command.id, outcome: .unknown), actor: "director restart")
+            case (.done, _):
+                continue
+            }
+        }
+    }
+
+    /// One pass: observations from new events, then deadlines.
+    func pass() async {
+        do {
+            let active = try await store.listWorkflows(machine: nil, activeOnly: true, limit: 100_000).filter { $0.status == .running }
+            if eventCursor == nil {
+                let earliest = active.compactMap { $0.current?.startedAt }.min() ?? clock()
+                eventCursor = max(try await store.firstEventID(since: earliest) - 1, 0)
+            }
+            var byMachine: [String: Workflow] = [:]
+            for workflow in active { byMachine[workflow.machine] = workflow }
+            while let cursor = eventCursor {
+                let events = try await store.events(after: cursor, machine: nil, limit: 1000)
+                for event in events {
+                    eventCursor = event.id
+                    guard let machine = event.machine, let workflow = byMachine[machine], let observation = Self.observation(event),
+                        let started = workflow.current?.startedAt, event.at.timeIntervalSince(started) >= -0.001
+                    else { continue }
+                    if let updated = try await transition(workflow.id, .observed(observation), actor: "director") {
+                        byMachine[machine] = updated
+                    }
+                }
+                if events.count < 1000 { break }
+            }
+            for workflow in active { try await transition(workflow.id, .tick, actor: "director") }
+        } catch {
+            logger.error("workflow pass failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static func observation(_ event: Event) -> Observation? {
+        switch event.kind {
+        case "boot.fetch": return .bootFetch(file: event.message)
+        case "machine.netboot.checkin": return .netbootCheckIn
+        case "machine.boot.success":
+            if case .object(let data) = event.data, case .string(let kernel) = data["kernel"] { return .bootSuccess(kernel: kernel) }
+            return .bootSuccess(kernel: "")
+        default: return nil
+        }
+    }
+}

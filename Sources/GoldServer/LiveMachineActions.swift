@@ -1,0 +1,121 @@
+import Foundation
+import GoldCore
+import GoldPower
+import GoldRunner
+import GoldWorkflow
+import Logging
+
+/// The director's side effects for workflows: power through the machine's driver, checks from the build server,
+/// and compile/image steps as far as those roles are built.
+public struct LiveMachineActions: MachineActions {
+    public let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    public func execute(_ action: Action, machine: MachineRecord, workflow: Workflow) async -> WorkflowEvent.Outcome {
+        switch action {
+        case .power(let power):
+            return await self.power(power, machine: machine)
+        case .serverChecks:
+            return await ServerChecks.run(machine.spec)
+        case .compile:
+            let kernel = machine.spec.kernel
+            if (kernel == nil || kernel!.source.hasPrefix("package:")) && machine.spec.binaries.isEmpty {
+                return .succeeded(detail: "Debian's packaged kernel and no binaries: nothing to compile")
+            }
+            return .failed(reason: "the compile server is not built yet: machine \(machine.name) asks for kernel \(kernel?.source ?? "-") and \(machine.spec.binaries.count) binaries")
+        case .buildImage, .recordImageVersion:
+            return .failed(reason: "the image builder is not wired into workflows yet")
+        default:
+            return .failed(reason: "the director does not run \(action) itself")
+        }
+    }
+
+    func power(_ action: GoldWorkflow.PowerAction, machine: MachineRecord) async -> WorkflowEvent.Outcome {
+        do {
+            let driver = try Self.driver(for: machine.spec, logger: logger)
+            switch action {
+            case .on: try await driver.powerOn()
+            case .off: try await driver.powerOff()
+            case .cycle: try await driver.powerCycle()
+            case .onOrCycle:
+                if try await driver.status() == .on { try await driver.powerCycle() } else { try await driver.powerOn() }
+            }
+            return .succeeded(detail: "power \(action.rawValue) through \(machine.spec.power.driver.rawValue)")
+        } catch {
+            return .failed(reason: "power \(action.rawValue) of \(machine.name) failed: \(error)")
+        }
+    }
+
+    /// The machine's power driver from its fleet entry.
+    public static func driver(for spec: MachineSpec, logger: Logger) throws -> any PowerDriver {
+        switch spec.power.driver {
+        case .qemu:
+            guard let socket = spec.power.address else {
+                throw GoldError(.invalidInput, "the qemu driver needs the QMP socket path", at: "machines[\(spec.name)].power.address")
+            }
+            return QEMUPowerDriver(machine: spec.name, socketPath: socket, logger: logger)
+        case .ipmi:
+            guard let address = spec.power.address, let user = spec.power.username else {
+                throw GoldError(.invalidInput, "the ipmi driver needs address and username", at: "machines[\(spec.name)].power")
+            }
+            let parts = address.split(separator: ":")
+            let password = try spec.power.passwordFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+            return IPMIPowerDriver(machine: spec.name, endpoint: IPMIEndpoint(host: String(parts[0]), port: parts.count > 1 ? Int(parts[1]) ?? 623 : 623, user: user, password: password), logger: logger)
+        case .redfish:
+            throw GoldError(.unavailable, "the redfish driver is not built yet", at: "machines[\(spec.name)].power.driver")
+        case .manual:
+            return ManualPowerDriver(machine: spec.name)
+        }
+    }
+
+    public func evidence(machine: MachineRecord) async -> [String] {
+        // In the lab the serial console is logged beside the QMP socket.
+        guard machine.spec.power.driver == .qemu, let socket = machine.spec.power.address else { return [] }
+        let log = (socket as NSString).deletingLastPathComponent + "/serial.log"
+        guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(40).map { "serial: \($0)" }
+    }
+}
+
+/// Checks from the build server: a TCP connect, an HTTP GET expecting 2xx, an ssh banner.
+enum ServerChecks {
+    static func run(_ spec: MachineSpec) async -> WorkflowEvent.Outcome {
+        let host = spec.network.address.flatMap { IPv4CIDR($0) }?.address.description ?? spec.network.hostname ?? spec.name
+        var passed: [String] = []
+        for check in spec.checks {
+            switch check.kind {
+            case .tcp, .ssh:
+                let target = check.kind == .ssh && !check.target.contains(":") ? "\(check.target.isEmpty ? host : check.target):22" : check.target
+                let (h, p) = split(target, defaultHost: host)
+                guard let port = p else { return .failed(reason: "check \(check.kind.rawValue) '\(check.target)': no port") }
+                do {
+                    let banner = try await TCPProbe.connect(host: h, port: port, readBanner: check.kind == .ssh)
+                    if check.kind == .ssh && !(banner ?? "").hasPrefix("SSH-") {
+                        return .failed(reason: "check ssh \(h):\(port): no SSH banner (got '\(banner ?? "")')")
+                    }
+                    passed.append("\(check.kind.rawValue) \(h):\(port)")
+                } catch {
+                    return .failed(reason: "check \(check.kind.rawValue) \(h):\(port) failed: \(error)")
+                }
+            case .http:
+                do {
+                    let response = try await GoldHTTPClientBridge.get(check.target)
+                    guard (200..<300).contains(response) else { return .failed(reason: "check http \(check.target): status \(response)") }
+                    passed.append("http \(check.target)")
+                } catch {
+                    return .failed(reason: "check http \(check.target) failed: \(error)")
+                }
+            case .command:
+                continue  // run by the agent on the machine
+            }
+        }
+        return .succeeded(detail: passed.isEmpty ? "no checks from the build server" : "passed: \(passed.joined(separator: ", "))")
+    }
+
+    static func split(_ target: String, defaultHost: String) -> (String, Int?) {
+        guard let colon = target.lastIndex(of: ":") else { return (target, nil) }
+        let host = target[..<colon].isEmpty ? defaultHost : String(target[..<colon])
+        return (host, Int(target[target.index(after: colon)...]))
+    }
+}
