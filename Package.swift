@@ -141,7 +141,7 @@ let package = Package(
         .target(
             name: "GoldCLI",
             dependencies: [
-                "GoldCore", "GoldServer", "GoldHTTPClient", "GoldTFTPServer",
+                "GoldCore", "GoldServer", "GoldHTTPClient", "GoldTFTPServer", "GoldWorkflow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

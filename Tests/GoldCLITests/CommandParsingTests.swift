@@ -50,3 +50,20 @@ import Testing
         #expect(error.description == "token tok-1 may not read")
     }
 }
+
+@Suite struct WorkflowCommandParsingTests {
+    @Test func workflowCommands() throws {
+        let provision = try #require(try Gold.parseAsRoot(["provision", "lab-1", "--watch"]) as? Gold.Provision)
+        #expect(provision.machine == "lab-1" && provision.start.watch)
+        let upgrade = try #require(try Gold.parseAsRoot(["kernel", "upgrade", "lab-1", "--kernel", "6.1.0-gold"]) as? Gold.KernelCommand.Upgrade)
+        #expect(upgrade.kernel == "6.1.0-gold")
+        let update = try #require(try Gold.parseAsRoot(["update", "lab-1", "--binary", "hello"]) as? Gold.Update)
+        #expect(update.binary == "hello" && !update.reboot)
+        #expect(throws: (any Error).self) { try Gold.parseAsRoot(["update", "lab-1"]) }
+        let restore = try #require(try Gold.parseAsRoot(["restore", "lab-1", "--version", "3"]) as? Gold.Restore)
+        #expect(restore.version == 3)
+        #expect(try Gold.parseAsRoot(["interventions"]) is Gold.Interventions.List)
+        #expect(try Gold.parseAsRoot(["interventions", "retry", "wf-1"]) is Gold.Interventions.Retry)
+        #expect(try Gold.parseAsRoot(["workflow", "list", "--active", "--json"]) is Gold.WorkflowCommand.List)
+    }
+}
