@@ -12,7 +12,8 @@ import Testing
         let dir = try TestDirectory("boot-\(mode)")
         try Fixtures.busyboxRoot(at: dir.path("base"), initScript: BootLab.rootInit)
         let (kernel, version) = try BootLab.kernelInput(at: dir.url)
-        var request = Fixtures.request(Fixtures.machine("boot-\(mode)", boot: mode), base: dir.path("base"), kernel: kernel)
+        var request = Fixtures.request(
+            Fixtures.machine("boot-\(mode)", boot: mode), base: dir.path("base"), kernel: kernel)
         // A one-shot entry, as `grub-editenv … set next_entry=…` leaves it: GRUB must boot it and clear it.
         request.grubEnvironment = ["next_entry": "gold-kernel-\(version)"]
         let builder = ImageBuilder(dataDirectory: dir.path("data"))
@@ -23,13 +24,17 @@ import Testing
         try await store.export(machine: request.machine.name, version: 1, to: disk)
         let boot = try BootLab.boot(disk: disk, mode: mode, work: dir.url)
         let console = boot.console
-        print("\(mode) boot (exit \(boot.exitStatus), \(boot.elapsed) s): kernel after \(boot.secondsToKernel ?? -1) s, init done after \(boot.secondsToDone ?? -1) s")
-        #expect(console.contains("Linux version \(version.split(separator: "-").first ?? "")"), "\(console.suffix(3000))")
+        print(
+            "\(mode) boot (exit \(boot.exitStatus), \(boot.elapsed) s): kernel after \(boot.secondsToKernel ?? -1) s, init done after \(boot.secondsToDone ?? -1) s"
+        )
+        #expect(
+            console.contains("Linux version \(version.split(separator: "-").first ?? "")"), "\(console.suffix(3000))")
         #expect(console.contains("GOLD-HOSTNAME: boot-\(mode).lab"))
         #expect(console.contains("GOLD-KEY: \(Fixtures.key)"))
         #expect(console.contains("gold.entry=gold-kernel-\(version)"))
         #expect(console.contains("GOLD-MOUNT-A: ok"))
-        let rootUUID = try #require(try DiskLayout.plan(machine: request.machine)[0].partitions.first { $0.mount == "/" }?.fsUUID)
+        let rootUUID = try #require(
+            try DiskLayout.plan(machine: request.machine)[0].partitions.first { $0.mount == "/" }?.fsUUID)
         #expect(console.contains("root=UUID=\(rootUUID)"))
         #expect(console.contains(" / ext4 rw"))
         if mode == .uefi { #expect(console.contains(" /boot/efi vfat ")) }

@@ -61,8 +61,10 @@ import Testing
         #expect(bytes.withUnsafeBytes { ChunkStore.isZero($0) } == isZero)
     }
 
-    @Test(arguments: ["", "abc", String(repeating: "A", count: 64), String(repeating: "a", count: 63) + "/",
-        "../" + String(repeating: "a", count: 61)])
+    @Test(arguments: [
+        "", "abc", String(repeating: "A", count: 64), String(repeating: "a", count: 63) + "/",
+        "../" + String(repeating: "a", count: 61),
+    ])
     func hashNamesAreValidated(text: String) {
         #expect(ChunkHash(text) == nil)
     }

@@ -27,7 +27,8 @@ import Testing
     @Test(arguments: [BootMode.uefi, .bios])
     func sameInputsGiveTheSameImage(boot: BootMode) async throws {
         let builder = ImageBuilder(dataDirectory: dir.path("data"))
-        let request = Fixtures.request(Fixtures.machine("repro", boot: boot), base: base, kernel: kernel, binaries: [app("v1")])
+        let request = Fixtures.request(
+            Fixtures.machine("repro", boot: boot), base: base, kernel: kernel, binaries: [app("v1")])
         let first = try await builder.build(request)
         defer { builder.discard(first) }
         let second = try await builder.build(request)
@@ -59,7 +60,9 @@ import Testing
         #expect(try cat("/etc/sudoers.d/gold-alice") == "alice ALL=(ALL) NOPASSWD: ALL\n")
         #expect(try cat("/usr/local/bin/app") == "v1")
         #expect(try cat("/boot/grub/grub.cfg") == result.grubConfig.rendered)
-        #expect(try sh("debugfs -R 'stat /home/alice/.ssh/authorized_keys' '\(image)?offset=\(root.offset)' 2>/dev/null").contains("User:  1000   Group:  1000"))
+        #expect(
+            try sh("debugfs -R 'stat /home/alice/.ssh/authorized_keys' '\(image)?offset=\(root.offset)' 2>/dev/null")
+                .contains("User:  1000   Group:  1000"))
         let table = try sh("sfdisk --json '\(image)'")
         #expect(table.contains(result.plans[0].partitions[1].partUUID.uppercased()))
         let esp = result.plans[0].partitions[0]
@@ -78,7 +81,8 @@ import Testing
             Fixtures.request(machine, base: base, kernel: kernel, binaries: [app("version one")]), into: store,
             change: .provision, description: "first")
         let v2 = try await builder.buildAndImport(
-            Fixtures.request(machine, base: base, kernel: kernel, binaries: [app(String(repeating: "version two ", count: 900))]),
+            Fixtures.request(
+                machine, base: base, kernel: kernel, binaries: [app(String(repeating: "version two ", count: 900))]),
             into: store, change: .softwareUpdate, description: "app v2")
         #expect(v1.version == 1 && v2.version == 2)
         #expect(v2.newChunks * 100 <= v2.totalChunks * 5, "\(v2.newChunks) of \(v2.totalChunks) chunks new")
@@ -92,7 +96,8 @@ import Testing
         let store = ImageStore(root: dir.path("store"))
         let machine = Fixtures.machine("bad-1", boot: .uefi)
         var tooBig = machine
-        tooBig.disks[0].partitions.insert(PartitionSpec(size: ByteSize("100MiB"), filesystem: .ext4, mount: "/data"), at: 1)
+        tooBig.disks[0].partitions.insert(
+            PartitionSpec(size: ByteSize("100MiB"), filesystem: .ext4, mount: "/data"), at: 1)
         let noKernel = try TestDirectory("nokernel")
         var fullDisk = machine
         fullDisk.disks[0].size = ByteSize("24MiB")!  // 7 MiB root cannot hold a 12 MiB binary
@@ -101,14 +106,30 @@ import Testing
             (Fixtures.request(tooBig, base: base, kernel: kernel), "need at least"),
             (Fixtures.request(machine, base: base, kernel: KernelInput(directory: noKernel.url)), "no vmlinuz"),
             (ImageBuildRequest(machine: machine, base: .directory(base)), "no kernel"),
-            (ImageBuildRequest(machine: machine, base: .tarball(dir.path("absent.tar")), kernel: kernel), "does not exist"),
-            (ImageBuildRequest(machine: machine, base: .debian(DebianRecipe(packages: [], mirror: "http://127.0.0.1:9/debian")),
-                kernel: kernel), "building the base failed"),
-            (Fixtures.request(machine, base: base, kernel: kernel, binaries: [
-                ImageFile(path: "/usr/bin/x", source: .bytes(Data("x".utf8)), sha256: String(repeating: "0", count: 64)),
-            ]), "SHA-256"),
-            (Fixtures.request(fullDisk, base: base, kernel: kernel, binaries: [ImageFile(path: "/big", source: .bytes(Data(big)))]),
-                "mkfs.ext4 failed"),
+            (
+                ImageBuildRequest(machine: machine, base: .tarball(dir.path("absent.tar")), kernel: kernel),
+                "does not exist"
+            ),
+            (
+                ImageBuildRequest(
+                    machine: machine, base: .debian(DebianRecipe(packages: [], mirror: "http://127.0.0.1:9/debian")),
+                    kernel: kernel), "building the base failed"
+            ),
+            (
+                Fixtures.request(
+                    machine, base: base, kernel: kernel,
+                    binaries: [
+                        ImageFile(
+                            path: "/usr/bin/x", source: .bytes(Data("x".utf8)),
+                            sha256: String(repeating: "0", count: 64))
+                    ]), "SHA-256"
+            ),
+            (
+                Fixtures.request(
+                    fullDisk, base: base, kernel: kernel, binaries: [ImageFile(path: "/big", source: .bytes(Data(big)))]
+                ),
+                "mkfs.ext4 failed"
+            ),
         ]
         for (request, message) in cases {
             let error = await #expect(throws: GoldError.self) {

@@ -20,7 +20,8 @@ import Testing
         let dir = try TestDirectory()
         let store = ImageStore(root: dir.path("store"))
         let original = try Self.sampleImage(dir.path("a.raw"))
-        let stats = try store.importImage(file: dir.path("a.raw"), machine: "node1", change: .provision, description: "first")
+        let stats = try store.importImage(
+            file: dir.path("a.raw"), machine: "node1", change: .provision, description: "first")
         #expect(stats.version == 1)
         #expect(stats.totalChunks == 5)
         #expect(stats.zeroChunks == 1)
@@ -33,14 +34,20 @@ import Testing
         #expect(manifest.disks[0].chunks[1] == nil)
         #expect(manifest.disks[0].size == UInt64(original.count))
         #expect(try store.read(machine: "node1", version: 1, offset: 0, count: original.count) == original)
-        #expect(try store.read(machine: "node1", version: 1, offset: (1 << 20) - 2, count: 4) == original.subdata(in: (1 << 20) - 2..<(1 << 20) + 2))
+        #expect(
+            try store.read(machine: "node1", version: 1, offset: (1 << 20) - 2, count: 4)
+                == original.subdata(in: (1 << 20) - 2..<(1 << 20) + 2))
     }
 
     @Test func manifestRoundTrips() throws {
         let manifest = ImageManifest(
-            machine: "web-1", version: 3, parent: 2, change: .kernelUpgrade, description: "linux 6.1.99", created: 1_700_000_000,
-            disks: [DiskImageManifest(index: 0, device: "/dev/vda", size: 3 << 20, sha256: String(repeating: "a", count: 64),
-                chunkSize: 1 << 20, chunks: [ChunkHash(of: Data([1])), nil, ChunkHash(of: Data([2]))])])
+            machine: "web-1", version: 3, parent: 2, change: .kernelUpgrade, description: "linux 6.1.99",
+            created: 1_700_000_000,
+            disks: [
+                DiskImageManifest(
+                    index: 0, device: "/dev/vda", size: 3 << 20, sha256: String(repeating: "a", count: 64),
+                    chunkSize: 1 << 20, chunks: [ChunkHash(of: Data([1])), nil, ChunkHash(of: Data([2]))])
+            ])
         let data = try manifest.encoded()
         #expect(try ImageManifest.decode(data, at: "x") == manifest)
         #expect(String(decoding: data, as: UTF8.self).contains("\"change\" : \"kernel-upgrade\""))
@@ -73,7 +80,9 @@ import Testing
         #expect(throws: GoldError.self) {
             try store.importImage(file: dir.path("a.raw"), machine: "node1", change: .provision, parent: 9)
         }
-        #expect(throws: GoldError.self) { try store.importImage(file: dir.path("a.raw"), machine: "../etc", change: .provision) }
+        #expect(throws: GoldError.self) {
+            try store.importImage(file: dir.path("a.raw"), machine: "../etc", change: .provision)
+        }
         #expect(try store.list(machine: "node1").isEmpty)
     }
 
@@ -97,7 +106,9 @@ import Testing
         try store.importImage(file: dir.path("a.raw"), machine: "node1", change: .provision)
         let hash = try #require(try store.manifest(machine: "node1", version: 1).disks[0].chunks[2])
         try Data(repeating: 0xAC, count: 1 << 20).write(to: store.chunks.url(for: hash))
-        await #expect(throws: GoldError.self) { try await store.export(machine: "node1", version: 1, to: dir.path("out.raw")) }
+        await #expect(throws: GoldError.self) {
+            try await store.export(machine: "node1", version: 1, to: dir.path("out.raw"))
+        }
         #expect(!FileManager.default.fileExists(atPath: dir.path("out.raw").path))
     }
 
@@ -129,10 +140,15 @@ import Testing
         func entry(_ path: String, _ sha: String) -> FileManifest.Entry {
             .init(path: path, kind: .file, mode: 0o644, uid: 0, gid: 0, size: 1, sha256: sha, target: nil)
         }
-        try store.importImage(file: dir.path("a.raw"), machine: "n", change: .provision,
+        try store.importImage(
+            file: dir.path("a.raw"), machine: "n", change: .provision,
             files: FileManifest(entries: [entry("/etc/hostname", "a"), entry("/usr/bin/app", "b"), entry("/old", "c")]))
-        try store.importImage(file: dir.path("a.raw"), machine: "n", change: .softwareUpdate,
+        try store.importImage(
+            file: dir.path("a.raw"), machine: "n", change: .softwareUpdate,
             files: FileManifest(entries: [entry("/etc/hostname", "a"), entry("/usr/bin/app", "B"), entry("/new", "d")]))
-        #expect(try store.diff(machine: "n", v1: 1, v2: 2).map(\.description) == ["added /new", "removed /old", "modified /usr/bin/app"])
+        #expect(
+            try store.diff(machine: "n", v1: 1, v2: 2).map(\.description) == [
+                "added /new", "removed /old", "modified /usr/bin/app",
+            ])
     }
 }

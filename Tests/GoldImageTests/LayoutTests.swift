@@ -11,7 +11,10 @@ import Testing
         #expect(a != DeterministicID.uuid(machine: "web-2", disk: 0, partition: 2, purpose: "fs"))
         #expect(a != DeterministicID.uuid(machine: "web-1", disk: 1, partition: 2, purpose: "fs"))
         #expect(a != DeterministicID.uuid(machine: "web-1", disk: 0, partition: 2, purpose: "part"))
-        #expect(a.range(of: "^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", options: .regularExpression) != nil)
+        #expect(
+            a.range(
+                of: "^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", options: .regularExpression
+            ) != nil)
         #expect(DeterministicID.vfatVolumeID(machine: "web-1", disk: 0, partition: 1).count == 8)
     }
 
@@ -20,7 +23,7 @@ import Testing
         let parts = plans[0].partitions
         #expect(parts.map(\.startSector) == [2048, 2048 + 16 * 2048])
         #expect(parts[0].isESP && parts[0].typeGUID == DiskLayout.TypeGUID.esp)
-        #expect(parts[1].typeGUID == DiskLayout.TypeGUID.linuxRootX86_64)
+        #expect(parts[1].typeGUID == DiskLayout.TypeGUID.linuxRootAMD64)
         #expect(parts[1].startSector + parts[1].sectors <= 64 * 2048 - 34)
         #expect(parts[1].sectors % 2048 == 0)
         #expect(plans[0].sfdiskScript.contains("label: gpt"))
@@ -49,9 +52,13 @@ import Testing
     ])
     func badLayoutsAreRejected(disk: String, partitions: [(String, Filesystem, String)], message: String) {
         var machine = Fixtures.machine("n1", boot: .uefi)
-        machine.disks = [DiskSpec(size: ByteSize(disk)!, partitions: partitions.map {
-            PartitionSpec(size: ByteSize($0.0), filesystem: $0.1, mount: $0.2)
-        })]
+        machine.disks = [
+            DiskSpec(
+                size: ByteSize(disk)!,
+                partitions: partitions.map {
+                    PartitionSpec(size: ByteSize($0.0), filesystem: $0.1, mount: $0.2)
+                })
+        ]
         let error = #expect(throws: GoldError.self) { try DiskLayout.plan(machine: machine) }
         #expect(error?.message.contains(message) == true, "\(String(describing: error))")
     }
@@ -64,19 +71,23 @@ import Testing
             PartitionSpec(size: ByteSize("32MiB"), filesystem: .swap),
             PartitionSpec(size: nil, filesystem: .ext4, mount: "/"),
         ]
-        machine.disks.append(DiskSpec(device: "/dev/vdb", size: ByteSize("128MiB")!, partitions: [
-            PartitionSpec(size: nil, filesystem: .ext4, mount: "/var/lib/db", options: "noatime"),
-        ]))
+        machine.disks.append(
+            DiskSpec(
+                device: "/dev/vdb", size: ByteSize("128MiB")!,
+                partitions: [
+                    PartitionSpec(size: nil, filesystem: .ext4, mount: "/var/lib/db", options: "noatime")
+                ]))
         let plans = try DiskLayout.plan(machine: machine)
         let lines = Fstab.render(plans).split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
         let p = plans.flatMap(\.partitions)
-        #expect(lines == [
-            "UUID=\(p[3].fsUUID!) / ext4 errors=remount-ro 0 1",
-            "UUID=\(p[1].fsUUID!) /boot ext4 defaults 0 2",
-            "UUID=\(p[0].fsUUID!) /boot/efi vfat umask=0077 0 2",
-            "UUID=\(p[4].fsUUID!) /var/lib/db ext4 noatime 0 2",
-            "UUID=\(p[2].fsUUID!) none swap sw 0 0",
-        ])
+        #expect(
+            lines == [
+                "UUID=\(p[3].fsUUID!) / ext4 errors=remount-ro 0 1",
+                "UUID=\(p[1].fsUUID!) /boot ext4 defaults 0 2",
+                "UUID=\(p[0].fsUUID!) /boot/efi vfat umask=0077 0 2",
+                "UUID=\(p[4].fsUUID!) /var/lib/db ext4 noatime 0 2",
+                "UUID=\(p[2].fsUUID!) none swap sw 0 0",
+            ])
         #expect(p[0].fsUUID!.range(of: "^[0-9A-F]{4}-[0-9A-F]{4}$", options: .regularExpression) != nil)
     }
 
@@ -91,6 +102,24 @@ import Testing
         let patchedCore = try BIOSBootCode.patchedCoreImage(core, coreSector: 2048, partitionSectors: 2048)
         #expect(Array(patchedCore[0x1f4..<0x1fc]) == [0x01, 0x08, 0, 0, 0, 0, 0, 0])
         #expect(patchedCore[0x1fc] == 59 && patchedCore[0x1fd] == 0)
-        #expect(throws: GoldError.self) { try BIOSBootCode.patchedCoreImage(core, coreSector: 2048, partitionSectors: 10) }
+        #expect(throws: GoldError.self) {
+            try BIOSBootCode.patchedCoreImage(core, coreSector: 2048, partitionSectors: 10)
+        }
+    }
+}
+
+@Suite struct InodeListingTests {
+    @Test func usedInodesAreTheComplementOfEachGroupsFreeList() throws {
+        let listing = """
+            Inodes per group:         16
+            Group 0: (Blocks 0-32767) csum 0xa223 [ITABLE_ZEROED]
+              Free inodes: 15-16
+            Group 1: (Blocks 32768-65535) csum 0x0474 [INODE_UNINIT]
+              Free inodes: 17-20, 22, 24-32
+            Group 2: (Blocks 65536-98303) csum 0xfd6d [INODE_UNINIT]
+              Free inodes: 33-48
+            """
+        #expect(try ImageBuilder.usedInodes(dumpe2fs: listing, context: "t") == Array(1...14) + [21, 23])
+        #expect(throws: GoldError.self) { try ImageBuilder.usedInodes(dumpe2fs: "Group 0:", context: "t") }
     }
 }

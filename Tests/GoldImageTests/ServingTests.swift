@@ -36,7 +36,9 @@ import Testing
         let whole = handler.handle(path: "/images/node1/1/disk0.raw")
         #expect(whole.status == 200 && whole.contentLength == UInt64(original.count))
         var body = Data()
-        while UInt64(body.count) < whole.contentLength { body.append(try whole.read(offset: UInt64(body.count), count: 1 << 20)) }
+        while UInt64(body.count) < whole.contentLength {
+            body.append(try whole.read(offset: UInt64(body.count), count: 1 << 20))
+        }
         #expect(body == original)
 
         let partial = handler.handle(path: "/images/node1/1/disk0.raw", range: "bytes=1048570-1048585")

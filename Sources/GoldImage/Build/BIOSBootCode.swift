@@ -18,7 +18,9 @@ public enum BIOSBootCode {
 
     /// Sector 0's boot code for core.img at `coreSector`.
     public static func patchedBootImage(_ bootImage: Data, coreSector: UInt64) throws -> Data {
-        guard bootImage.count >= 512 else { throw GoldError(.invalidInput, "boot.img is \(bootImage.count) bytes, not 512") }
+        guard bootImage.count >= 512 else {
+            throw GoldError(.invalidInput, "boot.img is \(bootImage.count) bytes, not 512")
+        }
         var bytes = [UInt8](bootImage.prefix(mbrCodeSize))
         write(coreSector, into: &bytes, at: kernelSectorOffset)
         bytes[driveCheckOffset] = 0x90
@@ -27,7 +29,8 @@ public enum BIOSBootCode {
     }
 
     /// core.img with its blocklist pointing at the sectors after its first, contiguous in the partition.
-    public static func patchedCoreImage(_ coreImage: Data, coreSector: UInt64, partitionSectors: UInt64) throws -> Data {
+    public static func patchedCoreImage(_ coreImage: Data, coreSector: UInt64, partitionSectors: UInt64) throws -> Data
+    {
         let sectors = UInt64((coreImage.count + 511) / 512)
         guard coreImage.count >= 512 else { throw GoldError(.invalidInput, "core.img is \(coreImage.count) bytes") }
         guard sectors <= partitionSectors else {

@@ -27,7 +27,10 @@ struct BaseCache: Sendable {
         AtomicFile.syncDirectory(directory)
         logger.info(
             "built base root filesystem",
-            metadata: ["recipe": "\(recipe.hash.prefix(12))", "seconds": "\((ContinuousClock.now - started).components.seconds)"])
+            metadata: [
+                "recipe": "\(recipe.hash.prefix(12))",
+                "seconds": "\((ContinuousClock.now - started).components.seconds)",
+            ])
         return target
     }
 }

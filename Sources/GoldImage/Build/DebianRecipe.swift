@@ -13,11 +13,14 @@ public struct DebianRecipe: Hashable, Sendable, Codable {
     public var packages: [String]
     public var mirror: String
 
-    public static let bootablePackages = ["systemd-sysv", "udev", "linux-image-amd64", "initramfs-tools", "openssh-server"]
+    public static let bootablePackages = [
+        "systemd-sysv", "udev", "linux-image-amd64", "initramfs-tools", "openssh-server",
+    ]
 
-    public init(suite: String = "bookworm", variant: String = "minbase", packages: [String] = DebianRecipe.bootablePackages,
-        mirror: String)
-    {
+    public init(
+        suite: String = "bookworm", variant: String = "minbase", packages: [String] = DebianRecipe.bootablePackages,
+        mirror: String
+    ) {
         self.suite = suite
         self.variant = variant
         self.packages = packages
@@ -26,7 +29,8 @@ public struct DebianRecipe: Hashable, Sendable, Codable {
 
     /// SHA-256 over the canonical recipe: the cache key.
     public var hash: String {
-        let text = "suite=\(suite)\nvariant=\(variant)\npackages=\(packages.sorted().joined(separator: ","))\nmirror=\(mirror)\n"
+        let text =
+            "suite=\(suite)\nvariant=\(variant)\npackages=\(packages.sorted().joined(separator: ","))\nmirror=\(mirror)\n"
         return SHA256.hash(data: Data(text.utf8)).hexString
     }
 
@@ -38,7 +42,9 @@ public struct DebianRecipe: Hashable, Sendable, Codable {
         let dir = aptDirectory.appendingPathComponent("sources.list.d")
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
         where name.hasSuffix(".sources") || name.hasSuffix(".list") {
-            if let text = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) { texts.append(text) }
+            if let text = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) {
+                texts.append(text)
+            }
         }
         for text in texts { if let mirror = mirror(inSources: text) { return mirror } }
         return nil

@@ -36,9 +36,14 @@ public struct DiskPlan: Hashable, Sendable {
 
     /// `sfdisk` input for the GPT (sfdisk(8) "Input format").
     public var sfdiskScript: String {
-        var lines = ["label: gpt", "label-id: \(diskGUID.uppercased())", "unit: sectors", "first-lba: 2048", "sector-size: 512", ""]
+        var lines = [
+            "label: gpt", "label-id: \(diskGUID.uppercased())", "unit: sectors", "first-lba: 2048", "sector-size: 512",
+            "",
+        ]
         for p in partitions {
-            var fields = ["start=\(p.startSector)", "size=\(p.sectors)", "type=\(p.typeGUID)", "uuid=\(p.partUUID.uppercased())"]
+            var fields = [
+                "start=\(p.startSector)", "size=\(p.sectors)", "type=\(p.typeGUID)", "uuid=\(p.partUUID.uppercased())",
+            ]
             if let label = p.label { fields.append("name=\"\(label)\"") }
             if p.isBIOSBoot { fields.append("attrs=\"LegacyBIOSBootable\"") }
             lines.append(fields.joined(separator: ", "))
@@ -60,7 +65,7 @@ public enum DiskLayout {
     public enum TypeGUID {
         public static let esp = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
         public static let biosBoot = "21686148-6449-6E6F-744E-656564454649"
-        public static let linuxRootX86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+        public static let linuxRootAMD64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
         public static let linuxData = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
         public static let linuxSwap = "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"
         public static let basicData = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
@@ -80,9 +85,10 @@ public enum DiskLayout {
     }
 
     static func plan(disk: DiskSpec, index: Int, machine: String, boot: BootMode, isBootDisk: Bool) throws -> DiskPlan {
-        let where_ = "\(machine).disks[\(index)]"
+        let location = "\(machine).disks[\(index)]"
         guard disk.size.bytes % 512 == 0, disk.size.bytes >= 4 << 20 else {
-            throw GoldError(.invalidInput, "disk size \(disk.size) must be a multiple of 512 bytes and at least 4MiB", at: where_)
+            throw GoldError(
+                .invalidInput, "disk size \(disk.size) must be a multiple of 512 bytes and at least 4MiB", at: location)
         }
         var specs = disk.partitions
         var biosBootIndex = specs.firstIndex { $0.filesystem == .none && $0.label?.lowercased() == "bios-boot" }
@@ -90,30 +96,34 @@ public enum DiskLayout {
             specs.insert(PartitionSpec(size: ByteSize(bytes: 1 << 20), filesystem: .none, label: "bios-boot"), at: 0)
             biosBootIndex = 0
         }
-        if boot == .uefi, isBootDisk, !specs.contains(where: { $0.filesystem == .vfat && ["/boot/efi", "/efi"].contains($0.mount ?? "") }) {
+        if boot == .uefi, isBootDisk,
+            !specs.contains(where: { $0.filesystem == .vfat && ["/boot/efi", "/efi"].contains($0.mount ?? "") })
+        {
             throw GoldError(
                 .invalidInput, "a UEFI machine needs a vfat partition mounted at /boot/efi (the EFI system partition)",
-                at: where_)
+                at: location)
         }
         let totalSectors = disk.size.bytes / 512
         let lastUsable = totalSectors - gptTail - 1
         var next = alignment
         var placed: [PlannedPartition] = []
         for (i, spec) in specs.enumerated() {
-            let at = "\(where_).partitions[\(i)]"
+            let at = "\(location).partitions[\(i)]"
             if spec.size == nil, i != specs.count - 1 {
                 throw GoldError(.invalidInput, "only the last partition may omit its size", at: at)
             }
             let sectors: UInt64
             if let size = spec.size {
                 guard size.bytes > 0, size.bytes % 512 == 0 else {
-                    throw GoldError(.invalidInput, "partition size \(size) must be a positive multiple of 512 bytes", at: at)
+                    throw GoldError(
+                        .invalidInput, "partition size \(size) must be a positive multiple of 512 bytes", at: at)
                 }
                 sectors = size.bytes / 512
             } else {
                 let end = ((lastUsable + 1) / alignment) * alignment
                 guard end > next else {
-                    throw GoldError(.invalidInput, "no space left for the last partition on a \(disk.size) disk", at: at)
+                    throw GoldError(
+                        .invalidInput, "no space left for the last partition on a \(disk.size) disk", at: at)
                 }
                 sectors = end - next
             }
@@ -131,7 +141,7 @@ public enum DiskLayout {
             case _ where isBIOSBoot: type = TypeGUID.biosBoot
             case .swap: type = TypeGUID.linuxSwap
             case .vfat: type = TypeGUID.basicData
-            case .ext4, .xfs: type = spec.mount == "/" ? TypeGUID.linuxRootX86_64 : TypeGUID.linuxData
+            case .ext4, .xfs: type = spec.mount == "/" ? TypeGUID.linuxRootAMD64 : TypeGUID.linuxData
             case .none: type = TypeGUID.linuxData
             }
             let fsUUID: String?
@@ -147,12 +157,14 @@ public enum DiskLayout {
                 PlannedPartition(
                     number: number, startSector: next, sectors: sectors, typeGUID: type,
                     partUUID: DeterministicID.uuid(machine: machine, disk: index, partition: number, purpose: "part"),
-                    fsUUID: fsUUID, filesystem: spec.filesystem, mount: spec.mount, options: spec.options, label: spec.label,
+                    fsUUID: fsUUID, filesystem: spec.filesystem, mount: spec.mount, options: spec.options,
+                    label: spec.label,
                     isBIOSBoot: isBIOSBoot, isESP: isESP))
             next = ((next + sectors + alignment - 1) / alignment) * alignment
         }
         return DiskPlan(
             index: index, device: disk.device, size: disk.size.bytes,
-            diskGUID: DeterministicID.uuid(machine: machine, disk: index, partition: 0, purpose: "disk"), partitions: placed)
+            diskGUID: DeterministicID.uuid(machine: machine, disk: index, partition: 0, purpose: "disk"),
+            partitions: placed)
     }
 }

@@ -16,7 +16,9 @@ public struct ImageFile: Hashable, Sendable {
     /// Expected SHA-256 of the content (hex); the build fails when it differs.
     public var sha256: String?
 
-    public init(path: String, mode: UInt16 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, source: Source, sha256: String? = nil) {
+    public init(
+        path: String, mode: UInt16 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, source: Source, sha256: String? = nil
+    ) {
         self.path = path
         self.mode = mode
         self.uid = uid
@@ -61,7 +63,9 @@ public struct BootloaderFiles: Hashable, Sendable {
     public var grubLibrary: URL
     /// `/usr/lib/ipxe` (ipxe): `ipxe.efi` and `ipxe.lkrn` for the gold-netboot entry.
     public var ipxe: URL
-    public init(grubLibrary: URL = URL(fileURLWithPath: "/usr/lib/grub"), ipxe: URL = URL(fileURLWithPath: "/usr/lib/ipxe")) {
+    public init(
+        grubLibrary: URL = URL(fileURLWithPath: "/usr/lib/grub"), ipxe: URL = URL(fileURLWithPath: "/usr/lib/ipxe")
+    ) {
         self.grubLibrary = grubLibrary
         self.ipxe = ipxe
     }
@@ -88,7 +92,8 @@ public struct ImageBuildRequest: Hashable, Sendable {
     public init(
         machine: MachineSpec, base: BaseSource, kernel: KernelInput? = nil, binaries: [ImageFile] = [],
         agent: AgentHook = AgentHook(), sourceDateEpoch: Int64 = 1_700_000_000,
-        kernelArguments: String = "console=tty0 console=ttyS0,115200n8", grubTimeout: Int = 1, netbootArguments: String = "",
+        kernelArguments: String = "console=tty0 console=ttyS0,115200n8", grubTimeout: Int = 1,
+        netbootArguments: String = "",
         grubEnvironment: [String: String] = [:], bootloader: BootloaderFiles = BootloaderFiles()
     ) {
         self.machine = machine

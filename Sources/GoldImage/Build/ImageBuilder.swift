@@ -13,16 +13,19 @@ public struct ImageBuilder: Sendable {
 
     public typealias Progress = @Sendable (ImageBuildProgress) -> Void
 
-    public init(dataDirectory: URL, runner: any ImageCommandRunner = ProcessCommandRunner(),
-        logger: Logger = Logger(label: "gold.image.builder"))
-    {
+    public init(
+        dataDirectory: URL, runner: any ImageCommandRunner = ProcessCommandRunner(),
+        logger: Logger = Logger(label: "gold.image.builder")
+    ) {
         self.dataDirectory = dataDirectory
         self.runner = runner
         self.logger = logger
     }
 
     /// The directories every image has as mount points (the seed's root hierarchy).
-    public static let rootHierarchy = ["root", "bin", "dev", "proc", "sys", "usr", "home", "boot", "tmp", "var", "run", "mnt", "etc"]
+    public static let rootHierarchy = [
+        "root", "bin", "dev", "proc", "sys", "usr", "home", "boot", "tmp", "var", "run", "mnt", "etc",
+    ]
 
     /// Builds the images; the result's work directory holds them until ``discard(_:)``.
     /// On failure nothing is left behind.
@@ -73,7 +76,8 @@ public struct ImageBuilder: Sendable {
         report("kernel")
         let kernels = try await installKernel(request.kernel, stage: stage)
         report("configure")
-        let customizer = RootfsCustomizer(stage: stage, machine: machine, epoch: request.sourceDateEpoch, runner: runner)
+        let customizer = RootfsCustomizer(
+            stage: stage, machine: machine, epoch: request.sourceDateEpoch, runner: runner)
         try await customizer.installFiles(request.binaries, what: "binary")
         try await customizer.installFiles(request.agent.files, what: "agent file")
         try customizer.writeIdentity()
@@ -89,7 +93,9 @@ public struct ImageBuilder: Sendable {
         let files = FileManifest.merged(
             try plans.flatMap { disk in
                 try disk.partitions.compactMap { p -> FileManifest? in
-                    guard let tree = trees[PartitionKey(disk: disk.index, number: p.number)], let mount = p.mount else { return nil }
+                    guard let tree = trees[PartitionKey(disk: disk.index, number: p.number)], let mount = p.mount else {
+                        return nil
+                    }
                     return try FileManifest.scan(tree, mountPoint: mount)
                 }
             })
@@ -98,7 +104,9 @@ public struct ImageBuilder: Sendable {
         for disk in plans {
             report("disk \(disk.index)", done)
             images.append(
-                try await assemble(disk, trees: trees, request: request, grub: grub, work: work) { step in report(step, done) })
+                try await assemble(disk, trees: trees, request: request, grub: grub, work: work) { step in
+                    report(step, done)
+                })
             done += disk.size
         }
         report("done", total)
@@ -108,6 +116,12 @@ public struct ImageBuilder: Sendable {
 
     // MARK: Base
 
+    /// The cached tarball for `recipe`, running mmdebstrap first when the cache has none.
+    public func baseTarball(for recipe: DebianRecipe) async throws -> URL {
+        try await BaseCache(directory: dataDirectory.appendingPathComponent("bases"), runner: runner, logger: logger)
+            .tarball(for: recipe)
+    }
+
     func prepareBase(_ base: BaseSource, into stage: URL) async throws {
         switch base {
         case .directory(let dir):
@@ -115,19 +129,20 @@ public struct ImageBuilder: Sendable {
                 throw GoldError(.notFound, "base directory \(dir.path) does not exist", at: dir.path)
             }
             try FileManager.default.createDirectory(at: stage, withIntermediateDirectories: true)
-            try await runner.check("cp", ["-a", "--reflink=auto", dir.path + "/.", stage.path + "/"], context: dir.path)
+            try await runner.check(
+                "cp", ["-a", "--reflink=auto", dir.path + "/.", stage.path + "/"], context: dir.path)
         case .tarball(let tar):
             try await untar(tar, into: stage)
         case .debian(let recipe):
-            let tar = try await BaseCache(directory: dataDirectory.appendingPathComponent("bases"), runner: runner, logger: logger)
-                .tarball(for: recipe)
+            let tar = try await baseTarball(for: recipe)
             try await untar(tar, into: stage)
         }
         for dir in Self.rootHierarchy {
             let path = stage.appendingPathComponent(dir).path
             var isDir: ObjCBool = false
             if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {  // follows /bin -> usr/bin
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                try FileManager.default.createDirectory(
+                    atPath: path, withIntermediateDirectories: true,
                     attributes: [.posixPermissions: dir == "tmp" ? 0o1777 : (dir == "root" ? 0o700 : 0o755)])
             }
         }
@@ -156,13 +171,15 @@ public struct ImageBuilder: Sendable {
             let version = String(image.dropFirst("vmlinuz-".count))
             guard names.contains("initrd.img-\(version)") else {
                 throw GoldError(
-                    .notFound, "kernel input \(input.directory.path) has vmlinuz-\(version) but no initrd.img-\(version)",
+                    .notFound,
+                    "kernel input \(input.directory.path) has vmlinuz-\(version) but no initrd.img-\(version)",
                     at: input.directory.path)
             }
             for name in [image, "initrd.img-\(version)"] {
                 let target = boot.appendingPathComponent(name)
                 try? FileManager.default.removeItem(at: target)
-                try await runner.check("cp", ["-L", input.directory.appendingPathComponent(name).path, target.path], context: name)
+                try await runner.check(
+                    "cp", ["-L", input.directory.appendingPathComponent(name).path, target.path], context: name)
             }
             let modules = input.directory.appendingPathComponent("lib/modules/\(version)")
             if FileManager.default.fileExists(atPath: modules.path) {

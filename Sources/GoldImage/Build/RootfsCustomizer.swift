@@ -26,7 +26,9 @@ struct RootfsCustomizer: Sendable {
             var st = stat()
             if !pending.isEmpty, lstat(candidate, &st) == 0, st.st_mode & S_IFMT == S_IFLNK {
                 hops += 1
-                guard hops < 40 else { throw GoldError(.invalidInput, "too many symlinks resolving \(path) in the base") }
+                guard hops < 40 else {
+                    throw GoldError(.invalidInput, "too many symlinks resolving \(path) in the base")
+                }
                 let target = try FileManager.default.destinationOfSymbolicLink(atPath: candidate)
                 if target.hasPrefix("/") { resolved = [] }
                 pending = target.split(separator: "/").map(String.init) + pending
@@ -74,7 +76,8 @@ struct RootfsCustomizer: Sendable {
             case .bytes(let bytes): data = bytes
             case .file(let url):
                 guard let bytes = FileManager.default.contents(atPath: url.path) else {
-                    throw GoldError(.notFound, "\(what) source \(url.path) for \(file.path) cannot be read", at: url.path)
+                    throw GoldError(
+                        .notFound, "\(what) source \(url.path) for \(file.path) cannot be read", at: url.path)
                 }
                 data = bytes
             }
@@ -82,7 +85,8 @@ struct RootfsCustomizer: Sendable {
                 let actual = ChunkHash(of: data).hex
                 guard actual == expected.lowercased() else {
                     throw GoldError(
-                        .invalidInput, "\(what) \(file.path) has SHA-256 \(actual), expected \(expected)", at: file.path)
+                        .invalidInput, "\(what) \(file.path) has SHA-256 \(actual), expected \(expected)", at: file.path
+                    )
                 }
             }
             try write(data, at: file.path, mode: file.mode, uid: file.uid, gid: file.gid)
@@ -94,7 +98,8 @@ struct RootfsCustomizer: Sendable {
         try writeText(SystemFiles.hosts(machine), at: "/etc/hosts")
         try writeText(try SystemFiles.networkdUnit(machine), at: "/etc/systemd/network/20-gold.network")
         if machine.network.mode == .static, !machine.network.dns.isEmpty {
-            try writeText(machine.network.dns.map { "nameserver \($0)" }.joined(separator: "\n") + "\n", at: "/etc/resolv.conf")
+            try writeText(
+                machine.network.dns.map { "nameserver \($0)" }.joined(separator: "\n") + "\n", at: "/etc/resolv.conf")
         }
         // systemd-networkd applies the unit; enable it when the base has it.
         if unitPath("systemd-networkd.service") != nil { try enable(units: ["systemd-networkd.service"]) }
@@ -110,8 +115,12 @@ struct RootfsCustomizer: Sendable {
         for user in machine.users { try accounts.add(user, daysSinceEpoch: Int(epoch / 86400)) }
         try writeText(accounts.passwdText, at: "/etc/passwd")
         try writeText(accounts.groupText, at: "/etc/group")
-        try write(Data(accounts.shadowText.utf8), at: "/etc/shadow", mode: 0o640, gid: gid(named: "shadow", in: accounts) ?? 0)
-        try write(Data(accounts.gshadowText.utf8), at: "/etc/gshadow", mode: 0o640, gid: gid(named: "shadow", in: accounts) ?? 0)
+        try write(
+            Data(accounts.shadowText.utf8), at: "/etc/shadow", mode: 0o640, gid: gid(named: "shadow", in: accounts) ?? 0
+        )
+        try write(
+            Data(accounts.gshadowText.utf8), at: "/etc/gshadow", mode: 0o640,
+            gid: gid(named: "shadow", in: accounts) ?? 0)
         for user in machine.users {
             guard let (uid, gid) = accounts.ids(of: user.name) else { continue }
             let home = try resolve("/home/\(user.name)")
@@ -121,7 +130,8 @@ struct RootfsCustomizer: Sendable {
                 let ssh = home.appendingPathComponent(".ssh")
                 try FileManager.default.createDirectory(at: ssh, withIntermediateDirectories: true)
                 try setOwner(ssh, mode: 0o700, uid: uid, gid: gid)
-                try write(Data((user.keys.joined(separator: "\n") + "\n").utf8),
+                try write(
+                    Data((user.keys.joined(separator: "\n") + "\n").utf8),
                     at: "/home/\(user.name)/.ssh/authorized_keys", mode: 0o600, uid: uid, gid: gid)
             }
             if let rule = user.sudo {
@@ -140,7 +150,9 @@ struct RootfsCustomizer: Sendable {
     /// Where a unit file lives in the image, as a path inside the machine.
     func unitPath(_ unit: String) -> String? {
         for dir in ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"] {
-            if let url = try? resolve("\(dir)/\(unit)"), FileManager.default.fileExists(atPath: url.path) { return "\(dir)/\(unit)" }
+            if let url = try? resolve("\(dir)/\(unit)"), FileManager.default.fileExists(atPath: url.path) {
+                return "\(dir)/\(unit)"
+            }
         }
         return nil
     }
@@ -150,10 +162,12 @@ struct RootfsCustomizer: Sendable {
         for name in units {
             let unit = name.contains(".") ? name : name + ".service"
             guard let target = unitPath(unit) else {
-                throw GoldError(.notFound, "service \(unit) has no unit file in the image", at: "\(machine.name).services")
+                throw GoldError(
+                    .notFound, "service \(unit) has no unit file in the image", at: "\(machine.name).services")
             }
             let link = try resolve("/etc/systemd/system/multi-user.target.wants/\(unit)")
-            try FileManager.default.createDirectory(at: link.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: link.deletingLastPathComponent(), withIntermediateDirectories: true)
             try? FileManager.default.removeItem(at: link)
             try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target)
         }

@@ -15,7 +15,9 @@ public enum SystemFiles {
         } else {
             lines.append("127.0.1.1\t\(names)")
         }
-        lines += ["::1\t\tlocalhost ip6-localhost ip6-loopback", "ff02::1\t\tip6-allnodes", "ff02::2\t\tip6-allrouters"]
+        lines += [
+            "::1\t\tlocalhost ip6-localhost ip6-loopback", "ff02::1\t\tip6-allnodes", "ff02::2\t\tip6-allrouters",
+        ]
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -55,7 +57,9 @@ public struct AccountFiles: Hashable, Sendable {
 
     public init(passwd: String, group: String, shadow: String, gshadow: String) {
         func rows(_ text: String) -> [[String]] {
-            text.split(separator: "\n").filter { !$0.isEmpty }.map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
+            text.split(separator: "\n").filter { !$0.isEmpty }.map {
+                $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            }
         }
         self.passwd = rows(passwd)
         self.group = rows(group)
@@ -63,7 +67,9 @@ public struct AccountFiles: Hashable, Sendable {
         self.gshadow = rows(gshadow)
     }
 
-    func render(_ rows: [[String]]) -> String { rows.map { $0.joined(separator: ":") }.joined(separator: "\n") + (rows.isEmpty ? "" : "\n") }
+    func render(_ rows: [[String]]) -> String {
+        rows.map { $0.joined(separator: ":") }.joined(separator: "\n") + (rows.isEmpty ? "" : "\n")
+    }
     public var passwdText: String { render(passwd) }
     public var groupText: String { render(group) }
     public var shadowText: String { render(shadow) }
@@ -71,7 +77,8 @@ public struct AccountFiles: Hashable, Sendable {
 
     /// The uid and gid a user has (after ``add(_:daysSinceEpoch:)``).
     public func ids(of name: String) -> (uid: UInt32, gid: UInt32)? {
-        guard let row = passwd.first(where: { $0.first == name }), row.count > 3, let uid = UInt32(row[2]), let gid = UInt32(row[3])
+        guard let row = passwd.first(where: { $0.first == name }), row.count > 3, let uid = UInt32(row[2]),
+            let gid = UInt32(row[3])
         else { return nil }
         return (uid, gid)
     }
@@ -87,14 +94,16 @@ public struct AccountFiles: Hashable, Sendable {
     /// (created when missing). `daysSinceEpoch` is shadow's "last change" field, from SOURCE_DATE_EPOCH.
     public mutating func add(_ user: UserSpec, daysSinceEpoch: Int) throws {
         guard user.name.range(of: "^[a-z_][a-z0-9_-]{0,31}$", options: .regularExpression) != nil else {
-            throw GoldError(.invalidInput, "user name \"\(user.name)\" is not a valid login name", at: "users.\(user.name)")
+            throw GoldError(
+                .invalidInput, "user name \"\(user.name)\" is not a valid login name", at: "users.\(user.name)")
         }
         let usedUIDs = passwd.compactMap { $0.count > 2 ? UInt32($0[2]) : nil }
         let usedGIDs = group.compactMap { $0.count > 2 ? UInt32($0[2]) : nil }
         // Like useradd: the lowest free uid from 1000, and a group with the same number when that is free.
         let uid = ids(of: user.name)?.uid ?? nextID(usedUIDs)
         let gid: UInt32
-        if let existing = group.first(where: { $0.first == user.name }), existing.count > 2, let g = UInt32(existing[2]) {
+        if let existing = group.first(where: { $0.first == user.name }), existing.count > 2, let g = UInt32(existing[2])
+        {
             gid = g
         } else {
             gid = usedGIDs.contains(uid) ? nextID(usedGIDs) : uid
@@ -104,7 +113,11 @@ public struct AccountFiles: Hashable, Sendable {
         let row = [user.name, "x", "\(uid)", "\(gid)", "", "/home/\(user.name)", user.shell]
         if let i = passwd.firstIndex(where: { $0.first == user.name }) { passwd[i] = row } else { passwd.append(row) }
         let shadowRow = [user.name, "!", "\(daysSinceEpoch)", "0", "99999", "7", "", "", ""]
-        if let i = shadow.firstIndex(where: { $0.first == user.name }) { shadow[i] = shadowRow } else { shadow.append(shadowRow) }
+        if let i = shadow.firstIndex(where: { $0.first == user.name }) {
+            shadow[i] = shadowRow
+        } else {
+            shadow.append(shadowRow)
+        }
         for name in user.groups {
             if group.firstIndex(where: { $0.first == name }) == nil {
                 let g = nextID((group.compactMap { $0.count > 2 ? UInt32($0[2]) : nil }) + [uid])

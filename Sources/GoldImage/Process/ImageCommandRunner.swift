@@ -27,7 +27,8 @@ public protocol ImageCommandRunner: Sendable {
 /// The Debian package that ships each tool, for "install X" messages.
 enum ToolPackage {
     static let packages: [String: String] = [
-        "sfdisk": "fdisk", "mkfs.ext4": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs", "mkfs.vfat": "dosfstools",
+        "sfdisk": "fdisk", "mkfs.ext4": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs",
+        "mkfs.vfat": "dosfstools",
         "mcopy": "mtools", "mmd": "mtools", "mkswap": "util-linux", "grub-mkimage": "grub-common",
         "grub-editenv": "grub-common", "qemu-img": "qemu-utils", "mmdebstrap": "mmdebstrap", "tar": "tar",
         "cp": "coreutils", "find": "findutils", "touch": "coreutils",
@@ -87,7 +88,9 @@ public struct ProcessCommandRunner: ImageCommandRunner {
         return dirs.map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    private static func runBlocking(_ path: String, _ arguments: [String], _ environment: [String: String], _ input: Data?)
+    private static func runBlocking(
+        _ path: String, _ arguments: [String], _ environment: [String: String], _ input: Data?
+    )
         throws -> ImageCommandResult
     {
         let process = Process()

@@ -35,7 +35,8 @@ public struct ImageResponse: Sendable {
             guard let chunks else { return Data() }
             let from = lower + offset
             guard from <= upper else { return Data() }
-            return try ImageStore.read(disk, offset: from, count: Int(min(UInt64(count), upper - from + 1)), chunks: chunks)
+            return try ImageStore.read(
+                disk, offset: from, count: Int(min(UInt64(count), upper - from + 1)), chunks: chunks)
         }
     }
 }
@@ -75,23 +76,32 @@ public struct ImageRequestHandler: Sendable {
         let parts = path.split(separator: "?").first.map { $0.split(separator: "/").map(String.init) } ?? []
         switch parts.count {
         case 2 where parts[0] == "chunks":
-            guard let hash = ChunkHash(parts[1]) else { throw GoldError(.invalidInput, "not a chunk hash: \(parts[1])") }
+            guard let hash = ChunkHash(parts[1]) else {
+                throw GoldError(.invalidInput, "not a chunk hash: \(parts[1])")
+            }
             let data = try store.readChunk(hash)
             return ImageResponse(
-                status: 200, headers: [("Content-Type", "application/octet-stream"), ("ETag", "\"\(hash.hex)\""),
-                    ("Cache-Control", "public, max-age=31536000, immutable")],
+                status: 200,
+                headers: [
+                    ("Content-Type", "application/octet-stream"), ("ETag", "\"\(hash.hex)\""),
+                    ("Cache-Control", "public, max-age=31536000, immutable"),
+                ],
                 body: .bytes(data), chunks: nil)
         case 2 where parts[0] == "images":
             let machine = parts[1]
             let versions = try store.list(machine: machine)
             guard !versions.isEmpty else { throw GoldError(.notFound, "machine \(machine) has no image versions") }
             let entries = try versions.map { try store.manifest(machine: machine, version: $0) }.map {
-                VersionSummary(version: $0.version, parent: $0.parent, change: $0.change, description: $0.description,
+                VersionSummary(
+                    version: $0.version, parent: $0.parent, change: $0.change, description: $0.description,
                     created: $0.created, diskSizes: $0.disks.map(\.size))
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            return json(try encoder.encode(VersionList(machine: machine, current: try store.currentVersion(machine: machine), versions: entries)))
+            return json(
+                try encoder.encode(
+                    VersionList(
+                        machine: machine, current: try store.currentVersion(machine: machine), versions: entries)))
         case 4 where parts[0] == "images":
             let machine = parts[1]
             let version: Int
@@ -106,22 +116,30 @@ public struct ImageRequestHandler: Sendable {
             }
             let manifest = try store.manifest(machine: machine, version: version)
             if parts[3] == "manifest.json" { return json(try manifest.encoded()) }
-            guard parts[3].hasPrefix("disk"), parts[3].hasSuffix(".raw"), let index = Int(parts[3].dropFirst(4).dropLast(4)),
+            guard parts[3].hasPrefix("disk"), parts[3].hasSuffix(".raw"),
+                let index = Int(parts[3].dropFirst(4).dropLast(4)),
                 let disk = manifest.disks.first(where: { $0.index == index })
             else { throw GoldError(.notFound, "no such image file: \(parts[3])") }
             var headers: [(String, String)] = [
-                ("Content-Type", "application/octet-stream"), ("Accept-Ranges", "bytes"), ("ETag", "\"\(disk.sha256)\""),
+                ("Content-Type", "application/octet-stream"), ("Accept-Ranges", "bytes"),
+                ("ETag", "\"\(disk.sha256)\""),
                 ("X-Gold-Image-SHA256", disk.sha256),
             ]
             switch ByteRange.parse(range, length: disk.size) {
             case .whole:
-                guard disk.size > 0 else { return ImageResponse(status: 200, headers: headers, body: .empty, chunks: nil) }
-                return ImageResponse(status: 200, headers: headers, body: .disk(disk, lower: 0, upper: disk.size - 1), chunks: store.chunks)
+                guard disk.size > 0 else {
+                    return ImageResponse(status: 200, headers: headers, body: .empty, chunks: nil)
+                }
+                return ImageResponse(
+                    status: 200, headers: headers, body: .disk(disk, lower: 0, upper: disk.size - 1),
+                    chunks: store.chunks)
             case .partial(let lower, let upper):
                 headers.append(("Content-Range", "bytes \(lower)-\(upper)/\(disk.size)"))  // RFC 9110 §14.4
-                return ImageResponse(status: 206, headers: headers, body: .disk(disk, lower: lower, upper: upper), chunks: store.chunks)
+                return ImageResponse(
+                    status: 206, headers: headers, body: .disk(disk, lower: lower, upper: upper), chunks: store.chunks)
             case .unsatisfiable:
-                return ImageResponse(status: 416, headers: [("Content-Range", "bytes */\(disk.size)")], body: .empty, chunks: nil)
+                return ImageResponse(
+                    status: 416, headers: [("Content-Range", "bytes */\(disk.size)")], body: .empty, chunks: nil)
             }
         default:
             throw GoldError(.notFound, "no such path: \(path)")
@@ -134,7 +152,8 @@ public struct ImageRequestHandler: Sendable {
 
     private func error(_ status: Int, _ message: String, extra: [(String, String)] = []) -> ImageResponse {
         ImageResponse(
-            status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + extra, body: .bytes(Data((message + "\n").utf8)),
+            status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + extra,
+            body: .bytes(Data((message + "\n").utf8)),
             chunks: nil)
     }
 }

@@ -27,7 +27,8 @@ public struct ChunkHash: Hashable, Sendable, Codable, Comparable, CustomStringCo
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let hash = ChunkHash(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a SHA-256: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a SHA-256: \(text)"))
         }
         self = hash
     }

@@ -51,7 +51,8 @@ public struct ChunkStore: Sendable {
         }
         guard ChunkHash(of: data) == hash else {
             throw GoldError(
-                .io, "chunk \(hash.hex) is corrupt: its bytes hash to \(ChunkHash(of: data).hex); restore it or re-import the image",
+                .io,
+                "chunk \(hash.hex) is corrupt: its bytes hash to \(ChunkHash(of: data).hex); restore it or re-import the image",
                 at: target.path)
         }
         return data
@@ -66,7 +67,8 @@ public struct ChunkStore: Sendable {
             let dir = chunksDirectory.appendingPathComponent(prefix)
             for name in try fm.contentsOfDirectory(atPath: dir.path) {
                 guard let hash = ChunkHash(name) else { continue }
-                let size = (try? fm.attributesOfItem(atPath: dir.appendingPathComponent(name).path)[.size] as? NSNumber)?
+                let size =
+                    (try? fm.attributesOfItem(atPath: dir.appendingPathComponent(name).path)[.size] as? NSNumber)?
                     .uint64Value ?? 0
                 out.append((hash, size))
             }
@@ -77,7 +79,8 @@ public struct ChunkStore: Sendable {
     /// Removes a chunk; returns the bytes freed.
     public func remove(_ hash: ChunkHash) throws -> UInt64 {
         let target = url(for: hash)
-        let size = (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? NSNumber)?.uint64Value ?? 0
+        let size =
+            (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? NSNumber)?.uint64Value ?? 0
         try FileManager.default.removeItem(at: target)
         return size
     }

@@ -77,7 +77,8 @@ public struct ImageManifest: Hashable, Sendable, Codable {
         do {
             let manifest = try JSONDecoder().decode(ImageManifest.self, from: data)
             guard manifest.format == formatVersion else {
-                throw GoldError(.invalidInput, "manifest format \(manifest.format) is not \(formatVersion)", at: location)
+                throw GoldError(
+                    .invalidInput, "manifest format \(manifest.format) is not \(formatVersion)", at: location)
             }
             return manifest
         } catch let error as GoldError {

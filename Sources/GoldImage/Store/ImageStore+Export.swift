@@ -35,14 +35,16 @@ extension ImageStore {
         guard let d = m.disks.first(where: { $0.index == disk }) else {
             throw GoldError(.notFound, "machine \(machine) version \(version) has no disk \(disk)")
         }
-        let raw = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).raw.partial")
+        let raw = destination.deletingLastPathComponent().appendingPathComponent(
+            ".\(destination.lastPathComponent).raw.partial")
         defer { try? FileManager.default.removeItem(at: raw) }
         try writeRaw(d, to: raw)
         switch format {
         case .raw:
             try FileManager.default.moveItem(at: raw, to: destination, replacing: true)
         case .qcow2:
-            let out = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial")
+            let out = destination.deletingLastPathComponent().appendingPathComponent(
+                ".\(destination.lastPathComponent).partial")
             defer { try? FileManager.default.removeItem(at: out) }
             try await runner.check(
                 "qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw.path, out.path], context: destination.path)
@@ -52,7 +54,9 @@ extension ImageStore {
 
     private func writeRaw(_ d: DiskImageManifest, to url: URL) throws {
         _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: url.path) else { throw AtomicFile.ioError("cannot create", url) }
+        guard let handle = FileHandle(forWritingAtPath: url.path) else {
+            throw AtomicFile.ioError("cannot create", url)
+        }
         defer { try? handle.close() }
         var sha = Crypto.SHA256()
         var zero: Data?
@@ -73,7 +77,8 @@ extension ImageStore {
         try handle.synchronize()
         let digest = sha.finalize().hexString
         guard digest == d.sha256 else {
-            throw GoldError(.io, "exported disk \(d.index) hashes to \(digest), manifest says \(d.sha256)", at: url.path)
+            throw GoldError(
+                .io, "exported disk \(d.index) hashes to \(digest), manifest says \(d.sha256)", at: url.path)
         }
     }
 

@@ -20,7 +20,8 @@ public final class ImageStore: @unchecked Sendable {
     func withWriteLock<T>(_ body: () throws -> T) rethrows -> T { try writeLock.withLock(body) }
 
     public init(
-        root: URL, chunkSize: Int = ChunkStore.defaultChunkSize, runner: any ImageCommandRunner = ProcessCommandRunner(),
+        root: URL, chunkSize: Int = ChunkStore.defaultChunkSize,
+        runner: any ImageCommandRunner = ProcessCommandRunner(),
         logger: Logger = Logger(label: "gold.image.store"),
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
@@ -34,14 +35,20 @@ public final class ImageStore: @unchecked Sendable {
     // MARK: Paths
 
     static func validate(machine: String) throws {
-        let ok = !machine.isEmpty && machine.count <= 128 && !machine.hasPrefix(".")
-            && machine.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
+        let ok =
+            !machine.isEmpty && machine.count <= 128 && !machine.hasPrefix(".")
+            && machine.unicodeScalars.allSatisfy {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0))
+            }
         guard ok else {
-            throw GoldError(.invalidInput, "machine name \"\(machine)\" must be letters, digits, '-', '_' or '.'", at: machine)
+            throw GoldError(
+                .invalidInput, "machine name \"\(machine)\" must be letters, digits, '-', '_' or '.'", at: machine)
         }
     }
 
-    func machineDirectory(_ machine: String) -> URL { root.appendingPathComponent("machines").appendingPathComponent(machine) }
+    func machineDirectory(_ machine: String) -> URL {
+        root.appendingPathComponent("machines").appendingPathComponent(machine)
+    }
     func manifestURL(_ machine: String, _ version: Int) -> URL {
         machineDirectory(machine).appendingPathComponent("\(version).json")
     }
@@ -55,8 +62,10 @@ public final class ImageStore: @unchecked Sendable {
     public func machines() throws -> [String] {
         let dir = root.appendingPathComponent("machines")
         guard FileManager.default.fileExists(atPath: dir.path) else { return [] }
-        return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { (try? list(machine: $0).isEmpty) == false }
-            .sorted()
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
+            (try? list(machine: $0).isEmpty) == false
+        }
+        .sorted()
     }
 
     /// The complete versions of `machine`, oldest first (an interrupted import is never listed).
@@ -85,7 +94,8 @@ public final class ImageStore: @unchecked Sendable {
         let url = filesURL(machine, version)
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw GoldError(
-                .notFound, "machine \(machine) version \(version) has no file list (captured images are not listed yet)",
+                .notFound,
+                "machine \(machine) version \(version) has no file list (captured images are not listed yet)",
                 at: url.path)
         }
         do { return try JSONDecoder().decode(FileManifest.self, from: data) } catch {
@@ -100,7 +110,8 @@ public final class ImageStore: @unchecked Sendable {
     public func currentVersion(machine: String) throws -> Int? {
         let versions = try list(machine: machine)
         let url = machineDirectory(machine).appendingPathComponent("current")
-        if let text = try? String(contentsOf: url, encoding: .utf8), let v = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+        if let text = try? String(contentsOf: url, encoding: .utf8),
+            let v = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)),
             versions.contains(v)
         {
             return v
@@ -143,7 +154,8 @@ public final class ImageStore: @unchecked Sendable {
             if let hash = d.chunks[index] {
                 let bytes = try chunks.get(hash)
                 guard bytes.count == d.length(ofChunk: index) else {
-                    throw GoldError(.io, "chunk \(hash.hex) has \(bytes.count) bytes, manifest expects \(d.length(ofChunk: index))")
+                    throw GoldError(
+                        .io, "chunk \(hash.hex) has \(bytes.count) bytes, manifest expects \(d.length(ofChunk: index))")
                 }
                 out.append(bytes[bytes.startIndex + within..<bytes.startIndex + within + take])
             } else {
@@ -162,7 +174,8 @@ public final class ImageStore: @unchecked Sendable {
         file: URL, machine: String, change: ImageChange, parent: Int? = nil, description: String = "",
         files: FileManifest? = nil
     ) throws -> ImportStats {
-        try importImages(files: [file], devices: [nil], machine: machine, change: change, parent: parent,
+        try importImages(
+            files: [file], devices: [nil], machine: machine, change: change, parent: parent,
             description: description, fileManifest: files)
     }
 
@@ -173,7 +186,8 @@ public final class ImageStore: @unchecked Sendable {
     /// chunks that ``garbageCollect(keep:)`` removes.
     @discardableResult
     public func importImages(
-        files: [URL], devices: [String?], machine: String, change: ImageChange, parent: Int? = nil, description: String = "",
+        files: [URL], devices: [String?], machine: String, change: ImageChange, parent: Int? = nil,
+        description: String = "",
         fileManifest: FileManifest? = nil
     ) throws -> ImportStats {
         try Self.validate(machine: machine)
@@ -182,9 +196,11 @@ public final class ImageStore: @unchecked Sendable {
             let versions = try list(machine: machine)
             let version = (versions.last ?? 0) + 1
             if let parent, !versions.contains(parent) {
-                throw GoldError(.invalidInput, "parent version \(parent) of machine \(machine) does not exist", at: machine)
+                throw GoldError(
+                    .invalidInput, "parent version \(parent) of machine \(machine) does not exist", at: machine)
             }
-            var stats = ImportStats(version: version, totalChunks: 0, zeroChunks: 0, newChunks: 0, totalBytes: 0, newBytes: 0)
+            var stats = ImportStats(
+                version: version, totalChunks: 0, zeroChunks: 0, newChunks: 0, totalBytes: 0, newBytes: 0)
             var disks: [DiskImageManifest] = []
             for (index, file) in files.enumerated() {
                 let device = index < devices.count ? devices[index] : nil
@@ -192,13 +208,16 @@ public final class ImageStore: @unchecked Sendable {
             }
             if let fileManifest {
                 try AtomicFile.write(
-                    try fileManifest.encoded(), to: filesURL(machine, version), temporaryDirectory: chunks.temporaryDirectory)
+                    try fileManifest.encoded(), to: filesURL(machine, version),
+                    temporaryDirectory: chunks.temporaryDirectory)
             }
             let manifest = ImageManifest(
-                machine: machine, version: version, parent: parent ?? versions.last, change: change, description: description,
+                machine: machine, version: version, parent: parent ?? versions.last, change: change,
+                description: description,
                 created: now(), disks: disks)
             try AtomicFile.write(
-                try manifest.encoded(), to: manifestURL(machine, version), temporaryDirectory: chunks.temporaryDirectory)
+                try manifest.encoded(), to: manifestURL(machine, version), temporaryDirectory: chunks.temporaryDirectory
+            )
             logger.info(
                 "imported image",
                 metadata: [
@@ -209,7 +228,9 @@ public final class ImageStore: @unchecked Sendable {
         }
     }
 
-    private func chunkFile(_ file: URL, index: Int, device: String?, stats: inout ImportStats) throws -> DiskImageManifest {
+    private func chunkFile(_ file: URL, index: Int, device: String?, stats: inout ImportStats) throws
+        -> DiskImageManifest
+    {
         guard let handle = FileHandle(forReadingAtPath: file.path) else {
             throw GoldError(.notFound, "cannot open image \(file.path)", at: file.path)
         }

@@ -8,9 +8,11 @@ import GoldCore
 enum BootLab {
     static let kernelCache = URL(fileURLWithPath: "/var/cache/gold/kernel")
     static let modules = [
-        "crypto/crc32c_generic", "drivers/virtio/virtio_ring", "drivers/virtio/virtio", "drivers/virtio/virtio_pci_modern_dev",
+        "crypto/crc32c_generic", "drivers/virtio/virtio_ring", "drivers/virtio/virtio",
+        "drivers/virtio/virtio_pci_modern_dev",
         "drivers/virtio/virtio_pci_legacy_dev", "drivers/virtio/virtio_pci", "drivers/block/virtio_blk", "lib/crc16",
-        "fs/mbcache", "fs/jbd2/jbd2", "fs/ext4/ext4", "fs/fat/fat", "fs/fat/vfat", "fs/nls/nls_cp437", "fs/nls/nls_iso8859-1",
+        "fs/mbcache", "fs/jbd2/jbd2", "fs/ext4/ext4", "fs/fat/fat", "fs/fat/vfat", "fs/nls/nls_cp437",
+        "fs/nls/nls_iso8859-1",
         "fs/nls/nls_ascii",
     ]
 
@@ -57,26 +59,35 @@ enum BootLab {
     /// A kernel input: Debian's vmlinuz from the setup script's cache and a busybox initramfs.
     static func kernelInput(at dir: URL) throws -> (KernelInput, String) {
         let boot = kernelCache.appendingPathComponent("boot")
-        guard let vmlinuz = (try? FileManager.default.contentsOfDirectory(atPath: boot.path))?.first(where: { $0.hasPrefix("vmlinuz-") })
+        guard
+            let vmlinuz = (try? FileManager.default.contentsOfDirectory(atPath: boot.path))?.first(where: {
+                $0.hasPrefix("vmlinuz-")
+            })
         else {
-            throw ShellError(command: "kernel", status: 1,
+            throw ShellError(
+                command: "kernel", status: 1,
                 stderr: "no Debian kernel in \(boot.path): run scripts/setup.sh (unpacks linux-image-amd64 there)")
         }
         let version = String(vmlinuz.dropFirst("vmlinuz-".count))
         try requireTool("/usr/bin/cpio", package: "cpio")
         let initrd = dir.appendingPathComponent("initramfs")
-        try FileManager.default.createDirectory(at: initrd.appendingPathComponent("modules"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: initrd.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: initrd.appendingPathComponent("modules"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: initrd.appendingPathComponent("bin"), withIntermediateDirectories: true)
         try sh("cp /bin/busybox '\(initrd.path)/bin/busybox'")
         let moduleDir = kernelCache.appendingPathComponent("lib/modules/\(version)/kernel")
         for module in modules {
             try sh("cp '\(moduleDir.path)/\(module).ko' '\(initrd.path)/modules/'")
         }
         let names = modules.map { String($0.split(separator: "/").last!) }.joined(separator: " ")
-        try Data(initramfsInit.replacingOccurrences(of: "MODULES", with: names).utf8).write(to: initrd.appendingPathComponent("init"))
+        try Data(initramfsInit.replacingOccurrences(of: "MODULES", with: names).utf8).write(
+            to: initrd.appendingPathComponent("init"))
         let out = dir.appendingPathComponent("kernel")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        try sh("chmod 755 '\(initrd.path)/init' && cd '\(initrd.path)' && find . | sort | cpio -o -H newc --quiet --reproducible > '\(out.path)/initrd.img-\(version)'")
+        try sh(
+            "chmod 755 '\(initrd.path)/init' && cd '\(initrd.path)' && find . | sort | cpio -o -H newc --quiet --reproducible > '\(out.path)/initrd.img-\(version)'"
+        )
         try sh("cp '\(boot.path)/\(vmlinuz)' '\(out.path)/'")
         return (KernelInput(directory: out), version)
     }
@@ -90,18 +101,24 @@ enum BootLab {
     }
 
     /// Boots `disk` and returns the serial console once the guest powered off (or at the deadline).
-    static func boot(disk: URL, mode: BootMode, work: URL, deadline: Double = 400) throws -> Boot {
+    static func boot(disk: URL, mode: BootMode, work: URL, until marker: String = "GOLD-DONE", deadline: Double = 400)
+        throws -> Boot
+    {
         try requireTool("/usr/bin/qemu-system-x86_64", package: "qemu-system-x86")
         let log = work.appendingPathComponent("console.log")
-        var args = ["-machine", "q35", "-accel", "tcg", "-m", "512", "-display", "none", "-monitor", "none", "-no-reboot",
-            "-serial", "file:\(log.path)", "-net", "none", "-drive", "file=\(disk.path),format=raw,if=virtio"]
+        var args = [
+            "-machine", "q35", "-accel", "tcg", "-m", "512", "-display", "none", "-monitor", "none", "-no-reboot",
+            "-serial", "file:\(log.path)", "-net", "none", "-drive", "file=\(disk.path),format=raw,if=virtio",
+        ]
         if mode == .uefi {
             try requireTool("/usr/share/OVMF/OVMF_CODE_4M.fd", package: "ovmf")
             let vars = work.appendingPathComponent("OVMF_VARS.fd")
             try? FileManager.default.removeItem(at: vars)
             try FileManager.default.copyItem(atPath: "/usr/share/OVMF/OVMF_VARS_4M.fd", toPath: vars.path)
-            args += ["-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
-                "-drive", "if=pflash,format=raw,file=\(vars.path)"]
+            args += [
+                "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+                "-drive", "if=pflash,format=raw,file=\(vars.path)",
+            ]
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
@@ -116,11 +133,20 @@ enum BootLab {
         while process.isRunning && Date().timeIntervalSince(started) < deadline {
             Thread.sleep(forTimeInterval: 0.25)
             let text = String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self)
-            if boot.secondsToKernel == nil, text.contains("Linux version") { boot.secondsToKernel = Date().timeIntervalSince(started) }
-            if boot.secondsToDone == nil, text.contains("GOLD-DONE") { boot.secondsToDone = Date().timeIntervalSince(started) }
+            if boot.secondsToKernel == nil, text.contains("Linux version") {
+                boot.secondsToKernel = Date().timeIntervalSince(started)
+            }
+            if boot.secondsToDone == nil, text.contains(marker) {
+                boot.secondsToDone = Date().timeIntervalSince(started)
+                if marker != "GOLD-DONE" { break }  // a full system does not power itself off
+            }
         }
         if process.isRunning {
+            // QEMU started from a Swift process may not act on SIGTERM (seen here): SIGKILL after a grace period.
             process.terminate()
+            let grace = Date()
+            while process.isRunning && Date().timeIntervalSince(grace) < 5 { Thread.sleep(forTimeInterval: 0.1) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         boot.exitStatus = process.terminationStatus

@@ -5,7 +5,8 @@ final class TestDirectory: @unchecked Sendable {
     let url: URL
 
     init(_ name: String = "gold-image-test") throws {
-        url = URL(fileURLWithPath: "/tmp/gold-image-tests").appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
+        url = URL(fileURLWithPath: "/tmp/gold-image-tests").appendingPathComponent(
+            "\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
@@ -29,7 +30,8 @@ func sh(_ command: String) throws -> String {
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw ShellError(command: command, status: process.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))
+        throw ShellError(
+            command: command, status: process.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))
     }
     return String(decoding: data, as: UTF8.self)
 }
@@ -44,6 +46,7 @@ struct ShellError: Error, CustomStringConvertible {
 /// Fails with the Debian package to install when a tool is missing.
 func requireTool(_ path: String, package: String) throws {
     guard FileManager.default.isExecutableFile(atPath: path) || FileManager.default.fileExists(atPath: path) else {
-        throw ShellError(command: path, status: 127, stderr: "\(path) is missing: install the Debian package \(package)")
+        throw ShellError(
+            command: path, status: 127, stderr: "\(path) is missing: install the Debian package \(package)")
     }
 }
