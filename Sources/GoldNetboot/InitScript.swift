@@ -45,7 +45,11 @@ public enum InitScript {
         while read -r module; do
             [ -n "$module" ] || continue
             if ! out=$(insmod "/lib/modules/$kver/$module" 2>&1); then
-                case "$out" in *"File exists"*) ;; *) say "module $module: $out" ;; esac
+                case "$out" in
+                    *"File exists"*) ;;
+                    *"No such device"*) say "module $module: no such hardware here, skipped" ;;
+                    *) say "error: module $module: $out" ;;
+                esac
             fi
         done < /etc/gold/modules.order
         say "modules loaded"

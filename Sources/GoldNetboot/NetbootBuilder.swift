@@ -181,7 +181,7 @@ public struct NetbootBuilder: Sendable {
             // -n: no name or timestamp in the header, so the same archive gives the same bytes.
             result = try runner.run(try tool("gzip", package: "gzip"), ["-n", "-6", "-c"], stdinFile: input, stdoutFile: output)
         case .zstd:
-            result = try runner.run(try tool("zstd", package: "zstd"), ["-q", "-19", "-T1", "-c"], stdinFile: input, stdoutFile: output)
+            result = try runner.run(try tool("zstd", package: "zstd"), ["-q", "-12", "-T1", "-c"], stdinFile: input, stdoutFile: output)
         }
         guard result.status == 0 else { throw NetbootError(.toolFailed, "\(compression.rawValue) failed: \(result.stderr)") }
     }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import GoldNetboot
 
@@ -50,11 +53,10 @@ import Testing
         let started = Date()
         try process.run()
         defer {
-            // Only the QEMU this test started.
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
+            // Only the QEMU this test started. SIGKILL: a child of Foundation's Process inherits the test runner's
+            // blocked signal mask, and QEMU never sees a SIGTERM it has blocked.
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
         }
         let request = responder.wait(until: started.addingTimeInterval(300)) { $0.method == "PUT" && $0.path == "/v1/machines/m1/inventory" }
         let console = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -82,6 +84,6 @@ import Testing
         #expect(text.contains("gold-netboot: agent starting"))
         #expect(text.contains("gold-netboot: checked in"))
         #expect(!text.contains("Kernel panic"))
-        print("netboot: console tail:\n\(text.split(separator: "\n").suffix(12).joined(separator: "\n"))")
+        print("netboot: console tail:\n\(text.split(whereSeparator: \.isNewline).suffix(12).joined(separator: "\n"))")
     }
 }
