@@ -64,7 +64,9 @@ public struct ArchiveTree: Sendable {
 
     /// Copies a host file to a chosen archive path, keeping its permission bits.
     public mutating func addHostFile(_ hostPath: String, at archivePath: String) throws {
-        insert(ArchiveEntry(path: archivePath, kind: .hostFile(path: hostPath), permissions: try Self.permissions(of: hostPath)))
+        insert(
+            ArchiveEntry(
+                path: archivePath, kind: .hostFile(path: hostPath), permissions: try Self.permissions(of: hostPath)))
     }
 
     private mutating func addResolvedHostPath(_ path: String) throws {

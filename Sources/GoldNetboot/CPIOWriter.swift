@@ -19,7 +19,9 @@ public final class FileSink: ByteSink {
     private let path: String
 
     public init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else {
             throw NetbootError(.io, "cannot create \(path)")
         }
         self.handle = handle
@@ -79,7 +81,9 @@ public struct CPIOWriter<Sink: ByteSink> {
             rdev = (major, minor)
             try header(entry.path, mode: mode, nlink: 1, size: 0, rdev: rdev)
         case .hostFile(let path):
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw NetbootError(.missingInput, "cannot read \(path)") }
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw NetbootError(.missingInput, "cannot read \(path)")
+            }
             defer { try? handle.close() }
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             guard let size = (attributes[.size] as? NSNumber)?.uint64Value, size < UInt64(UInt32.max) else {

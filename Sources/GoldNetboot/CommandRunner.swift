@@ -16,7 +16,8 @@ public struct CommandResult: Sendable, Equatable {
 /// Runs host tools (ldd, depmod, gzip, busybox); tests substitute a fake.
 public protocol CommandRunner: Sendable {
     /// Runs `executable` with `arguments`; `stdinFile`/`stdoutFile` redirect the streams to files when given.
-    func run(_ executable: String, _ arguments: [String], stdinFile: String?, stdoutFile: String?) throws -> CommandResult
+    func run(_ executable: String, _ arguments: [String], stdinFile: String?, stdoutFile: String?) throws
+        -> CommandResult
     /// The absolute path of `tool` on the build host, or nil.
     func which(_ tool: String) -> String?
 }
@@ -32,7 +33,8 @@ public struct ProcessCommandRunner: CommandRunner {
     /// Where `which` looks, in order.
     public var searchPath: [String]
 
-    public init(searchPath: [String] = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
+    public init(searchPath: [String] = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
+    {
         self.searchPath = searchPath
     }
 
@@ -41,7 +43,9 @@ public struct ProcessCommandRunner: CommandRunner {
         return searchPath.map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    public func run(_ executable: String, _ arguments: [String], stdinFile: String?, stdoutFile: String?) throws -> CommandResult {
+    public func run(_ executable: String, _ arguments: [String], stdinFile: String?, stdoutFile: String?) throws
+        -> CommandResult
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -54,7 +58,8 @@ public struct ProcessCommandRunner: CommandRunner {
         var outHandle: FileHandle?
         if let stdoutFile {
             guard FileManager.default.createFile(atPath: stdoutFile, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: stdoutFile) else {
+                let handle = FileHandle(forWritingAtPath: stdoutFile)
+            else {
                 throw NetbootError(.io, "cannot create \(stdoutFile)")
             }
             outHandle = handle
@@ -64,7 +69,9 @@ public struct ProcessCommandRunner: CommandRunner {
         }
         var inHandle: FileHandle?
         if let stdinFile {
-            guard let handle = FileHandle(forReadingAtPath: stdinFile) else { throw NetbootError(.io, "cannot read \(stdinFile)") }
+            guard let handle = FileHandle(forReadingAtPath: stdinFile) else {
+                throw NetbootError(.io, "cannot read \(stdinFile)")
+            }
             inHandle = handle
             process.standardInput = handle
         } else {
@@ -85,7 +92,8 @@ public struct ProcessCommandRunner: CommandRunner {
         process.waitUntilExit()
         let err = errData.waitForValue()
         return CommandResult(
-            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: err, as: UTF8.self))
     }
 }
 

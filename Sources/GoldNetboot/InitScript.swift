@@ -52,7 +52,8 @@ public enum InitScript {
                 esac
             fi
         done < /etc/gold/modules.order
-        say "modules loaded"
+        uptime() { cut -d' ' -f1 /proc/uptime; }
+        say "modules loaded (uptime $(uptime) s)"
 
         director=$(arg gold.director) || hold "no gold.director= on the kernel command line"
         machine=$(arg gold.machine) || hold "no gold.machine= on the kernel command line"
@@ -108,7 +109,7 @@ public enum InitScript {
             say "error: check-in failed (attempt $attempt); retrying in $delay s"
             sleep $delay
         done
-        say "checked in"
+        say "checked in (uptime $(uptime) s)"
 
         # The director drives the machine from here; the agent's command loop will run in this place.
         say "mode $mode: waiting for the director"

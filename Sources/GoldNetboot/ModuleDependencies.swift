@@ -41,10 +41,13 @@ public struct ModuleDependencies: Sendable, Equatable {
         var visiting: Set<String> = []
         func visit(_ path: String) throws {
             if done.contains(path) { return }
-            guard visiting.insert(path).inserted else { throw NetbootError(.badInput, "modules.dep has a dependency cycle through \(path)") }
+            guard visiting.insert(path).inserted else {
+                throw NetbootError(.badInput, "modules.dep has a dependency cycle through \(path)")
+            }
             for dependency in dependencies[path] ?? [] {
                 guard dependencies[dependency] != nil else {
-                    throw NetbootError(.badInput, "modules.dep: \(path) needs \(dependency), which has no line of its own")
+                    throw NetbootError(
+                        .badInput, "modules.dep: \(path) needs \(dependency), which has no line of its own")
                 }
                 try visit(dependency)
             }

@@ -45,7 +45,8 @@ public struct HostTool: Sendable, Equatable {
 
     /// Partitioning, file systems, GRUB's environment block and torture tests.
     public static let workflowTools: [HostTool] = [
-        HostTool("sfdisk", package: "fdisk"), HostTool("partx", package: "util-linux"), HostTool("blkid", package: "util-linux"),
+        HostTool("sfdisk", package: "fdisk"), HostTool("partx", package: "util-linux"),
+        HostTool("blkid", package: "util-linux"),
         HostTool("mkfs.ext4", package: "e2fsprogs"), HostTool("e2fsck", package: "e2fsprogs"),
         HostTool("tune2fs", package: "e2fsprogs"), HostTool("debugfs", package: "e2fsprogs"),
         HostTool("mkfs.vfat", package: "dosfstools"), HostTool("grub-editenv", package: "grub-common"),
@@ -56,7 +57,9 @@ public struct HostTool: Sendable, Equatable {
 enum Digest {
     /// SHA-256 of a file, read in 1 MiB chunks.
     static func sha256(ofFile path: String) throws -> (hex: String, size: UInt64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw NetbootError(.missingInput, "cannot read \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw NetbootError(.missingInput, "cannot read \(path)")
+        }
         defer { try? handle.close() }
         var hasher = SHA256()
         var size: UInt64 = 0

@@ -12,7 +12,9 @@ extension NetbootBuilder {
     /// and the modules with a trimmed `modules.dep`.
     func collect(kernelVersion: String, work: String) throws -> NetbootContents {
         var tree = ArchiveTree()
-        for directory in ["dev", "proc", "sys", "run", "root", "mnt", "var", "etc/gold"] { tree.insert(.directory(directory)) }
+        for directory in ["dev", "proc", "sys", "run", "root", "mnt", "var", "etc/gold"] {
+            tree.insert(.directory(directory))
+        }
         tree.insert(.directory("tmp", permissions: 0o1777))
         // The kernel opens /dev/console for init before anything is mounted.
         tree.insert(ArchiveEntry(path: "dev/console", kind: .characterDevice(major: 5, minor: 1), permissions: 0o600))
@@ -34,14 +36,18 @@ extension NetbootBuilder {
         if stripAgent {
             agent = work + "/gold-agent"
             let result = try runner.run(try tool("strip", package: "binutils"), ["-o", agent, agentBinary])
-            guard result.status == 0 else { throw NetbootError(.toolFailed, "strip \(agentBinary) failed: \(result.stderr)") }
+            guard result.status == 0 else {
+                throw NetbootError(.toolFailed, "strip \(agentBinary) failed: \(result.stderr)")
+            }
         }
         try tree.addHostFile(agent, at: "usr/bin/gold-agent")
         try addLibraries(of: agentBinary, to: &tree)
 
         for hostTool in tools {
             guard let path = runner.which(hostTool.name) else {
-                throw NetbootError(.missingTool, "\(hostTool.name) is not installed on the build host: apt-get install \(hostTool.debianPackage)")
+                throw NetbootError(
+                    .missingTool,
+                    "\(hostTool.name) is not installed on the build host: apt-get install \(hostTool.debianPackage)")
             }
             report(.step("tool \(hostTool.name): \(path)"))
             try tree.addHostPath(path)
@@ -89,17 +95,21 @@ extension NetbootBuilder {
             do {
                 try fm.createDirectory(atPath: index, withIntermediateDirectories: true)
                 try fm.createSymbolicLink(atPath: index + "/kernel", withDestinationPath: source + "/kernel")
-                for file in ["modules.order", "modules.builtin", "modules.builtin.modinfo"] where fm.fileExists(atPath: "\(source)/\(file)") {
+                for file in ["modules.order", "modules.builtin", "modules.builtin.modinfo"]
+                where fm.fileExists(atPath: "\(source)/\(file)") {
                     try fm.copyItem(atPath: "\(source)/\(file)", toPath: "\(index)/\(file)")
                 }
             } catch {
                 throw NetbootError(.io, "cannot prepare depmod's tree in \(base): \(error.localizedDescription)")
             }
             let result = try runner.run(try tool("depmod", package: "kmod"), ["-b", base, kernelVersion])
-            guard result.status == 0 else { throw NetbootError(.toolFailed, "depmod for \(kernelVersion) failed: \(result.stderr)") }
+            guard result.status == 0 else {
+                throw NetbootError(.toolFailed, "depmod for \(kernelVersion) failed: \(result.stderr)")
+            }
         }
         func read(_ name: String) -> String { (try? String(contentsOfFile: "\(index)/\(name)", encoding: .utf8)) ?? "" }
-        let dependencies = try ModuleDependencies(modulesDep: read("modules.dep"), modulesBuiltin: read("modules.builtin"))
+        let dependencies = try ModuleDependencies(
+            modulesDep: read("modules.dep"), modulesBuiltin: read("modules.builtin"))
         let order: [String]
         do { order = try dependencies.loadOrder(for: modules) } catch let error as NetbootError {
             throw NetbootError(error.code, "kernel \(kernelVersion): \(error.message)")
@@ -108,8 +118,12 @@ extension NetbootBuilder {
         let target = "usr/lib/modules/\(kernelVersion)"
         for path in order { try tree.addHostFile("\(source)/\(path)", at: "\(target)/\(path)") }
         tree.insert(.text("\(target)/modules.dep", dependencies.modulesDep(for: order)))
-        tree.insert(.text("\(target)/modules.alias", ModuleDependencies.filter(aliases: read("modules.alias"), keeping: order)))
-        tree.insert(.text("\(target)/modules.softdep", ModuleDependencies.filter(aliases: read("modules.softdep"), keeping: order)))
+        tree.insert(
+            .text("\(target)/modules.alias", ModuleDependencies.filter(aliases: read("modules.alias"), keeping: order)))
+        tree.insert(
+            .text(
+                "\(target)/modules.softdep", ModuleDependencies.filter(aliases: read("modules.softdep"), keeping: order)
+            ))
         tree.insert(.text("\(target)/modules.builtin", read("modules.builtin")))
         tree.insert(.text("etc/gold/modules.order", order.map { $0 + "\n" }.joined()))
         return order

@@ -33,8 +33,10 @@ public struct NetbootBuilder: Sendable {
     public var progress: (@Sendable (NetbootProgress) -> Void)?
 
     public init(
-        kernelDir: String = "/var/cache/gold/kernel", agentBinary: String, outputDir: String, kernelVersion: String? = nil,
-        busybox: String = "/bin/busybox", tools: [HostTool] = HostTool.workflowTools, modules: [String] = NetbootBuilder.defaultModules,
+        kernelDir: String = "/var/cache/gold/kernel", agentBinary: String, outputDir: String,
+        kernelVersion: String? = nil,
+        busybox: String = "/bin/busybox", tools: [HostTool] = HostTool.workflowTools,
+        modules: [String] = NetbootBuilder.defaultModules,
         compression: NetbootCompression = .gzip, sourceDateEpoch: UInt32? = nil, stripAgent: Bool = true,
         runner: any CommandRunner = ProcessCommandRunner(), logger: Logger = Logger(label: "gold.netboot"),
         progress: (@Sendable (NetbootProgress) -> Void)? = nil
@@ -71,8 +73,10 @@ public struct NetbootBuilder: Sendable {
         let entries = contents.tree.sortedEntries
         let key = try cacheKey(entries)
         let manifestPath = "\(outputDir)/netboot-\(key).json"
-        if var cached = try? JSONDecoder().decode(NetbootArtifacts.self, from: Data(contentsOf: URL(fileURLWithPath: manifestPath))),
-           Self.fileSize(cached.initrdPath) == cached.initrdSize, Self.fileSize(cached.kernelPath) == cached.kernelSize {
+        if var cached = try? JSONDecoder().decode(
+            NetbootArtifacts.self, from: Data(contentsOf: URL(fileURLWithPath: manifestPath))),
+            Self.fileSize(cached.initrdPath) == cached.initrdSize, Self.fileSize(cached.kernelPath) == cached.kernelSize
+        {
             cached.cached = true
             logger.info("netboot environment unchanged", metadata: ["initrd": "\(cached.initrdPath)"])
             report(.finished(cached))
@@ -98,7 +102,8 @@ public struct NetbootBuilder: Sendable {
             try Self.moveIntoPlace(copy, kernelPath)
         }
         let artifacts = NetbootArtifacts(
-            kernelVersion: kernel.version, kernelPath: kernelPath, kernelSHA256: kernelDigest.hex, kernelSize: kernelDigest.size,
+            kernelVersion: kernel.version, kernelPath: kernelPath, kernelSHA256: kernelDigest.hex,
+            kernelSize: kernelDigest.size,
             initrdPath: initrdPath, initrdSHA256: initrd.hex, initrdSize: initrd.size, archiveSize: total,
             modules: contents.modules, cached: false)
         let encoder = JSONEncoder()
@@ -123,10 +128,14 @@ public struct NetbootBuilder: Sendable {
             .filter { $0.hasPrefix("vmlinuz-") }.map { String($0.dropFirst("vmlinuz-".count)) }
             .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
         guard let version = kernelVersion ?? versions.last else {
-            throw NetbootError(.missingInput, "no vmlinuz-* in \(boot): run scripts/setup.sh (it unpacks Debian's linux-image package there)")
+            throw NetbootError(
+                .missingInput,
+                "no vmlinuz-* in \(boot): run scripts/setup.sh (it unpacks Debian's linux-image package there)")
         }
         let path = "\(boot)/vmlinuz-\(version)"
-        guard FileManager.default.fileExists(atPath: path) else { throw NetbootError(.missingInput, "no kernel \(path)") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw NetbootError(.missingInput, "no kernel \(path)")
+        }
         guard FileManager.default.fileExists(atPath: "\(kernelDir)/lib/modules/\(version)/kernel") else {
             throw NetbootError(.missingInput, "no modules for \(version) in \(kernelDir)/lib/modules/\(version)")
         }
@@ -179,11 +188,15 @@ public struct NetbootBuilder: Sendable {
         switch compression {
         case .gzip:
             // -n: no name or timestamp in the header, so the same archive gives the same bytes.
-            result = try runner.run(try tool("gzip", package: "gzip"), ["-n", "-6", "-c"], stdinFile: input, stdoutFile: output)
+            result = try runner.run(
+                try tool("gzip", package: "gzip"), ["-n", "-6", "-c"], stdinFile: input, stdoutFile: output)
         case .zstd:
-            result = try runner.run(try tool("zstd", package: "zstd"), ["-q", "-12", "-T1", "-c"], stdinFile: input, stdoutFile: output)
+            result = try runner.run(
+                try tool("zstd", package: "zstd"), ["-q", "-12", "-T1", "-c"], stdinFile: input, stdoutFile: output)
         }
-        guard result.status == 0 else { throw NetbootError(.toolFailed, "\(compression.rawValue) failed: \(result.stderr)") }
+        guard result.status == 0 else {
+            throw NetbootError(.toolFailed, "\(compression.rawValue) failed: \(result.stderr)")
+        }
     }
 
     /// A build-host tool's path, or an error naming the Debian package to install.

@@ -61,7 +61,10 @@ public struct NetbootCommandLine: Sendable, Equatable {
     static func checked(_ value: String, field: String) throws -> String {
         guard !value.isEmpty else { throw NetbootError(.badInput, "\(field) is empty") }
         guard value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f && $0 != "\"" }) else {
-            throw NetbootError(.badInput, "\(field) '\(value)' holds a space, quote or non-ASCII character; the kernel command line cannot carry it")
+            throw NetbootError(
+                .badInput,
+                "\(field) '\(value)' holds a space, quote or non-ASCII character; the kernel command line cannot carry it"
+            )
         }
         return value
     }

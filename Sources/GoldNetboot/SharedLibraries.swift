@@ -11,7 +11,8 @@ public enum SharedLibraries {
             if line.contains("not a dynamic executable") || line.contains("statically linked") { return [] }
             if line.hasSuffix("=> not found") {
                 let library = line.split(separator: " ").first.map(String.init) ?? line
-                throw NetbootError(.missingInput, "\(program) needs \(library), which is not installed on the build host")
+                throw NetbootError(
+                    .missingInput, "\(program) needs \(library), which is not installed on the build host")
             }
             let candidate: Substring
             if let arrow = line.range(of: "=> ") {

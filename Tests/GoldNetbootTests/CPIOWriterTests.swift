@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GoldNetboot
 
 @Suite struct CPIOWriterTests {
@@ -20,7 +21,8 @@ import Testing
 
     @Test func headerOfOneFileIsByteExact() throws {
         let bytes = try archive([.text("a", "xyz", permissions: 0o644)], mtime: 0x10)
-        let header = "070701" + "00000001" + "000081A4" + "00000000" + "00000000" + "00000001" + "00000010" + "00000003"
+        let header =
+            "070701" + "00000001" + "000081A4" + "00000000" + "00000000" + "00000001" + "00000010" + "00000003"
             + "00000000" + "00000000" + "00000000" + "00000000" + "00000002" + "00000000"
         #expect(Array(bytes[0..<110]) == Array(header.utf8))
         // name "a\0" ends at 112 (a multiple of 4); data "xyz" then one byte of padding.
@@ -42,13 +44,16 @@ import Testing
         let dir = try TemporaryDirectory()
         let payload = (0..<300_000).map { UInt8($0 % 251) }
         try Data(payload).write(to: URL(fileURLWithPath: dir.path + "/blob"))
-        let parsed = try NewcReader.parse(try archive([ArchiveEntry(path: "blob", kind: .hostFile(path: dir.path + "/blob"), permissions: 0o600)]))
+        let parsed = try NewcReader.parse(
+            try archive([ArchiveEntry(path: "blob", kind: .hostFile(path: dir.path + "/blob"), permissions: 0o600)]))
         #expect(parsed.first?.data == payload)
     }
 
     @Test func missingHostFileIsAnError() throws {
         var writer = CPIOWriter(sink: MemorySink(), mtime: 0)
-        #expect(throws: NetbootError.self) { try writer.append(ArchiveEntry(path: "x", kind: .hostFile(path: "/nonexistent/x"), permissions: 0o644)) }
+        #expect(throws: NetbootError.self) {
+            try writer.append(ArchiveEntry(path: "x", kind: .hostFile(path: "/nonexistent/x"), permissions: 0o644))
+        }
     }
 
     @Test func sameEntriesGiveSameBytes() throws {

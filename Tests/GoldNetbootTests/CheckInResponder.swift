@@ -1,12 +1,19 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 that answers every request with 204 and records
 /// `PUT /v1/machines/NAME/inventory` bodies; QEMU's user network reaches it as 10.0.2.2.
 final class CheckInResponder: @unchecked Sendable {
-    struct Request { var method: String; var path: String; var headers: [String: String]; var body: Data; var at: Date }
+    struct Request {
+        var method: String
+        var path: String
+        var headers: [String: String]
+        var body: Data
+        var at: Date
+    }
 
     let port: UInt16
     private let listener: Int32
@@ -23,7 +30,9 @@ final class CheckInResponder: @unchecked Sendable {
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 8) == 0 else {
             close(fd)
@@ -54,7 +63,7 @@ final class CheckInResponder: @unchecked Sendable {
         while true {
             if let match = requests.first(where: predicate) { return match }
             if Date() >= deadline || stopped { return nil }
-            condition.wait(until: min(deadline, Date().addingTimeInterval(1)))
+            _ = condition.wait(until: min(deadline, Date().addingTimeInterval(1)))
         }
     }
 
@@ -87,7 +96,8 @@ final class CheckInResponder: @unchecked Sendable {
                 headerEnd = end + 4
                 head = String(decoding: buffer[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
                 for line in head.dropFirst() where line.lowercased().hasPrefix("content-length:") {
-                    contentLength = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+                    contentLength =
+                        Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
                 }
             }
             if let headerEnd, buffer.count >= headerEnd + contentLength { break }
@@ -100,7 +110,8 @@ final class CheckInResponder: @unchecked Sendable {
         }
         let start = headerEnd ?? buffer.count
         let request = Request(
-            method: requestLine.count > 0 ? String(requestLine[0]) : "", path: requestLine.count > 1 ? String(requestLine[1]) : "",
+            method: requestLine.count > 0 ? String(requestLine[0]) : "",
+            path: requestLine.count > 1 ? String(requestLine[1]) : "",
             headers: headers, body: Data(buffer[start..<min(buffer.count, start + contentLength)]), at: Date())
         let reply = Array("HTTP/1.1 204 No Content\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".utf8)
         _ = reply.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
@@ -112,7 +123,9 @@ final class CheckInResponder: @unchecked Sendable {
 
     static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where Array(haystack[index..<index + needle.count]) == needle { return index }
+        for index in 0...(haystack.count - needle.count) where Array(haystack[index..<index + needle.count]) == needle {
+            return index
+        }
         return nil
     }
 }

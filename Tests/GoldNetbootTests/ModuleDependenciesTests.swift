@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GoldNetboot
 
 @Suite struct ModuleDependenciesTests {
@@ -29,15 +30,18 @@ import Testing
         #expect(Set(order).count == order.count)
         #expect(order.count == 13)
         for (module, needs) in deps.dependencies where order.contains(module) {
-            for need in needs { #expect(index(of: need, in: order) < index(of: module, in: order), "\(need) before \(module)") }
+            for need in needs {
+                #expect(index(of: need, in: order) < index(of: module, in: order), "\(need) before \(module)")
+            }
         }
-        #expect(order == [
-            "kernel/net/core/failover.ko", "kernel/drivers/net/net_failover.ko", "kernel/drivers/virtio/virtio.ko",
-            "kernel/drivers/virtio/virtio_ring.ko", "kernel/drivers/net/virtio_net.ko",
-            "kernel/lib/crc16.ko", "kernel/fs/mbcache.ko", "kernel/fs/jbd2/jbd2.ko", "kernel/fs/ext4/ext4.ko",
-            "kernel/drivers/virtio/virtio_pci_legacy_dev.ko", "kernel/drivers/virtio/virtio_pci_modern_dev.ko",
-            "kernel/drivers/virtio/virtio_pci.ko", "kernel/arch/x86/crypto/crc32c-intel.ko",
-        ])
+        #expect(
+            order == [
+                "kernel/net/core/failover.ko", "kernel/drivers/net/net_failover.ko", "kernel/drivers/virtio/virtio.ko",
+                "kernel/drivers/virtio/virtio_ring.ko", "kernel/drivers/net/virtio_net.ko",
+                "kernel/lib/crc16.ko", "kernel/fs/mbcache.ko", "kernel/fs/jbd2/jbd2.ko", "kernel/fs/ext4/ext4.ko",
+                "kernel/drivers/virtio/virtio_pci_legacy_dev.ko", "kernel/drivers/virtio/virtio_pci_modern_dev.ko",
+                "kernel/drivers/virtio/virtio_pci.ko", "kernel/arch/x86/crypto/crc32c-intel.ko",
+            ])
     }
 
     @Test func builtinModulesAreSkippedAndUnknownOnesFail() throws {
@@ -69,14 +73,18 @@ import Testing
     @Test func trimmedIndexesNameOnlySelectedModules() throws {
         let deps = try ModuleDependencies(modulesDep: Self.modulesDep)
         let order = try deps.loadOrder(for: ["ext4"])
-        #expect(deps.modulesDep(for: order) == """
-            kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko
-            kernel/fs/jbd2/jbd2.ko:
-            kernel/fs/mbcache.ko:
-            kernel/lib/crc16.ko:
+        #expect(
+            deps.modulesDep(for: order) == """
+                kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko
+                kernel/fs/jbd2/jbd2.ko:
+                kernel/fs/mbcache.ko:
+                kernel/lib/crc16.ko:
 
-            """)
-        let aliases = "alias fs-ext4 ext4\nalias pci:v00001AF4d* virtio_pci\nsoftdep ext4 pre: crc32c\n# comment\nalias crc-16 crc16\n"
-        #expect(ModuleDependencies.filter(aliases: aliases, keeping: order) == "alias fs-ext4 ext4\nsoftdep ext4 pre: crc32c\nalias crc-16 crc16\n")
+                """)
+        let aliases =
+            "alias fs-ext4 ext4\nalias pci:v00001AF4d* virtio_pci\nsoftdep ext4 pre: crc32c\n# comment\nalias crc-16 crc16\n"
+        #expect(
+            ModuleDependencies.filter(aliases: aliases, keeping: order)
+                == "alias fs-ext4 ext4\nsoftdep ext4 pre: crc32c\nalias crc-16 crc16\n")
     }
 }

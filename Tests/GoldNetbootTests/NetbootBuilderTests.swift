@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GoldNetboot
 
 /// Answers for ldd, busybox and strip; gzip runs for real (the archive must decompress).
@@ -18,7 +19,9 @@ final class FakeRunner: CommandRunner, @unchecked Sendable {
 
     func which(_ tool: String) -> String? { tools[tool] }
 
-    func run(_ executable: String, _ arguments: [String], stdinFile: String?, stdoutFile: String?) throws -> CommandResult {
+    func run(_ executable: String, _ arguments: [String], stdinFile: String?, stdoutFile: String?) throws
+        -> CommandResult
+    {
         let name = (executable as NSString).lastPathComponent
         lock.withLock { log.append(name) }
         switch name {
@@ -47,7 +50,8 @@ struct Fixture {
         try dir.write("kernel/boot/vmlinuz-6.1.0-old", "an older kernel")
         try dir.write("\(modules)/modules.dep", ModuleDependenciesTests.modulesDep)
         try dir.write("\(modules)/modules.builtin", ModuleDependenciesTests.builtin)
-        try dir.write("\(modules)/modules.alias", "alias fs-ext4 ext4\nalias virtio:d00000001v* virtio_net\nalias fs-xfs xfs\n")
+        try dir.write(
+            "\(modules)/modules.alias", "alias fs-ext4 ext4\nalias virtio:d00000001v* virtio_net\nalias fs-xfs xfs\n")
         for line in ModuleDependenciesTests.modulesDep.split(separator: "\n") {
             let path = line.split(separator: ":")[0]
             try dir.write("\(modules)/\(path)", "module \(path)")
@@ -59,11 +63,15 @@ struct Fixture {
         agent = dir.path + "/gold-agent"
         let gzip = try requireTool("gzip", package: "gzip")
         runner = FakeRunner(
-            tools: ["gzip": gzip, "ldd": "/usr/bin/ldd", "strip": "/usr/bin/strip", "fake-tool": dir.path + "/bin/fake-tool"],
+            tools: [
+                "gzip": gzip, "ldd": "/usr/bin/ldd", "strip": "/usr/bin/strip",
+                "fake-tool": dir.path + "/bin/fake-tool",
+            ],
             busybox: dir.path + "/bin/busybox")
     }
 
-    func builder(output: String, tools: [HostTool] = [HostTool("fake-tool", package: "fake-package")]) -> NetbootBuilder {
+    func builder(output: String, tools: [HostTool] = [HostTool("fake-tool", package: "fake-package")]) -> NetbootBuilder
+    {
         NetbootBuilder(
             kernelDir: dir.path + "/kernel", agentBinary: agent, outputDir: output, busybox: dir.path + "/bin/busybox",
             tools: tools, modules: ["virtio_net", "ext4", "af_packet"], sourceDateEpoch: 1_700_000_000, runner: runner)
@@ -73,7 +81,8 @@ struct Fixture {
 @Suite struct NetbootBuilderTests {
     func unpack(_ path: String) throws -> [String: NewcReader.Entry] {
         let out = path + ".cpio"
-        let result = try ProcessCommandRunner().run(try requireTool("gzip", package: "gzip"), ["-dc"], stdinFile: path, stdoutFile: out)
+        let result = try ProcessCommandRunner().run(
+            try requireTool("gzip", package: "gzip"), ["-dc"], stdinFile: path, stdoutFile: out)
         #expect(result.status == 0)
         defer { try? FileManager.default.removeItem(atPath: out) }
         let entries = try NewcReader.parse(Array(try Data(contentsOf: URL(fileURLWithPath: out))))
@@ -102,7 +111,9 @@ struct Fixture {
         #expect(entries["etc/gold/modules.order"]?.text == artifacts.modules.map { $0 + "\n" }.joined())
         #expect(artifacts.modules.last == "kernel/fs/ext4/ext4.ko" && artifacts.modules.count == 9)
         #expect(entries["usr/lib/modules/6.1.0-test/kernel/fs/ext4/ext4.ko"]?.text == "module kernel/fs/ext4/ext4.ko")
-        #expect(entries["usr/lib/modules/6.1.0-test/modules.alias"]?.text == "alias fs-ext4 ext4\nalias virtio:d00000001v* virtio_net\n")
+        #expect(
+            entries["usr/lib/modules/6.1.0-test/modules.alias"]?.text
+                == "alias fs-ext4 ext4\nalias virtio:d00000001v* virtio_net\n")
         #expect(entries.values.allSatisfy { $0.mtime == 1_700_000_000 })
     }
 
@@ -111,7 +122,9 @@ struct Fixture {
         let first = try fixture.builder(output: fixture.dir.path + "/a").build()
         let second = try fixture.builder(output: fixture.dir.path + "/b").build()
         #expect(first.initrdSHA256 == second.initrdSHA256)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: first.initrdPath)) == Data(contentsOf: URL(fileURLWithPath: second.initrdPath)))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: first.initrdPath))
+                == Data(contentsOf: URL(fileURLWithPath: second.initrdPath)))
         #expect(!first.cached && !second.cached)
         let gzipRuns = fixture.runner.calls.filter { $0 == "gzip" }.count
         let again = try fixture.builder(output: fixture.dir.path + "/a").build()
@@ -126,7 +139,9 @@ struct Fixture {
     @Test func aMissingToolNamesItsDebianPackage() throws {
         let fixture = try Fixture()
         let error = #expect(throws: NetbootError.self) {
-            try fixture.builder(output: fixture.dir.path + "/out", tools: [HostTool("no-such-tool", package: "some-package")]).build()
+            try fixture.builder(
+                output: fixture.dir.path + "/out", tools: [HostTool("no-such-tool", package: "some-package")]
+            ).build()
         }
         #expect(error?.code == .missingTool)
         #expect(error?.message.contains("apt-get install some-package") == true)

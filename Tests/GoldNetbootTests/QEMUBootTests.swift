@@ -1,9 +1,11 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
+
 @testable import GoldNetboot
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The real proof: Debian's kernel and the built initramfs boot under QEMU (TCG), load virtio, get a lease from
 /// QEMU's user network and check in to a responder on the host's loopback with the machine's inventory.
@@ -15,37 +17,55 @@ import Testing
     @Test func bootsAndChecksIn() throws {
         let qemu = try requireTool("qemu-system-x86_64", package: "qemu-system-x86")
         guard FileManager.default.isExecutableFile(atPath: Self.agentBinary) else {
-            throw NetbootError(.missingInput, "no gold-agent at \(Self.agentBinary): run scripts/build-agent.sh debug (or set GOLD_AGENT_BINARY)")
+            throw NetbootError(
+                .missingInput,
+                "no gold-agent at \(Self.agentBinary): run scripts/build-agent.sh debug (or set GOLD_AGENT_BINARY)")
         }
         let dir = try TemporaryDirectory()
         let output = ProcessInfo.processInfo.environment["GOLD_NETBOOT_OUTPUT"] ?? dir.path + "/netboot"
         let buildStart = Date()
-        let compression = ProcessInfo.processInfo.environment["GOLD_NETBOOT_COMPRESSION"].flatMap(NetbootCompression.init(rawValue:)) ?? .gzip
-        let artifacts = try NetbootBuilder(
+        let compression =
+            ProcessInfo.processInfo.environment["GOLD_NETBOOT_COMPRESSION"].flatMap(NetbootCompression.init(rawValue:))
+            ?? .gzip
+        let builder = NetbootBuilder(
             agentBinary: Self.agentBinary, outputDir: output, compression: compression,
-            progress: { event in if case .step(let text) = event { print("netboot: \(text)") } }
-        ).build()
-        print("netboot: initrd \(artifacts.initrdSize) bytes (\(artifacts.archiveSize) uncompressed, \(artifacts.modules.count) modules) in \(String(format: "%.1f", Date().timeIntervalSince(buildStart))) s, cached: \(artifacts.cached)")
+            progress: { event in if case .step(let text) = event { print("netboot: \(text)") } })
+        let artifacts = try builder.build()
+        print(
+            "netboot: initrd \(artifacts.initrdSize) bytes (\(artifacts.archiveSize) uncompressed, \(artifacts.modules.count) modules) in \(String(format: "%.1f", Date().timeIntervalSince(buildStart))) s, cached: \(artifacts.cached)"
+        )
+
+        // The same inputs again: the same archive, found rather than rebuilt.
+        let againStart = Date()
+        let again = try builder.build()
+        #expect(
+            again.cached && again.initrdPath == artifacts.initrdPath && again.initrdSHA256 == artifacts.initrdSHA256)
+        print(
+            "netboot: unchanged rebuild found the cached initrd in \(String(format: "%.1f", Date().timeIntervalSince(againStart))) s"
+        )
 
         let responder = try CheckInResponder()
         defer { responder.stop() }
         let disk = dir.path + "/disk.img"
         let diskSize: UInt64 = 64 << 20
-        FileManager.default.createFile(atPath: disk, contents: nil)
+        #expect(FileManager.default.createFile(atPath: disk, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: disk))
         try handle.truncate(atOffset: diskSize)
         try handle.close()
         let log = dir.path + "/console.log"
         let commandLine = try NetbootCommandLine(
             director: "http://10.0.2.2:\(responder.port)", machine: "m1", token: "T", mode: .discovery,
-            bootMAC: "52:54:00:12:34:56", console: "ttyS0").render()
+            bootMAC: "52:54:00:12:34:56", console: "ttyS0"
+        ).render()
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: qemu)
         process.arguments = [
-            "-accel", "tcg", "-m", "1024", "-kernel", artifacts.kernelPath, "-initrd", artifacts.initrdPath, "-append", commandLine,
+            "-accel", "tcg", "-m", "1024", "-kernel", artifacts.kernelPath, "-initrd", artifacts.initrdPath, "-append",
+            commandLine,
             "-nographic", "-serial", "file:\(log)", "-monitor", "none", "-netdev", "user,id=n0",
-            "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56", "-drive", "file=\(disk),if=virtio,format=raw", "-no-reboot",
+            "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56", "-drive", "file=\(disk),if=virtio,format=raw",
+            "-no-reboot",
         ]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
@@ -58,18 +78,26 @@ import Testing
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
-        let request = responder.wait(until: started.addingTimeInterval(300)) { $0.method == "PUT" && $0.path == "/v1/machines/m1/inventory" }
+        let request = responder.wait(until: started.addingTimeInterval(300)) {
+            $0.method == "PUT" && $0.path == "/v1/machines/m1/inventory"
+        }
         let console = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         guard let request else {
-            Issue.record("no check-in within 300 s; QEMU running: \(process.isRunning); console:\n\(console.suffix(4000))")
+            Issue.record(
+                "no check-in within 300 s; QEMU running: \(process.isRunning); console:\n\(console.suffix(4000))")
             return
         }
-        print("netboot: QEMU start to check-in \(String(format: "%.1f", request.at.timeIntervalSince(started))) s under TCG")
+        print(
+            "netboot: QEMU start to check-in \(String(format: "%.1f", request.at.timeIntervalSince(started))) s under TCG"
+        )
         #expect(request.headers["authorization"] == "Bearer T")
         let inventory = try JSONSerialization.jsonObject(with: request.body) as? [String: Any] ?? [:]
         let disks = inventory["disks"] as? [[String: Any]] ?? []
         let nics = inventory["nics"] as? [[String: Any]] ?? []
-        #expect(disks.contains { $0["name"] as? String == "vda" && ($0["sizeBytes"] as? NSNumber)?.uint64Value == diskSize }, "\(disks)")
+        #expect(
+            disks.contains {
+                $0["name"] as? String == "vda" && ($0["sizeBytes"] as? NSNumber)?.uint64Value == diskSize
+            }, "\(disks)")
         #expect(nics.contains { $0["mac"] as? String == "52:54:00:12:34:56" }, "\(nics)")
         #expect(inventory["firmware"] as? String == "bios")
         #expect(inventory["kernel"] as? String == artifacts.kernelVersion)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GoldNetboot
 
 @Suite struct SharedLibrariesTests {
@@ -11,10 +12,12 @@ import Testing
             \tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f463741e000)
             \t/lib64/ld-linux-x86-64.so.2 (0x00007f463bc0f000)
             """
-        #expect(try SharedLibraries.parse(lddOutput: output, program: "gold-agent") == [
-            "/lib/x86_64-linux-gnu/libm.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libc.so.6",
-            "/lib64/ld-linux-x86-64.so.2",
-        ])
+        #expect(
+            try SharedLibraries.parse(lddOutput: output, program: "gold-agent") == [
+                "/lib/x86_64-linux-gnu/libm.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6",
+                "/lib/x86_64-linux-gnu/libc.so.6",
+                "/lib64/ld-linux-x86-64.so.2",
+            ])
     }
 
     @Test func staticProgramsNeedNothing() throws {
@@ -33,14 +36,22 @@ import Testing
 @Suite struct NetbootCommandLineTests {
     @Test(arguments: NetbootCommandLine.Mode.allCases)
     func rendersEveryMode(mode: NetbootCommandLine.Mode) throws {
-        let line = NetbootCommandLine(director: "http://10.0.0.1:8080", machine: "node-1", token: "abc", mode: mode, bootMAC: "52:54:00:12:34:AB")
-        #expect(try line.render() == "console=ttyS0,115200 gold.director=http://10.0.0.1:8080 gold.machine=node-1 gold.token=abc gold.mode=\(mode.rawValue) BOOTIF=01-52-54-00-12-34-ab")
+        let line = NetbootCommandLine(
+            director: "http://10.0.0.1:8080", machine: "node-1", token: "abc", mode: mode, bootMAC: "52:54:00:12:34:AB")
+        #expect(
+            try line.render()
+                == "console=ttyS0,115200 gold.director=http://10.0.0.1:8080 gold.machine=node-1 gold.token=abc gold.mode=\(mode.rawValue) BOOTIF=01-52-54-00-12-34-ab"
+        )
     }
 
     @Test func rendersOptionalWords() throws {
         let line = NetbootCommandLine(
-            director: "https://gold.example", machine: "m", token: "t", mode: .rescue, console: "ttyS1,9600", debug: true, initrdName: "initrd.img")
-        #expect(try line.render() == "initrd=initrd.img console=ttyS1,9600 gold.director=https://gold.example gold.machine=m gold.token=t gold.mode=rescue gold.debug=1")
+            director: "https://gold.example", machine: "m", token: "t", mode: .rescue, console: "ttyS1,9600",
+            debug: true, initrdName: "initrd.img")
+        #expect(
+            try line.render()
+                == "initrd=initrd.img console=ttyS1,9600 gold.director=https://gold.example gold.machine=m gold.token=t gold.mode=rescue gold.debug=1"
+        )
     }
 
     @Test(arguments: [
