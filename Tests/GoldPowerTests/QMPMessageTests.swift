@@ -24,8 +24,8 @@ import Testing
         ),
         (#"{"timestamp": {"seconds": 1795750373, "microseconds": 557021}, "event": "RESUME"}"#, .event(name: "RESUME", data: nil)),
         (
-            #"{"error": {"class": "GenericError", "desc": "Property 'virtio-net-pci.bootindex' can't take value '10', it's in use by 'disk0'"}}"#,
-            .error(errorClass: "GenericError", description: "Property 'virtio-net-pci.bootindex' can't take value '10', it's in use by 'disk0'")
+            #"{"error": {"class": "GenericError", "desc": "The bootindex 10 has already been used"}}"#,
+            .error(errorClass: "GenericError", description: "The bootindex 10 has already been used")
         ),
     ])
     func parsesReplies(line: String, expected: QMPMessage) throws {

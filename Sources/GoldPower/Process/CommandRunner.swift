@@ -47,10 +47,12 @@ public struct CommandNotFound: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(program): not found in PATH" }
 }
 
-/// Runs programs as Foundation `Process`es, collecting stdout and stderr, killing them at the deadline.
+/// Runs programs with `posix_spawn`, output captured in temporary files, killed at the deadline.
 ///
-/// stdin is /dev/null. A program that leaves a daemon holding its stdout open (QEMU's `-daemonize` does not)
-/// would keep `run` waiting until the deadline.
+/// Not Foundation's `Process`: on Linux it learns of the child's exit through a descriptor the child inherits, so a
+/// program that daemonises (QEMU `-daemonize`, whose daemon keeps that descriptor) never looks finished. Here the
+/// runner waits for its direct child only (`waitpid`), and output goes to files, which a daemon holding them cannot
+/// block. stdin is /dev/null; the child starts with an empty signal mask and default signal handlers.
 public struct ProcessRunner: CommandRunner {
     public init() {}
 
@@ -58,16 +60,40 @@ public struct ProcessRunner: CommandRunner {
         _ program: String, _ arguments: [String], environment: [String: String], timeout: Duration
     ) async throws -> CommandResult {
         guard let path = Self.locate(program) else { throw CommandNotFound(program: program) }
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    continuation.resume(
-                        returning: try Self.runBlocking(path, arguments, environment: environment, timeout: timeout))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
+        let scratch = NSTemporaryDirectory() + "gold-run-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let outPath = scratch + ".out"
+        let errPath = scratch + ".err"
+        defer {
+            unlink(outPath)
+            unlink(errPath)
         }
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        let pid = try Self.spawn(path, [program] + arguments, env: env, stdout: outPath, stderr: errPath)
+
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var status: Int32 = 0
+        var timedOut = false
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { break }
+            if clock.now >= deadline && !timedOut {
+                timedOut = true
+                kill(pid, SIGTERM)
+                try? await Task.sleep(for: .seconds(2))
+                if waitpid(pid, &status, WNOHANG) == pid { break }
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let out = (FileManager.default.contents(atPath: outPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let err = (FileManager.default.contents(atPath: errPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return CommandResult(exitCode: exitCode, stdout: out, stderr: err, timedOut: timedOut)
     }
 
     /// The absolute path of `program`, searched in PATH (plus the sbin directories root's tools live in).
@@ -81,64 +107,37 @@ public struct ProcessRunner: CommandRunner {
         return nil
     }
 
-    private static func runBlocking(
-        _ path: String, _ arguments: [String], environment: [String: String], timeout: Duration
-    ) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    private static func spawn(_ path: String, _ argv: [String], env: [String: String], stdout: String, stderr: String)
+        throws -> pid_t
+    {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArgs.forEach { free($0) }
+            cEnv.forEach { free($0) }
         }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-
-        let collected = Collected()
-        let readers = DispatchGroup()
-        for (pipe, isOut) in [(out, true), (err, false)] {
-            DispatchQueue.global().async(group: readers) {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                collected.set(String(decoding: data, as: UTF8.self), stdout: isOut)
-            }
-        }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        var timedOut = false
-        if exited.wait(timeout: .now() + seconds) == .timedOut {
-            timedOut = true
-            process.terminate()
-            if exited.wait(timeout: .now() + 2) == .timedOut {
-                kill(process.processIdentifier, SIGKILL)
-                exited.wait()
-            }
-        }
-        _ = readers.wait(timeout: .now() + 5)
-        let (stdout, stderr) = collected.get()
-        return CommandResult(
-            exitCode: process.terminationStatus, stdout: stdout, stderr: stderr, timedOut: timedOut)
-    }
-}
-
-/// Output gathered by two reader threads.
-private final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var out = ""
-    private var err = ""
-
-    func set(_ text: String, stdout: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        if stdout { out = text } else { err = text }
-    }
-
-    func get() -> (String, String) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (out, err)
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attributes, cArgs, cEnv)
+        guard rc == 0 else { throw CommandNotFound(program: "\(path) (posix_spawn: \(String(cString: strerror(rc))))") }
+        return pid
     }
 }

@@ -11,9 +11,15 @@ import Logging
 /// - Power off: `stop` then `system_reset`: the CPUs halt at once (no ACPI request, like `chassis power off`)
 ///   and the reset leaves the VM in `prelaunch`, so the next `cont` starts from the reset vector.
 /// - Power cycle: `stop`, `system_reset`, `cont`.
-/// - Boot device: `qom-set` of the `bootindex` property of the NIC's and disks' qdev ids. QEMU rebuilds the
+/// - Boot device: `qom-set` of the NIC's `bootindex` (1 before the disks' 10, 11, …, or 50 after them). QEMU rebuilds the
 ///   fw_cfg `bootorder` file at every reset, and SeaBIOS and OVMF both follow it, so the change takes effect at
-///   the next boot, including a reboot the guest starts itself. A next-boot-only choice is kept in a small state
+///   the next boot, including a reboot the guest starts itself. `system_reset` only requests a reset; the driver
+///   waits for QMP's `RESET` event before going on.
+/// - Next boot only: QMP has no one-shot boot order, and the firmware reads fw_cfg `bootorder` live during POST
+///   (measured: a bootindex restored between `system_reset` and `cont`, or at once after `cont`, is what SeaBIOS
+///   uses; restored 0.5 s after `cont`, SeaBIOS has already used the one-shot order). So `powerOn`/`powerCycle`
+///   with a one-shot choice pending hold the persistent order back for ``onceHold`` after `cont` — time for the
+///   firmware to read it — then restore it before returning. The choice is kept in a state file beside the socket. A next-boot-only choice is kept in a small state
 ///   file beside the socket and undone by the next `powerOn`/`powerCycle` after its reset, so that boot uses it
 ///   and the one after returns to the persistent choice.
 public struct QEMUPowerDriver: PowerDriver {
@@ -26,17 +32,22 @@ public struct QEMUPowerDriver: PowerDriver {
     public let diskDeviceIDs: [String]
     /// Deadline for each QMP read or write.
     public let timeout: Duration
+    /// How long a one-shot boot order stays in place after power on (SeaBIOS reads it within 0.5 s, OVMF within
+    /// about 5 s under TCG on a busy 2-core host).
+    public let onceHold: Duration
     private let logger: Logger
 
     public init(
         machine: String, socketPath: String, networkDeviceID: String = "nic0", diskDeviceIDs: [String] = ["disk0"],
-        timeout: Duration = .seconds(5), logger: Logger = Logger(label: "gold.power.qemu")
+        timeout: Duration = .seconds(5), onceHold: Duration = .seconds(10),
+        logger: Logger = Logger(label: "gold.power.qemu")
     ) {
         self.machine = machine
         self.socketPath = socketPath
         self.networkDeviceID = networkDeviceID
         self.diskDeviceIDs = diskDeviceIDs
         self.timeout = timeout
+        self.onceHold = onceHold
         self.logger = logger
     }
 
@@ -53,13 +64,14 @@ public struct QEMUPowerDriver: PowerDriver {
 
     public func powerOn() async throws {
         let boot = loadBootState()
-        try await session(.powerOn) { qmp in
+        let booted = try await session(.powerOn) { qmp in
             let status = try qmp.execute("query-status")["status"]?.stringValue ?? ""
-            if QEMURunState.powerState(status) == .on { return }
-            _ = try qmp.execute("system_reset")
+            if QEMURunState.powerState(status) == .on { return false }
+            _ = try qmp.execute("system_reset", awaiting: "RESET")
             _ = try qmp.execute("cont")
-            try restorePersistent(boot, qmp)
+            return true
         }
+        if booted { try await restorePersistent(boot, after: .powerOn) }
     }
 
     public func powerOff() async throws {
@@ -67,7 +79,7 @@ public struct QEMUPowerDriver: PowerDriver {
             let status = try qmp.execute("query-status")["status"]?.stringValue ?? ""
             if status == "prelaunch" { return }  // already off and reset
             _ = try qmp.execute("stop")
-            _ = try qmp.execute("system_reset")
+            _ = try qmp.execute("system_reset", awaiting: "RESET")
         }
     }
 
@@ -75,10 +87,10 @@ public struct QEMUPowerDriver: PowerDriver {
         let boot = loadBootState()
         try await session(.powerCycle) { qmp in
             _ = try qmp.execute("stop")
-            _ = try qmp.execute("system_reset")
+            _ = try qmp.execute("system_reset", awaiting: "RESET")
             _ = try qmp.execute("cont")
-            try restorePersistent(boot, qmp)
         }
+        try await restorePersistent(boot, after: .powerCycle)
     }
 
     public func setNextBoot(_ device: BootDevice, persistent: Bool) async throws {
@@ -121,22 +133,22 @@ public struct QEMUPowerDriver: PowerDriver {
         (first == .network ? 1 : 50, (0..<disks).map { 10 + $0 })
     }
 
+    /// Only the NIC moves: the disks keep 10, 11, … from QEMU's command line. QEMU refuses to set a bootindex a
+    /// device already holds ("The bootindex 10 has already been used"), so an unchanged value is not set again.
     private func applyBootOrder(_ first: BootDevice, _ qmp: QMPConnection) throws {
-        let indexes = Self.bootIndexes(first: first, disks: diskDeviceIDs.count)
-        for (id, index) in [(networkDeviceID, indexes.nic)] + Array(zip(diskDeviceIDs, indexes.disks)) {
-            _ = try qmp.execute(
-                "qom-set",
-                arguments: [
-                    "path": .string("/machine/peripheral/\(id)"), "property": .string("bootindex"),
-                    "value": .number(Double(index)),
-                ])
-        }
+        let nic = Self.bootIndexes(first: first, disks: diskDeviceIDs.count).nic
+        let path = JSONValue.string("/machine/peripheral/\(networkDeviceID)")
+        let current = try qmp.execute("qom-get", arguments: ["path": path, "property": .string("bootindex")])
+        if current.numberValue == Double(nic) { return }
+        _ = try qmp.execute(
+            "qom-set", arguments: ["path": path, "property": .string("bootindex"), "value": .number(Double(nic))])
     }
 
-    /// After the reset that consumed a next-boot-only choice: back to the persistent order for later boots.
-    private func restorePersistent(_ boot: BootState, _ qmp: QMPConnection) throws {
+    /// After a boot that used a one-shot choice: wait ``onceHold``, then back to the persistent order.
+    private func restorePersistent(_ boot: BootState, after action: PowerAction) async throws {
         guard boot.once != nil else { return }
-        try applyBootOrder(boot.persistent, qmp)
+        try await Task.sleep(for: onceHold)
+        try await session(action) { qmp in try applyBootOrder(boot.persistent, qmp) }
         let cleared = BootState(persistent: boot.persistent, once: nil)
         try? JSONEncoder().encode(cleared).write(to: URL(fileURLWithPath: bootStatePath), options: .atomic)
     }

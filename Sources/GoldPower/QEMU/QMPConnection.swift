@@ -69,16 +69,25 @@ final class QMPConnection {
     }
 
     /// Runs one command and returns its `return` value, skipping events that arrive before it.
-    func execute(_ name: String, arguments: [String: JSONValue] = [:]) throws(QMPFailure) -> JSONValue {
+    ///
+    /// With `awaiting`, also waits (within the read deadline) for that event, which may come before or after the
+    /// reply: `system_reset` only requests a reset, and the `RESET` event says it has happened.
+    func execute(_ name: String, arguments: [String: JSONValue] = [:], awaiting event: String? = nil)
+        throws(QMPFailure) -> JSONValue
+    {
         try send(QMPMessage.command(name, arguments: arguments) + "\n")
-        while true {
+        var result: JSONValue?
+        var eventSeen = event == nil
+        while result == nil || !eventSeen {
             switch try readMessage() {
-            case .success(let value): return value
+            case .success(let value): result = value
             case .error(let errorClass, let description):
                 throw .commandFailed(errorClass: errorClass, description: "\(name): \(description)")
-            case .event, .greeting: continue
+            case .event(let seen, _): if seen == event { eventSeen = true }
+            case .greeting: continue
             }
         }
+        return result!
     }
 
     private func send(_ text: String) throws(QMPFailure) {

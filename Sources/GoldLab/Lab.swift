@@ -1,0 +1,174 @@
+import Foundation
+import GoldPower
+import Logging
+
+/// A lab of QEMU machines on a bridge in a network namespace, standing in for a rack of bare metal.
+///
+/// `up` records every step in a state file before taking the next, so `down` removes exactly what was made —
+/// processes, taps, bridge, namespace, files — even after a failed `up`, and never touches anything else.
+public struct Lab: Sendable {
+    public let configuration: LabConfiguration
+    private let runner: any CommandRunner
+    private let logger: Logger
+
+    public init(
+        configuration: LabConfiguration, runner: any CommandRunner = ProcessRunner(),
+        logger: Logger = Logger(label: "gold.lab")
+    ) {
+        self.configuration = configuration
+        self.runner = runner
+        self.logger = logger
+    }
+
+    private var network: LabNetwork {
+        LabNetwork(
+            namespace: configuration.namespace, bridge: configuration.bridge,
+            gatewayAddress: configuration.gatewayAddress, runner: runner)
+    }
+
+    /// The lab now up, if any, from its state file.
+    public func current() throws -> LabState? { try LabState.load(configuration.stateFile) }
+
+    /// Creates the namespace, bridge, taps and one QEMU process per machine, each powered off (QMP `prelaunch`).
+    ///
+    /// Throws ``LabError/Code/alreadyUp`` if a state file exists, without changing anything. On any other failure it
+    /// tears down what it made and rethrows.
+    @discardableResult
+    public func up(machines specs: [LabMachineSpec]) async throws -> LabState {
+        if let existing = try current() {
+            throw LabError(
+                .alreadyUp,
+                "a lab is already up: namespace \(existing.configuration.namespace) with "
+                    + "\(existing.machines.count) machine(s) (\(existing.machines.map(\.machine.spec.name).joined(separator: ", "))), "
+                    + "state in \(configuration.stateFile); run down first")
+        }
+        try validate(specs)
+        try HostRequirements.checkRoot("lab up")
+        try HostRequirements.check(HostRequirements.needed(for: Set(specs.map(\.bootMode))))
+        if try await network.namespaceExists() {
+            throw LabError(
+                .conflict,
+                "network namespace \(configuration.namespace) exists but no lab state is at \(configuration.stateFile): "
+                    + "it is not this lab's; remove it (ip netns del \(configuration.namespace)) or choose another name")
+        }
+
+        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        var state = LabState(configuration: configuration)
+        try state.save()
+        do {
+            try await build(&state, specs)
+        } catch {
+            logger.error("lab up failed, tearing down", metadata: ["error": "\(error)"])
+            _ = try? await down()
+            throw error
+        }
+        return state
+    }
+
+    private func build(_ state: inout LabState, _ specs: [LabMachineSpec]) async throws {
+        let probe: AcceleratorProbe.Result
+        switch configuration.accelerator {
+        case .auto: probe = await AcceleratorProbe.probe(runner: runner, scratchDirectory: configuration.stateDirectory)
+        case .kvm: probe = .init(accelerator: .kvm, reason: "configured")
+        case .tcg: probe = .init(accelerator: .tcg, reason: "configured")
+        }
+        logger.info("accelerator \(probe.accelerator.rawValue): \(probe.reason)")
+        state.accelerator = probe.accelerator
+        state.acceleratorReason = probe.reason
+
+        try await network.createNamespace()
+        state.namespaceCreated = true
+        try state.save()
+        try await network.createBridge()
+        state.bridgeCreated = true
+        try state.save()
+
+        for (index, spec) in specs.enumerated() {
+            let machine = LabMachine(
+                spec: spec, directory: configuration.stateDirectory + "/machines/" + spec.name, tap: "gtap\(index)")
+            try await network.createTap(machine.tap)
+            state.taps.append(machine.tap)
+            state.machines.append(.init(machine: machine, pid: nil))
+            try state.save()
+            try await machine.createFiles(runner: runner)
+            let pid = try await machine.launch(
+                namespace: configuration.namespace, accelerator: probe.accelerator, runner: runner)
+            state.machines[state.machines.count - 1].pid = pid
+            try state.save()
+            logger.info("machine \(spec.name) up", metadata: ["pid": "\(pid)", "mac": "\(spec.effectiveMAC)"])
+        }
+    }
+
+    private func validate(_ specs: [LabMachineSpec]) throws {
+        guard !specs.isEmpty else { throw LabError(.invalidSpec, "no machines given") }
+        for spec in specs {
+            guard !spec.name.isEmpty, spec.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) })
+            else { throw LabError(.invalidSpec, "machine name \"\(spec.name)\": use letters, digits, - and _") }
+            guard !spec.disks.isEmpty else { throw LabError(.invalidSpec, "machine \(spec.name) has no disk") }
+            guard spec.disks.count <= 16 else { throw LabError(.invalidSpec, "machine \(spec.name): at most 16 disks") }
+            let octets = spec.effectiveMAC.split(separator: ":")
+            guard octets.count == 6, octets.allSatisfy({ $0.count == 2 && UInt8($0, radix: 16) != nil }) else {
+                throw LabError(.invalidSpec, "machine \(spec.name): MAC \(spec.effectiveMAC) is not xx:xx:xx:xx:xx:xx")
+            }
+        }
+        for (what, values) in [("name", specs.map(\.name)), ("MAC", specs.map(\.effectiveMAC))] {
+            let duplicates = Dictionary(grouping: values, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
+            guard duplicates.isEmpty else {
+                throw LabError(.invalidSpec, "duplicate machine \(what): \(duplicates.joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// What `down` did.
+    public enum DownResult: Sendable, Equatable {
+        /// No state file: nothing was up and nothing was changed.
+        case nothingUp(String)
+        /// What was removed, one line each; `leftovers` lists what could not be removed.
+        case removed([String], leftovers: [String])
+    }
+
+    /// Stops the lab's QEMU processes and removes its taps, bridge, namespace and state directory contents.
+    public func down() async throws -> DownResult {
+        guard let state = try current() else {
+            return .nothingUp("no lab is up: no state file at \(configuration.stateFile); nothing changed")
+        }
+        try HostRequirements.checkRoot("lab down")
+        var removed: [String] = []
+        var leftovers: [String] = []
+        for entry in state.machines {
+            guard let pid = entry.pid else { continue }
+            switch await ProcessControl.terminate(pid: pid, expecting: entry.machine.qmpSocket) {
+            case .terminated: removed.append("process \(pid) (QEMU of \(entry.machine.spec.name))")
+            case .notRunning: break
+            case .notOurs: logger.warning("pid \(pid) is no longer \(entry.machine.spec.name)'s QEMU; left alone")
+            case .survived: leftovers.append("process \(pid) (QEMU of \(entry.machine.spec.name)) survived SIGKILL")
+            }
+        }
+        if state.namespaceCreated {
+            for tap in state.taps.reversed() where try await network.deleteLink(tap) {
+                removed.append("tap \(tap)")
+            }
+            if state.bridgeCreated, try await network.deleteLink(configuration.bridge) {
+                removed.append("bridge \(configuration.bridge)")
+            }
+            let others = try await network.pids()
+            if !others.isEmpty {
+                leftovers.append(
+                    "processes not started by the lab still in namespace \(configuration.namespace): "
+                        + others.map(String.init).joined(separator: " "))
+            }
+            if try await network.deleteNamespace() { removed.append("namespace \(configuration.namespace)") }
+        }
+        let fm = FileManager.default
+        for entry in state.machines where fm.fileExists(atPath: entry.machine.directory) {
+            try fm.removeItem(atPath: entry.machine.directory)
+            removed.append("directory \(entry.machine.directory)")
+        }
+        let machinesDir = configuration.stateDirectory + "/machines"
+        if (try? fm.contentsOfDirectory(atPath: machinesDir))?.isEmpty == true { try fm.removeItem(atPath: machinesDir) }
+        for file in ["kvm-probe.serial", "sercon-port.bin"] { try? fm.removeItem(atPath: configuration.stateDirectory + "/" + file) }
+        try fm.removeItem(atPath: configuration.stateFile)
+        removed.append("state file \(configuration.stateFile)")
+        return .removed(removed, leftovers: leftovers)
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+import GoldPower
+
+/// The lab's network: a namespace holding a bridge with Gold's address and one tap per VM, all made with `ip`.
+///
+/// Every removal tolerates what is already gone, so teardown can be repeated.
+public struct LabNetwork: Sendable {
+    public let namespace: String
+    public let bridge: String
+    public let gatewayAddress: String
+    private let runner: any CommandRunner
+
+    public init(namespace: String, bridge: String, gatewayAddress: String, runner: any CommandRunner) {
+        self.namespace = namespace
+        self.bridge = bridge
+        self.gatewayAddress = gatewayAddress
+        self.runner = runner
+    }
+
+    /// Whether the namespace exists (`ip netns list`).
+    public func namespaceExists() async throws -> Bool {
+        let result = try await ip(["netns", "list"], check: true)
+        return result.stdout.split(whereSeparator: \.isNewline).contains { line in
+            line.split(separator: " ").first.map(String.init) == namespace
+        }
+    }
+
+    public func createNamespace() async throws {
+        try await ip(["netns", "add", namespace])
+        try await ip(["-n", namespace, "link", "set", "lo", "up"])
+    }
+
+    public func createBridge() async throws {
+        try await ip(["-n", namespace, "link", "add", bridge, "type", "bridge"])
+        try await ip(["-n", namespace, "addr", "add", gatewayAddress, "dev", bridge])
+        try await ip(["-n", namespace, "link", "set", bridge, "up"])
+    }
+
+    public func createTap(_ tap: String) async throws {
+        try await ip(["-n", namespace, "tuntap", "add", "dev", tap, "mode", "tap"])
+        try await ip(["-n", namespace, "link", "set", tap, "master", bridge])
+        try await ip(["-n", namespace, "link", "set", tap, "up"])
+    }
+
+    /// Names of the links in the namespace (empty if it does not exist).
+    public func links() async throws -> [String] {
+        let result = try await ip(["-n", namespace, "-o", "link", "show"], check: false)
+        guard result.exitCode == 0 else { return [] }
+        // "3: gtap0: <…" or "3: gtap0@if2: <…"
+        return result.stdout.split(whereSeparator: \.isNewline).compactMap { line in
+            let fields = line.split(separator: ":", maxSplits: 2)
+            guard fields.count >= 2 else { return nil }
+            return String(fields[1].trimmingCharacters(in: .whitespaces).split(separator: "@").first ?? "")
+        }
+    }
+
+    /// Pids of processes inside the namespace (`ip netns pids`).
+    public func pids() async throws -> [Int32] {
+        let result = try await ip(["netns", "pids", namespace], check: false)
+        guard result.exitCode == 0 else { return [] }
+        return result.stdout.split(whereSeparator: \.isNewline).compactMap { Int32($0) }
+    }
+
+    /// Deletes a link if present; true if it was there.
+    @discardableResult
+    public func deleteLink(_ name: String) async throws -> Bool {
+        guard try await links().contains(name) else { return false }
+        try await ip(["-n", namespace, "link", "del", name])
+        return true
+    }
+
+    /// Deletes the namespace if present; true if it was there.
+    @discardableResult
+    public func deleteNamespace() async throws -> Bool {
+        guard try await namespaceExists() else { return false }
+        try await ip(["netns", "del", namespace])
+        return true
+    }
+
+    @discardableResult
+    private func ip(_ args: [String], check: Bool = true) async throws -> CommandResult {
+        let result: CommandResult
+        do {
+            result = try await runner.run("ip", args, timeout: .seconds(15))
+        } catch is CommandNotFound {
+            throw LabError(.missingTool, "ip not found: install Debian package iproute2")
+        }
+        if check && (result.exitCode != 0 || result.timedOut) {
+            throw LabError(.commandFailed, "ip \(args.joined(separator: " ")): \(result.summary)")
+        }
+        return result
+    }
+}
