@@ -49,7 +49,8 @@ struct ImageBenchmark {
         _ = try await builder.baseTarball(for: DebianRecipe(mirror: DebianRecipe.hostMirror()!))
         print("BENCH base (mmdebstrap or cache hit): \(ContinuousClock.now - baseStart)")
         var lines: [String] = []
-        for i in 0..<10 {
+        let count = Int(ProcessInfo.processInfo.environment["GOLD_BENCH_MACHINES"] ?? "") ?? 10
+        for i in 0..<count {
             let start = ContinuousClock.now
             let stats = try await builder.buildAndImport(
                 try Self.request("bench-\(i)"), into: store, change: .provision, description: "bench")
@@ -67,7 +68,16 @@ struct ImageBenchmark {
         )
         print("BENCH diff: \(try store.diff(machine: "bench-0", v1: 1, v2: 2).map(\.description))")
         let stored = try store.chunks.all().reduce(UInt64(0)) { $0 + $1.bytes }
-        print("BENCH store: \(stored / 1_048_576) MiB of chunks for 11 images of 2 GiB (\(11 * 2048) MiB logical)")
+        print(
+            "BENCH store: \(stored / 1_048_576) MiB of chunks for \(count + 1) images of 2 GiB (\((count + 1) * 2048) MiB logical)"
+        )
+        if ProcessInfo.processInfo.environment["GOLD_BENCH_DETAIL"] != nil {
+            let a = try store.manifest(machine: "bench-0", version: 1).disks[0].chunks
+            let b = try store.manifest(machine: "bench-1", version: 1).disks[0].chunks
+            let c = try store.manifest(machine: "bench-0", version: 2).disks[0].chunks
+            print("BENCH differ machine: \(a.indices.filter { a[$0] != b[$0] })")
+            print("BENCH differ version: \(a.indices.filter { a[$0] != c[$0] })")
+        }
         #expect(v2.newChunks * 100 <= v2.totalChunks * 5)
     }
 

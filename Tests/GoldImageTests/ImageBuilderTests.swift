@@ -63,6 +63,8 @@ import Testing
         #expect(
             try sh("debugfs -R 'stat /home/alice/.ssh/authorized_keys' '\(image)?offset=\(root.offset)' 2>/dev/null")
                 .contains("User:  1000   Group:  1000"))
+        try sh("e2fsck -fn '\(image)?offset=\(root.offset)' >/dev/null 2>&1")  // exits non-zero on any problem
+        #expect(try sh("blkid -p -O \(root.offset) -s UUID -o value '\(image)'") == root.fsUUID! + "\n")
         let table = try sh("sfdisk --json '\(image)'")
         #expect(table.contains(result.plans[0].partitions[1].partUUID.uppercased()))
         let esp = result.plans[0].partitions[0]

@@ -123,3 +123,30 @@ import Testing
         #expect(throws: GoldError.self) { try ImageBuilder.usedInodes(dumpe2fs: "Group 0:", context: "t") }
     }
 }
+
+@Suite struct OverlayScriptTests {
+    @Test func overlayIsAppendedWithOwnersAndModes() {
+        let script = ImageBuilder.overlayScript([
+            OverlayEntry(path: "/etc/hostname", source: URL(fileURLWithPath: "/w/o/etc/hostname"), symlinkTarget: nil),
+            OverlayEntry(
+                path: "/home/alice/.ssh/authorized_keys", source: URL(fileURLWithPath: "/w/o/k"), symlinkTarget: nil,
+                mode: 0o100600, uid: 1000, gid: 1000),
+            OverlayEntry(
+                path: "/etc/systemd/system/multi-user.target.wants/ssh.service", source: URL(fileURLWithPath: "/w/o/l"),
+                symlinkTarget: "/lib/systemd/system/ssh.service", mode: 0o120777),
+        ])
+        #expect(
+            script == """
+                cd /etc
+                write /w/o/etc/hostname hostname
+                sif /etc/hostname mode 0100644
+                cd /home/alice/.ssh
+                write /w/o/k authorized_keys
+                sif /home/alice/.ssh/authorized_keys mode 0100600
+                sif /home/alice/.ssh/authorized_keys uid 1000
+                sif /home/alice/.ssh/authorized_keys gid 1000
+                symlink /etc/systemd/system/multi-user.target.wants/ssh.service /lib/systemd/system/ssh.service
+
+                """)
+    }
+}

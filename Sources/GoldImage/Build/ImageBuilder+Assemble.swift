@@ -76,11 +76,11 @@ extension ImageBuilder {
             espFilesystemUUID: esp?.fsUUID)
     }
 
-    func installBootloader(_ request: ImageBuildRequest, grub: GrubConfig, plans: [DiskPlan], stage: URL, work: URL)
-        async throws
-    {
+    func installBootloader(
+        _ request: ImageBuildRequest, grub: GrubConfig, plans: [DiskPlan], stage: URL, work: URL, overlay: OverlayLog
+    ) async throws {
         let files = RootfsCustomizer(
-            stage: stage, machine: request.machine, epoch: request.sourceDateEpoch, runner: runner)
+            stage: stage, machine: request.machine, epoch: request.sourceDateEpoch, runner: runner, overlay: overlay)
         let lib = request.bootloader.grubLibrary
         let envBlock = try GrubConfig.environmentBlock(
             request.grubEnvironment.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
@@ -162,7 +162,8 @@ extension ImageBuilder {
 
     /// Builds one disk image: sparse file, GPT, each filesystem in place, GRUB's BIOS boot code.
     func assemble(
-        _ disk: DiskPlan, trees: [PartitionKey: URL], request: ImageBuildRequest, grub: GrubConfig, work: URL,
+        _ disk: DiskPlan, trees: [PartitionKey: URL], overlays: [PartitionKey: [OverlayEntry]],
+        request: ImageBuildRequest, grub: GrubConfig, work: URL,
         report: (String) -> Void
     ) async throws -> URL {
         let image = work.appendingPathComponent("disk\(disk.index).raw")
@@ -184,17 +185,29 @@ extension ImageBuilder {
             case .ext4:
                 // 4 KiB blocks always (mke2fs picks 1 KiB for small filesystems, whose 8 MiB block groups put a
                 // backup superblock, and its changing free counts, in many more chunks).
+                // metadata_csum seeds every metadata checksum (directory blocks, extent blocks, inodes) with the
+                // UUID, which would make each machine's metadata unique. With metadata_csum_seed the seed is kept in
+                // the superblock: format with a UUID shared by every machine (same disk and partition number), then
+                // give the machine its own UUID with tune2fs, which then rewrites only the superblocks.
+                let shared = DeterministicID.uuid(
+                    machine: "", disk: disk.index, partition: p.number, purpose: "ext4-shared")
                 var args = [
-                    "-q", "-F", "-t", "ext4", "-b", "4096", "-U", p.fsUUID!, "-E",
-                    "offset=\(p.offset),hash_seed=\(p.fsUUID!),root_owner=0:0,nodiscard",
+                    "-q", "-F", "-t", "ext4", "-b", "4096", "-O", "metadata_csum_seed", "-U", shared,
+                    "-E", "offset=\(p.offset),hash_seed=\(shared),root_owner=0:0,nodiscard",
                 ]
                 if let label = p.label { args += ["-L", label] }
                 if let tree { args += ["-d", tree.path] }
                 args += [image.path, "\(p.size / 1024)k"]
                 try await runner.check("mkfs.ext4", args, environment: env, context: context)
+                try await writeOverlay(
+                    overlays[PartitionKey(disk: disk.index, number: p.number)] ?? [], image: image, offset: p.offset,
+                    work: work, environment: env, context: context)
                 try await clampInodeTimes(
                     image: image, offset: p.offset, epoch: request.sourceDateEpoch, work: work, environment: env,
                     context: context)
+                try await runner.check(
+                    "tune2fs", ["-U", p.fsUUID!, "\(image.path)?offset=\(p.offset)"], environment: env, context: context
+                )
             case .vfat:
                 let file = work.appendingPathComponent("part-\(disk.index)-\(p.number).vfat")
                 try? FileManager.default.removeItem(at: file)
@@ -290,7 +303,11 @@ extension ImageBuilder {
             var free = IndexSet()
             for item in trimmed.dropFirst("Free inodes:".count).split(separator: ",") {
                 let bounds = item.trimmingCharacters(in: .whitespaces).split(separator: "-").compactMap { Int($0) }
-                if bounds.count == 2 { free.insert(integersIn: bounds[0]...bounds[1]) } else if bounds.count == 1 { free.insert(bounds[0]) }
+                if bounds.count == 2 {
+                    free.insert(integersIn: bounds[0]...bounds[1])
+                } else if bounds.count == 1 {
+                    free.insert(bounds[0])
+                }
             }
             used += (first..<(first + perGroup)).filter { !free.contains($0) }
             group = nil

@@ -73,11 +73,12 @@ public struct ImageBuilder: Sendable {
         let stage = work.appendingPathComponent("stage")
         report("base")
         try await prepareBase(request.base, into: stage)
+        let overlay = OverlayLog(stage: stage)
         report("kernel")
-        let kernels = try await installKernel(request.kernel, stage: stage)
+        let kernels = try await installKernel(request.kernel, stage: stage, overlay: overlay)
         report("configure")
         let customizer = RootfsCustomizer(
-            stage: stage, machine: machine, epoch: request.sourceDateEpoch, runner: runner)
+            stage: stage, machine: machine, epoch: request.sourceDateEpoch, runner: runner, overlay: overlay)
         try await customizer.installFiles(request.binaries, what: "binary")
         try await customizer.installFiles(request.agent.files, what: "agent file")
         try customizer.writeIdentity()
@@ -86,10 +87,9 @@ public struct ImageBuilder: Sendable {
         try customizer.writeText(Fstab.render(plans), at: "/etc/fstab")
         report("bootloader")
         let grub = try grubConfig(request, plans: plans, kernels: kernels)
-        try await installBootloader(request, grub: grub, plans: plans, stage: stage, work: work)
+        try await installBootloader(request, grub: grub, plans: plans, stage: stage, work: work, overlay: overlay)
         report("filesystems")
         let trees = try splitByPartition(stage: stage, plans: plans, work: work)
-        for tree in trees.values { try await normaliseTimes(tree, epoch: request.sourceDateEpoch) }
         let files = FileManifest.merged(
             try plans.flatMap { disk in
                 try disk.partitions.compactMap { p -> FileManifest? in
@@ -99,12 +99,20 @@ public struct ImageBuilder: Sendable {
                     return try FileManifest.scan(tree, mountPoint: mount)
                 }
             })
+        // After the scan: the overlay leaves the trees; times last, as moving files touches their directories.
+        let overlays = try separateOverlay(overlay, trees: trees, plans: plans, work: work)
+        for tree in trees.values { try await normaliseTimes(tree, epoch: request.sourceDateEpoch) }
+        for key in overlays.keys {
+            try await normaliseTimes(
+                work.appendingPathComponent("overlay-\(key.disk)-\(key.number)"), epoch: request.sourceDateEpoch)
+        }
         var images: [URL] = []
         var done: UInt64 = 0
         for disk in plans {
             report("disk \(disk.index)", done)
             images.append(
-                try await assemble(disk, trees: trees, request: request, grub: grub, work: work) { step in
+                try await assemble(disk, trees: trees, overlays: overlays, request: request, grub: grub, work: work) {
+                    step in
                     report(step, done)
                 })
             done += disk.size
@@ -159,7 +167,7 @@ public struct ImageBuilder: Sendable {
     // MARK: Kernel
 
     /// Installs the kernel input (or finds the base's) and returns the kernel versions in /boot, default first.
-    func installKernel(_ input: KernelInput?, stage: URL) async throws -> [String] {
+    func installKernel(_ input: KernelInput?, stage: URL, overlay: OverlayLog) async throws -> [String] {
         let boot = stage.appendingPathComponent("boot")
         var primary: String?
         if let input {
@@ -180,12 +188,18 @@ public struct ImageBuilder: Sendable {
                 try? FileManager.default.removeItem(at: target)
                 try await runner.check(
                     "cp", ["-L", input.directory.appendingPathComponent(name).path, target.path], context: name)
+                overlay.record(target)
             }
             let modules = input.directory.appendingPathComponent("lib/modules/\(version)")
             if FileManager.default.fileExists(atPath: modules.path) {
-                let target = stage.appendingPathComponent("lib/modules")
-                try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-                try await runner.check("cp", ["-a", modules.path, target.path + "/"], context: modules.path)
+                let target = try RootfsCustomizer(
+                    stage: stage, machine: MachineSpec(name: "", macs: []), epoch: 0, runner: runner
+                ).resolve("/lib/modules/\(version)")
+                try FileManager.default.createDirectory(
+                    at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try? FileManager.default.removeItem(at: target)
+                try await runner.check("cp", ["-a", modules.path, target.path], context: modules.path)
+                overlay.recordTree(target)
             }
             primary = version
         }

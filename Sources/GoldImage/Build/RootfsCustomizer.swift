@@ -8,6 +8,8 @@ struct RootfsCustomizer: Sendable {
     let machine: MachineSpec
     let epoch: Int64
     let runner: any ImageCommandRunner
+    /// Records what this customizer writes, so it can be appended after the base (see ``OverlayLog``).
+    var overlay: OverlayLog? = nil
 
     /// `path` (absolute inside the machine) resolved within the stage, following directory symlinks re-rooted
     /// at the stage. The last component is not followed.
@@ -48,6 +50,7 @@ struct RootfsCustomizer: Sendable {
             throw GoldError(.io, "cannot write \(path) in the image", at: url.path)
         }
         try setOwner(url, mode: mode, uid: uid, gid: gid)
+        overlay?.record(url)
     }
 
     func writeText(_ text: String, at path: String, mode: UInt16 = 0o644) throws {
@@ -170,6 +173,7 @@ struct RootfsCustomizer: Sendable {
                 at: link.deletingLastPathComponent(), withIntermediateDirectories: true)
             try? FileManager.default.removeItem(at: link)
             try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target)
+            overlay?.record(link)
         }
     }
 }

@@ -28,6 +28,7 @@ public protocol ImageCommandRunner: Sendable {
 enum ToolPackage {
     static let packages: [String: String] = [
         "sfdisk": "fdisk", "mkfs.ext4": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs",
+        "tune2fs": "e2fsprogs",
         "mkfs.vfat": "dosfstools",
         "mcopy": "mtools", "mmd": "mtools", "mkswap": "util-linux", "grub-mkimage": "grub-common",
         "grub-editenv": "grub-common", "qemu-img": "qemu-utils", "mmdebstrap": "mmdebstrap", "tar": "tar",
