@@ -118,6 +118,22 @@ import Testing
             #expect(match.line.hasPrefix("Booting from Hard Disk"), "\(name): persistent disk forgotten: \(match.line)")
             print("\(name): persistent disk, two boots → \"\(match.line)\"")
         }
+        if machine.spec.bootMode == .uefi {
+            // OVMF with the disk first: 'BdsDxe: failed to load Boot0001 "UEFI Misc Device" … Not Found', then PXE.
+            let choice = "UEFI Misc Device|Start PXE over IPv4"
+            try await driver.setNextBoot(.disk, persistent: false)
+            offset = console.currentOffset()
+            try await driver.powerCycle()
+            match = try await console.waitFor(choice, after: offset, deadline: .seconds(120))
+            #expect(match.line.contains("UEFI Misc Device"), "\(name): next-boot disk ignored: \(match.line)")
+            print("\(name): next boot disk → \"\(match.line)\"")
+
+            offset = console.currentOffset()
+            try await driver.powerCycle()
+            match = try await console.waitFor(choice, after: offset, deadline: .seconds(120))
+            #expect(match.line.contains("Start PXE over IPv4"), "\(name): once-only disk choice stuck: \(match.line)")
+            print("\(name): following boot → \"\(match.line)\"")
+        }
         try await driver.powerOff()
         #expect(try await driver.status() == .off)
     }

@@ -32,14 +32,14 @@ public struct QEMUPowerDriver: PowerDriver {
     public let diskDeviceIDs: [String]
     /// Deadline for each QMP read or write.
     public let timeout: Duration
-    /// How long a one-shot boot order stays in place after power on (SeaBIOS reads it within 0.5 s, OVMF within
-    /// about 5 s under TCG on a busy 2-core host).
+    /// How long a one-shot boot order stays in place after power on. Under TCG on a busy 2-core host SeaBIOS reads
+    /// it within 0.5 s, OVMF within 5–9 s (it reads it in BDS, just before ">>Start PXE over IPv4").
     public let onceHold: Duration
     private let logger: Logger
 
     public init(
         machine: String, socketPath: String, networkDeviceID: String = "nic0", diskDeviceIDs: [String] = ["disk0"],
-        timeout: Duration = .seconds(5), onceHold: Duration = .seconds(10),
+        timeout: Duration = .seconds(5), onceHold: Duration = .seconds(20),
         logger: Logger = Logger(label: "gold.power.qemu")
     ) {
         self.machine = machine
