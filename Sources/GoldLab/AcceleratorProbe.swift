@@ -39,6 +39,7 @@ public enum AcceleratorProbe {
         let why = result.stderr.split(whereSeparator: \.isNewline).first { $0.contains("error") || $0.contains("fail") }
         return Result(
             accelerator: .tcg,
-            reason: "KVM unusable: " + (why.map(String.init) ?? (result.timedOut ? "no SeaBIOS output" : result.summary)))
+            reason: "KVM unusable: "
+                + (why.map(String.init) ?? (result.timedOut ? "no SeaBIOS output" : result.summary)))
     }
 }

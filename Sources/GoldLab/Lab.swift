@@ -49,7 +49,8 @@ public struct Lab: Sendable {
             throw LabError(
                 .conflict,
                 "network namespace \(configuration.namespace) exists but no lab state is at \(configuration.stateFile): "
-                    + "it is not this lab's; remove it (ip netns del \(configuration.namespace)) or choose another name")
+                    + "it is not this lab's; remove it (ip netns del \(configuration.namespace)) or choose another name"
+            )
         }
 
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
@@ -102,7 +103,8 @@ public struct Lab: Sendable {
     private func validate(_ specs: [LabMachineSpec]) throws {
         guard !specs.isEmpty else { throw LabError(.invalidSpec, "no machines given") }
         for spec in specs {
-            guard !spec.name.isEmpty, spec.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) })
+            guard !spec.name.isEmpty,
+                spec.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) })
             else { throw LabError(.invalidSpec, "machine name \"\(spec.name)\": use letters, digits, - and _") }
             guard !spec.disks.isEmpty else { throw LabError(.invalidSpec, "machine \(spec.name) has no disk") }
             guard spec.disks.count <= 16 else { throw LabError(.invalidSpec, "machine \(spec.name): at most 16 disks") }
@@ -165,8 +167,12 @@ public struct Lab: Sendable {
             removed.append("directory \(entry.machine.directory)")
         }
         let machinesDir = configuration.stateDirectory + "/machines"
-        if (try? fm.contentsOfDirectory(atPath: machinesDir))?.isEmpty == true { try fm.removeItem(atPath: machinesDir) }
-        for file in ["kvm-probe.serial", "sercon-port.bin"] { try? fm.removeItem(atPath: configuration.stateDirectory + "/" + file) }
+        if (try? fm.contentsOfDirectory(atPath: machinesDir))?.isEmpty == true {
+            try fm.removeItem(atPath: machinesDir)
+        }
+        for file in ["kvm-probe.serial", "sercon-port.bin"] {
+            try? fm.removeItem(atPath: configuration.stateDirectory + "/" + file)
+        }
         try fm.removeItem(atPath: configuration.stateFile)
         removed.append("state file \(configuration.stateFile)")
         return .removed(removed, leftovers: leftovers)

@@ -84,7 +84,8 @@ public struct LabMachine: Sendable, Codable, Hashable {
         let rom = spec.bootMode == .bios ? "" : ",romfile="
         args += [
             "-netdev", "tap,id=net0,ifname=\(tap),script=no,downscript=no",
-            "-device", "virtio-net-pci,id=\(Self.networkDeviceID),netdev=net0,mac=\(spec.effectiveMAC),bootindex=1\(rom)",
+            "-device",
+            "virtio-net-pci,id=\(Self.networkDeviceID),netdev=net0,mac=\(spec.effectiveMAC),bootindex=1\(rom)",
         ]
         for (i, disk) in spec.disks.enumerated() {
             args += [

@@ -1,5 +1,4 @@
 import Foundation
-
 import GoldPower
 
 /// The lab's network: a namespace holding a bridge with Gold's address and one tap per VM, all made with `ip`.

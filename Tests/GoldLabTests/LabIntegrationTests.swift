@@ -23,7 +23,9 @@ import Testing
 
         let started = clock.now
         let state = try await lab.up(machines: [Self.uefi, Self.bios])
-        print("lab up in \(clock.now - started): accelerator \(state.accelerator?.rawValue ?? "?") (\(state.acceleratorReason ?? ""))")
+        print(
+            "lab up in \(clock.now - started): accelerator \(state.accelerator?.rawValue ?? "?") (\(state.acceleratorReason ?? ""))"
+        )
         let pids = state.machines.compactMap(\.pid)
 
         do {
@@ -62,6 +64,25 @@ import Testing
             Issue.record("second down should find nothing up")
             return
         }
+    }
+
+    @Test func aFailedUpRemovesWhatItMade() async throws {
+        try #require(geteuid() == 0, "the lab test needs root (ip netns, bridge, tap devices): run swift test as root")
+        let id = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let dir = try temporaryDirectory("gold-lab")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = LabConfiguration(namespace: "gold-f\(id)", stateDirectory: dir, accelerator: .tcg)
+        // The second machine's QEMU "fails to start"; the first one is running by then.
+        let runner = FailingQEMURunner(failing: "guest=bios-bad")
+        let lab = Lab(configuration: config, runner: runner)
+        let specs = [Self.uefi, LabMachineSpec(name: "bios-bad", bootMode: .bios)]
+        let error = try await #require(throws: LabError.self) { try await lab.up(machines: specs) }
+        #expect(error.code == .commandFailed && error.message.contains("bios-bad"))
+        let namespaces = try await ProcessRunner().run("ip", ["netns", "list"]).stdout
+        #expect(!namespaces.contains("gold-f\(id)"))
+        #expect(Self.processesMentioning(dir).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+        #expect(try lab.current() == nil)
     }
 
     /// Power on, see the firmware try the network, power off (console goes quiet), power on again (a cold boot), and
@@ -145,7 +166,8 @@ import Testing
         let offset = console.currentOffset()
         try await action()
         let banner = try await console.waitFor("SeaBIOS \\(version", after: offset, deadline: .seconds(120))
-        return try await console.waitFor("Booting from (ROM|Hard Disk)", after: banner.endOffset, deadline: .seconds(120))
+        return try await console.waitFor(
+            "Booting from (ROM|Hard Disk)", after: banner.endOffset, deadline: .seconds(120))
     }
 
     /// Pids whose command line mentions `text`.
@@ -154,5 +176,19 @@ import Testing
         return entries.compactMap(Int32.init).filter { pid in
             ProcessControl.commandLine(pid)?.contains(text) == true && pid != getpid()
         }
+    }
+}
+
+/// Runs everything for real except a QEMU launch whose arguments contain `marker`, which "fails".
+struct FailingQEMURunner: CommandRunner {
+    let failing: String
+
+    func run(_ program: String, _ arguments: [String], environment: [String: String], timeout: Duration) async throws
+        -> CommandResult
+    {
+        if arguments.contains(where: { $0.contains(failing) }) {
+            return CommandResult(exitCode: 1, stdout: "", stderr: "qemu-system-x86_64: injected failure")
+        }
+        return try await ProcessRunner().run(program, arguments, environment: environment, timeout: timeout)
     }
 }

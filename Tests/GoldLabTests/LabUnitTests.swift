@@ -14,7 +14,8 @@ func temporaryDirectory(_ prefix: String) throws -> String {
     let bios = LabMachine(
         spec: LabMachineSpec(name: "b1", mac: "52:54:00:AA:00:01", bootMode: .bios, disks: [.mib(64), .mib(32, .raw)]),
         directory: "/lab/machines/b1", tap: "gtap0")
-    let uefi = LabMachine(spec: LabMachineSpec(name: "u1", bootMode: .uefi), directory: "/lab/machines/u1", tap: "gtap1")
+    let uefi = LabMachine(
+        spec: LabMachineSpec(name: "u1", bootMode: .uefi), directory: "/lab/machines/u1", tap: "gtap1")
 
     @Test func biosUsesSeaBIOSWithIPXEAndSerialConsole() {
         let args = bios.qemuArguments(accelerator: .tcg).joined(separator: " ")
@@ -50,7 +51,8 @@ func temporaryDirectory(_ prefix: String) throws -> String {
         let entry = bios.fleetEntry
         #expect(entry.name == "b1" && entry.mac == "52:54:00:aa:00:01" && entry.bootMode == .bios)
         #expect(entry.disks == [.init(device: "vda", sizeBytes: 64 << 20), .init(device: "vdb", sizeBytes: 32 << 20)])
-        #expect(entry.power.qmpSocket == "/lab/machines/b1/qmp.sock" && entry.power.diskDeviceIDs == ["disk0", "disk1"])
+        #expect(
+            entry.power.qmpSocket == "/lab/machines/b1/qmp.sock" && entry.power.diskDeviceIDs == ["disk0", "disk1"])
     }
 }
 
@@ -74,21 +76,28 @@ func temporaryDirectory(_ prefix: String) throws -> String {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let config = LabConfiguration(namespace: "gold-existing", stateDirectory: dir)
         var state = LabState(configuration: config)
-        state.machines = [.init(machine: LabMachine(spec: .init(name: "m1", bootMode: .bios), directory: dir, tap: "t"))]
+        state.machines = [
+            .init(machine: LabMachine(spec: .init(name: "m1", bootMode: .bios), directory: dir, tap: "t"))
+        ]
         try state.save()
         let before = try Data(contentsOf: URL(fileURLWithPath: config.stateFile))
         let error = try await #require(throws: LabError.self) {
             try await Lab(configuration: config).up(machines: [.init(name: "x", bootMode: .bios)])
         }
         #expect(error.code == .alreadyUp)
-        #expect(error.message.contains("gold-existing") && error.message.contains("m1") && error.message.contains("down"))
+        #expect(
+            error.message.contains("gold-existing") && error.message.contains("m1") && error.message.contains("down"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: config.stateFile)) == before)
     }
 
     @Test(arguments: [
         ([LabMachineSpec(name: "a", bootMode: .bios), .init(name: "a", bootMode: .uefi)], "duplicate machine name: a"),
-        ([LabMachineSpec(name: "a", mac: "52:54:00:00:00:01", bootMode: .bios),
-          .init(name: "b", mac: "52:54:00:00:00:01", bootMode: .bios)], "duplicate machine MAC"),
+        (
+            [
+                LabMachineSpec(name: "a", mac: "52:54:00:00:00:01", bootMode: .bios),
+                .init(name: "b", mac: "52:54:00:00:00:01", bootMode: .bios),
+            ], "duplicate machine MAC"
+        ),
         ([LabMachineSpec(name: "a b", bootMode: .bios)], "machine name \"a b\""),
         ([LabMachineSpec(name: "a", bootMode: .bios, disks: [])], "has no disk"),
         ([LabMachineSpec(name: "a", mac: "52:54:00:zz:00:01", bootMode: .bios)], "is not xx:xx"),
@@ -98,7 +107,8 @@ func temporaryDirectory(_ prefix: String) throws -> String {
         let dir = try temporaryDirectory("gold-lab-unit")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let error = try await #require(throws: LabError.self) {
-            try await Lab(configuration: LabConfiguration(namespace: "gold-invalid", stateDirectory: dir)).up(machines: specs)
+            try await Lab(configuration: LabConfiguration(namespace: "gold-invalid", stateDirectory: dir)).up(
+                machines: specs)
         }
         #expect(error.code == .invalidSpec)
         #expect(error.message.contains(fragment))
@@ -118,7 +128,10 @@ func temporaryDirectory(_ prefix: String) throws -> String {
         #expect(lines.contains("Booting from ROM..."))
         #expect(lines.contains("iPXE 1.0.0+git-20190125.36a4c85-5.1 -- Open Source Network Boot Firmware -- http"))
         // iPXE erases its countdown dots with backspaces; the cleaned line shows what a terminal would.
-        #expect(lines.contains("Press Ctrl-B for the iPXE command line.net0: 52:54:00:77:00:10 using virtio-net on 0000:00:04.0 (open)"))
+        #expect(
+            lines.contains(
+                "Press Ctrl-B for the iPXE command line.net0: 52:54:00:77:00:10 using virtio-net on 0000:00:04.0 (open)"
+            ))
     }
 
     @Test func waitFindsALineAfterAnOffsetAndTimesOutWithTheTail() async throws {

@@ -26,7 +26,10 @@ import Testing
             CommandResult(exitCode: 0, stdout: "Chassis Power Control: Up/On\n", stderr: ""),
         ])
         try await IPMIPowerDriver(machine: "node1", endpoint: endpoint, runner: runner).powerCycle()
-        #expect(runner.calls.map { $0.arguments.suffix(3) } == [["chassis", "power", "status"], ["chassis", "power", "on"]])
+        #expect(
+            runner.calls.map { $0.arguments.suffix(3) } == [
+                ["chassis", "power", "status"], ["chassis", "power", "on"],
+            ])
     }
 
     @Test(arguments: [

@@ -81,7 +81,9 @@ final class IPMISimulator: @unchecked Sendable {
         try emu.write(toFile: directory + "/sim.emu", atomically: true, encoding: .utf8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: ProcessRunner.locate("ipmi_sim")!)
-        process.arguments = ["-c", directory + "/lan.conf", "-f", directory + "/sim.emu", "-s", directory + "/state", "-n"]
+        process.arguments = [
+            "-c", directory + "/lan.conf", "-f", directory + "/sim.emu", "-s", directory + "/state", "-n",
+        ]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")

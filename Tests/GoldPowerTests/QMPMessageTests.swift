@@ -22,7 +22,10 @@ import Testing
             #"{"timestamp": {"seconds": 1795750369, "microseconds": 443324}, "event": "RESET", "data": {"guest": false, "reason": "host-qmp-system-reset"}}"#,
             .event(name: "RESET", data: .object(["guest": .bool(false), "reason": .string("host-qmp-system-reset")]))
         ),
-        (#"{"timestamp": {"seconds": 1795750373, "microseconds": 557021}, "event": "RESUME"}"#, .event(name: "RESUME", data: nil)),
+        (
+            #"{"timestamp": {"seconds": 1795750373, "microseconds": 557021}, "event": "RESUME"}"#,
+            .event(name: "RESUME", data: nil)
+        ),
         (
             #"{"error": {"class": "GenericError", "desc": "The bootindex 10 has already been used"}}"#,
             .error(errorClass: "GenericError", description: "The bootindex 10 has already been used")
@@ -41,8 +44,13 @@ import Testing
         #expect(QMPMessage.command("query-status") == #"{"execute":"query-status"}"#)
         let set = QMPMessage.command(
             "qom-set",
-            arguments: ["path": .string("/machine/peripheral/nic0"), "property": .string("bootindex"), "value": .number(1)])
-        #expect(set == #"{"arguments":{"path":"\/machine\/peripheral\/nic0","property":"bootindex","value":1},"execute":"qom-set"}"#)
+            arguments: [
+                "path": .string("/machine/peripheral/nic0"), "property": .string("bootindex"), "value": .number(1),
+            ])
+        #expect(
+            set
+                == #"{"arguments":{"path":"\/machine\/peripheral\/nic0","property":"bootindex","value":1},"execute":"qom-set"}"#
+        )
     }
 
     @Test(arguments: [

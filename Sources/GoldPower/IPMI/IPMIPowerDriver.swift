@@ -90,7 +90,8 @@ public struct IPMIPowerDriver: PowerDriver {
     }
 
     private func run(_ action: PowerAction, _ command: [String]) async throws -> IPMIToolOutput.Outcome {
-        logger.debug("ipmitool \(command.joined(separator: " "))", metadata: ["machine": "\(machine)", "bmc": "\(bmc)"])
+        logger.debug(
+            "ipmitool \(command.joined(separator: " "))", metadata: ["machine": "\(machine)", "bmc": "\(bmc)"])
         let result: CommandResult
         do {
             result = try await runner.run(

@@ -46,14 +46,18 @@ public enum IPMIToolOutput {
     private static func failure(exitCode: Int32, stdout: [String], stderr: [String]) -> Failure {
         let noise: Set<String> = ["Loading IANA PEN Registry...", "Unable to Get Channel Cipher Suites"]
         let err = stderr.filter { !noise.contains($0) }
-        let authMarkers = ["RAKP 2 HMAC is invalid", "unauthorized name", "invalid authentication",
-                           "RAKP 4 message has invalid integrity check", "Invalid user name", "Invalid password"]
+        let authMarkers = [
+            "RAKP 2 HMAC is invalid", "unauthorized name", "invalid authentication",
+            "RAKP 4 message has invalid integrity check", "Invalid user name", "Invalid password",
+        ]
         if let line = err.first(where: { l in authMarkers.contains { l.contains($0) } }) {
             return .authentication(line)
         }
-        let unreachableMarkers = ["Get Auth Capabilities error", "No response from remote controller",
-                                  "Error issuing Get Channel Authentication Capabilities", "Address lookup for",
-                                  "Connection refused", "Network is unreachable"]
+        let unreachableMarkers = [
+            "Get Auth Capabilities error", "No response from remote controller",
+            "Error issuing Get Channel Authentication Capabilities", "Address lookup for",
+            "Connection refused", "Network is unreachable",
+        ]
         if let line = err.first(where: { l in unreachableMarkers.contains { l.contains($0) } }) {
             return .unreachable(line)
         }

@@ -132,8 +132,8 @@ public struct ProcessRunner: CommandRunner {
         let cArgs = argv.map { strdup($0) } + [nil]
         let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            cArgs.forEach { free($0) }
-            cEnv.forEach { free($0) }
+            for p in cArgs { free(p) }
+            for p in cEnv { free(p) }
         }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &actions, &attributes, cArgs, cEnv)

@@ -57,7 +57,9 @@ public struct QEMUPowerDriver: PowerDriver {
     public func status() async throws -> PowerState {
         try await session(.status) { qmp in
             let reply = try qmp.execute("query-status")
-            guard let status = reply["status"]?.stringValue else { throw QMPFailure.badReply("query-status: no status") }
+            guard let status = reply["status"]?.stringValue else {
+                throw QMPFailure.badReply("query-status: no status")
+            }
             return QEMURunState.powerState(status)
         }
     }
