@@ -18,6 +18,7 @@ tftpd-hpa tftp-hpa atftp curl dnsmasq-base
 stress-ng ipmitool openipmi iproute2
 pxelinux syslinux-common
 libsqlite3-dev
+python3-venv
 "
 # atftpd is deliberately absent: it conflicts with tftpd-hpa (both ship /usr/sbin/in.tftpd); we need only
 # the atftp client.
@@ -81,6 +82,16 @@ else
     mv "$KERNEL_DIR.partial" "$KERNEL_DIR"
     echo "$kpkg" > "$KERNEL_DIR/PACKAGE"
     say "kernel: $(ls "$KERNEL_DIR"/boot/vmlinuz-*)"
+fi
+
+# A Redfish BMC simulator for the Redfish driver's tests: sushy-tools is on PyPI only (not in Debian).
+SUSHY_VENV="${GOLD_SUSHY_VENV:-/opt/gold/sushy}"
+if [ -x "$SUSHY_VENV/bin/sushy-emulator" ]; then
+    say "sushy-emulator already installed in $SUSHY_VENV"
+else
+    say "installing sushy-tools (Redfish simulator) into $SUSHY_VENV"
+    /usr/bin/python3 -m venv "$SUSHY_VENV"
+    "$SUSHY_VENV/bin/pip" install -q sushy-tools
 fi
 
 # Swift is preinstalled (/opt/swift); this script does not install it.

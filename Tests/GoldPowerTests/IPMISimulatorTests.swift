@@ -52,9 +52,9 @@ import Testing
     }
 }
 
-/// Polls `status()` until it reports `state`; false after 10 tries a second apart.
-func eventually(_ driver: some PowerDriver, is state: PowerState) async throws -> Bool {
-    for _ in 0..<10 {
+/// Polls `status()` until it reports `state`; false after `tries` tries a second apart.
+func eventually(_ driver: some PowerDriver, is state: PowerState, tries: Int = 10) async throws -> Bool {
+    for _ in 0..<tries {
         if try await driver.status() == state { return true }
         try await Task.sleep(for: .seconds(1))
     }
