@@ -148,10 +148,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "gold", dependencies: ["GoldCLI"], swiftSettings: swiftSettings),
+        // Running programs: argument vectors, own process group, signals reset, SIGKILL at the deadline.
+        .target(name: "GoldSpawn", swiftSettings: swiftSettings),
+        // The netboot environment: Debian's kernel and an initramfs with busybox, the agent and the workflow tools.
+        .target(
+            name: "GoldNetboot",
+            dependencies: [.product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // The agent: Foundation, ArgumentParser and NIO only, so it links statically (-static-stdlib).
         .target(
             name: "GoldAgentKit",
-            dependencies: ["GoldHTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["GoldHTTPClient", "GoldCore", "GoldWorkflow", "GoldSpawn", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         // Built for machines with scripts/build-agent.sh (-static-stdlib: needs only libc, libm, libstdc++, libgcc_s).
@@ -184,6 +192,7 @@ let package = Package(
             name: "GoldRunnerTests",
             dependencies: ["GoldRunner", "GoldWorkflow", "GoldCore", "GoldSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
+        .testTarget(name: "GoldNetbootTests", dependencies: ["GoldNetboot"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",

@@ -8,7 +8,7 @@ public struct AgentCommand: AsyncParsableCommand {
         commandName: "gold-agent",
         abstract: "Gold's agent: reports for this machine to the director.",
         version: "0.1.0",
-        subcommands: [InventoryCommand.self, CheckIn.self])
+        subcommands: [InventoryCommand.self, CheckIn.self, Netboot.self, Run.self, BootSuccessCommand.self])
 
     public init() {}
 }
@@ -89,4 +89,63 @@ public struct KernelCommandLine: Sendable {
 /// The `gold-agent` executable's entry point.
 public enum AgentMain {
     public static func run() async { await AgentCommand.main() }
+}
+
+/// In the netboot environment: check in with the one-time enrolment token, then run the director's commands.
+struct Netboot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "netboot", abstract: "Check in from the netboot environment and run commands.")
+    @OptionGroup var options: AgentOptions
+    @Option(help: "Where results are kept so no command runs twice.") var journal = "/run/gold-agent/journal.json"
+
+    func run() async throws {
+        let settings = try options.resolve()
+        let enrolment = AgentAPI(director: settings.director, machine: settings.machine, token: settings.token)
+        var session: (token: String, mode: String)?
+        while session == nil {
+            do {
+                session = try await enrolment.checkIn(inventory: InventoryCollector().collect())
+            } catch {
+                print("gold-agent: check-in failed: \(error); trying again")
+                try await Task.sleep(for: .seconds(3))
+            }
+        }
+        print("gold-agent: checked in as \(settings.machine) (\(session!.mode))")
+        let api = AgentAPI(director: settings.director, machine: settings.machine, token: session!.token)
+        await AgentLoop(api: api, handlers: LiveHandlers(mode: .netboot), journal: journal).run()
+    }
+}
+
+/// On an installed machine (a systemd service): run the director's commands.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the director's commands for this machine (installed mode).")
+    @OptionGroup var options: AgentOptions
+    @Option(help: "Where results are kept so no command runs twice.") var journal = "/var/lib/gold-agent/journal.json"
+
+    func run() async throws {
+        let settings = try options.resolve()
+        let api = AgentAPI(director: settings.director, machine: settings.machine, token: settings.token)
+        try? await api.putInventory(InventoryCollector().collect())
+        await AgentLoop(api: api, handlers: LiveHandlers(mode: .installed), journal: journal).run()
+    }
+}
+
+/// Ordered after boot-complete.target: this boot, with this kernel, made it through.
+struct BootSuccessCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "boot-success", abstract: "Tell the director this boot made it through.")
+    @OptionGroup var options: AgentOptions
+
+    func run() async throws {
+        let settings = try options.resolve()
+        let kernel = (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+        let api = AgentAPI(director: settings.director, machine: settings.machine, token: settings.token)
+        for attempt in 1...30 {
+            do {
+                try await api.bootSuccess(kernel: kernel)
+                print("gold-agent: boot success reported (kernel \(kernel))")
+                return
+            } catch where attempt < 30 {
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
+    }
 }

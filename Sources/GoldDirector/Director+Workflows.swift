@@ -5,6 +5,7 @@ import Hummingbird
 
 extension Workflow: ResponseEncodable {}
 extension Command: ResponseEncodable {}
+extension MachineSpec: ResponseEncodable {}
 
 struct StartWorkflowRequest: Codable {
     var kind: String
@@ -106,6 +107,14 @@ extension Director {
             try await requireWorkflows().progress(command: try context.parameters.require("id"), machine: body.machine,
                 fraction: body.fraction, detail: body.detail)
             return Response(status: .noContent)
+        }
+        router.get("/v1/agent/spec") { request, context -> MachineSpec in
+            guard let machine = request.uri.queryParameters.get("machine") else {
+                throw GoldError(.invalidInput, "'machine' is required", at: "query.machine")
+            }
+            _ = try context.require(.machineReport(machine))
+            guard let record = try await store.machine(named: machine) else { throw GoldError(.notFound, "no machine named '\(machine)'") }
+            return record.spec
         }
         /// The installed agent's unit after `boot-complete.target`: this boot, with this kernel, made it through.
         router.post("/v1/machines/{name}/boot-success") { request, context -> Response in

@@ -191,6 +191,11 @@ paths:
         - {name: machine, in: query, required: true, schema: {type: string}}
         - {name: wait, in: query, schema: {type: integer, maximum: 60}}
       responses: {"200": {description: commands}}
+  /v1/agent/spec:
+    get:
+      summary: The agent's own machine spec (binaries, services, checks).
+      parameters: [{name: machine, in: query, required: true, schema: {type: string}}]
+      responses: {"200": {description: the machine spec}, "403": {description: another machine's}}
   /v1/agent/commands/{id}/result:
     post:
       summary: The agent reports a command's outcome.

@@ -149,6 +149,10 @@ public actor WorkflowRunner: WorkflowControl, Service {
     /// The machine's recent boot events and the adapters' evidence (the serial console's tail in the lab).
     func evidence(_ machine: MachineRecord, since: Date) async -> [String] {
         var lines = await actions.evidence(machine: machine)
+        if let workflow = try? await store.listWorkflows(machine: machine.name, activeOnly: true, limit: 1).first,
+            let logs = workflow.context["logs"] {
+            lines += logs.split(separator: "\n").suffix(60).map { "log: \($0)" }
+        }
         if let first = try? await store.firstEventID(since: since.addingTimeInterval(-60)),
             let events = try? await store.events(after: max(first - 1, 0), machine: machine.name, limit: 200) {
             lines += events.filter { $0.kind.hasPrefix("boot.") || $0.kind.hasPrefix("machine.") || $0.kind.hasPrefix("agent.") }

@@ -1,0 +1,111 @@
+import Foundation
+import GoldCore
+import GoldWorkflow
+
+/// The agent's command types, run on the machine. Only these; arguments come validated from the director's types.
+public struct LiveHandlers: AgentHandlers {
+    public enum Mode: String, Sendable { case installed, netboot }
+    public let mode: Mode
+    public let runner: any ProgramRunner
+
+    public init(mode: Mode, runner: any ProgramRunner = LiveProgramRunner()) {
+        self.mode = mode
+        self.runner = runner
+    }
+
+    public func handle(_ request: AgentRequest, command: Command, api: AgentAPI) async -> HandlerResult {
+        do {
+            switch request {
+            case .reboot(let netboot):
+                if netboot && mode == .installed {
+                    // The one-shot entry: the next boot goes to the network, the one after back to the default.
+                    let result = try await runner.run("grub-reboot", ["gold-netboot"], timeout: .seconds(30))
+                    guard result.exitCode == 0 else { return .failed("grub-reboot gold-netboot failed: \(result.output)") }
+                }
+                return HandlerResult(ok: true, detail: "acknowledged; rebooting" + (netboot ? " into the netboot environment" : ""), rebootAfterReport: true)
+            case .torture(let seconds):
+                return try await torture(seconds: seconds)
+            case .machineChecks:
+                return try await machineChecks(api: api)
+            case .collectLogs:
+                return try await collectLogs()
+            case .stopServices(let binary):
+                return try await services(binary: binary, api: api, stop: true)
+            case .startServices(let binary):
+                return try await services(binary: binary, api: api, stop: false)
+            default:
+                return .failed("this agent cannot do \(request) yet")
+            }
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    public func reboot() async {
+        try? await Task.sleep(for: .milliseconds(500))
+        if mode == .installed {
+            _ = try? await runner.run("systemctl", ["reboot"], timeout: .seconds(30))
+        } else {
+            sync()
+            _ = try? await runner.run("reboot", ["-f"], timeout: .seconds(30))
+        }
+    }
+
+    func torture(seconds: Int) async throws -> HandlerResult {
+        let before = try await runner.run("dmesg", [], timeout: .seconds(10)).output
+        let run = try await runner.run("stress-ng", Torture.arguments(seconds: seconds), timeout: .seconds(Int64(seconds) + 120))
+        let after = try await runner.run("dmesg", [], timeout: .seconds(10)).output
+        let during = after.hasPrefix(before) ? String(after.dropFirst(before.count)) : after
+        let report = Torture.evaluate(exitCode: run.exitCode, output: run.output, kernelLogDuring: during)
+        let metrics = report.metrics.map { "\($0.stressor)=\($0.bogoOpsPerSecond)" }.joined(separator: ",")
+        return HandlerResult(ok: report.passed, detail: report.summary, outputs: ["torture.metrics": metrics])
+    }
+
+    func machineChecks(api: AgentAPI) async throws -> HandlerResult {
+        let spec = try await api.spec()
+        var passed: [String] = []
+        for check in spec.checks where check.kind == .command {
+            // An argument vector, never a shell line.
+            let words = check.target.split(separator: " ").map(String.init)
+            guard let program = words.first else { continue }
+            let result = try await runner.run(program, Array(words.dropFirst()), timeout: .seconds(120))
+            guard result.exitCode == 0 else {
+                return .failed("check '\(check.target)' exited \(result.exitCode): \(result.output.suffix(2000))")
+            }
+            passed.append(check.target)
+        }
+        return HandlerResult(ok: true, detail: passed.isEmpty ? "no checks on the machine" : "passed: \(passed.joined(separator: "; "))")
+    }
+
+    func collectLogs() async throws -> HandlerResult {
+        var logs = ""
+        if mode == .installed {
+            logs += try await runner.run("journalctl", ["-b", "-1", "-n", "400", "--no-pager"], timeout: .seconds(30)).output
+        }
+        logs += try await runner.run("dmesg", [], timeout: .seconds(10)).output.split(separator: "\n").suffix(200).joined(separator: "\n")
+        return HandlerResult(ok: true, detail: "collected \(logs.utf8.count) bytes of logs", outputs: ["logs": String(logs.suffix(32_000))])
+    }
+
+    func services(binary: String, api: AgentAPI, stop: Bool) async throws -> HandlerResult {
+        let spec = try await api.spec()
+        guard let recipe = spec.binaries.first(where: { $0.name == binary }) else { return .failed("machine \(spec.name) has no binary '\(binary)'") }
+        var units = recipe.services.map { $0.hasSuffix(".service") ? $0 : $0 + ".service" }
+        for path in recipe.installs {
+            let show = try await runner.run("systemctl", ["show", "--property=Id,ExecStart", "*"], timeout: .seconds(30)).output
+            units += ServiceFinder.units(using: path, showOutput: show)
+        }
+        units = Array(Set(units)).sorted()
+        for unit in units {
+            let steps: [[String]] = stop ? [["stop", unit], ["mask", "--runtime", unit]] : [["unmask", "--runtime", unit], ["start", unit]]
+            for arguments in steps {
+                let result = try await runner.run("systemctl", arguments, timeout: .seconds(120))
+                guard result.exitCode == 0 else { return .failed("systemctl \(arguments.joined(separator: " ")) failed: \(result.output)") }
+            }
+        }
+        if stop {
+            let still = recipe.installs.flatMap { ServiceFinder.processes(using: $0) }
+            guard still.isEmpty else { return .failed("processes still run \(binary): \(still)") }
+        }
+        return HandlerResult(ok: true, detail: "\(stop ? "stopped and masked" : "unmasked and started"): \(units.joined(separator: ", "))")
+    }
+}
