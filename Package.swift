@@ -96,7 +96,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Power drivers: QEMU (QMP), IPMI (ipmitool), manual.
-        .target(name: "GoldPower", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "GoldPower", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        // The lab: a network namespace with a bridge, QEMU machines on taps, serial consoles.
+        .target(name: "GoldLab", dependencies: ["GoldPower", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // Runs workflows in the director: persists transitions, runs commands, reads observations from the event log.
         .target(
             name: "GoldRunner",
@@ -141,7 +143,7 @@ let package = Package(
         .target(
             name: "GoldCLI",
             dependencies: [
-                "GoldCore", "GoldServer", "GoldHTTPClient", "GoldTFTPServer", "GoldWorkflow",
+                "GoldCore", "GoldServer", "GoldHTTPClient", "GoldTFTPServer", "GoldWorkflow", "GoldLab", "GoldNetboot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -193,6 +195,8 @@ let package = Package(
             dependencies: ["GoldRunner", "GoldWorkflow", "GoldCore", "GoldSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(name: "GoldNetbootTests", dependencies: ["GoldNetboot"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldPowerTests", dependencies: ["GoldPower"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldLabTests", dependencies: ["GoldLab", "GoldPower"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",

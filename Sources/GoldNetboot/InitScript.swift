@@ -102,18 +102,12 @@ public enum InitScript {
         say "network up $(cat /run/gold/address 2>/dev/null) on $nic"
 
         say "agent starting (machine $machine, mode $mode, director $director)"
-        attempt=0
-        until gold-agent check-in; do
-            attempt=$((attempt + 1))
-            delay=$((attempt * 5)); [ $delay -gt 30 ] && delay=30
-            say "error: check-in failed (attempt $attempt); retrying in $delay s"
-            sleep $delay
+        debug_shell &
+        # Checks in with the one-time enrolment token (retrying), then runs the director's commands until a reboot.
+        until gold-agent netboot; do
+            say "error: the agent stopped; restarting it in 5 s"
+            sleep 5
         done
-        say "checked in (uptime $(uptime) s)"
-
-        # The director drives the machine from here; the agent's command loop will run in this place.
-        say "mode $mode: waiting for the director"
-        debug_shell
         wait_forever
 
         """#

@@ -79,7 +79,7 @@ import Testing
             process.waitUntilExit()
         }
         let request = responder.wait(until: started.addingTimeInterval(300)) {
-            $0.method == "PUT" && $0.path == "/v1/machines/m1/inventory"
+            $0.method == "POST" && $0.path == "/v1/machines/m1/check-in"
         }
         let console = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         guard let request else {
@@ -91,7 +91,8 @@ import Testing
             "netboot: QEMU start to check-in \(String(format: "%.1f", request.at.timeIntervalSince(started))) s under TCG"
         )
         #expect(request.headers["authorization"] == "Bearer T")
-        let inventory = try JSONSerialization.jsonObject(with: request.body) as? [String: Any] ?? [:]
+        let checkIn = try JSONSerialization.jsonObject(with: request.body) as? [String: Any] ?? [:]
+        let inventory = checkIn["inventory"] as? [String: Any] ?? [:]
         let disks = inventory["disks"] as? [[String: Any]] ?? []
         let nics = inventory["nics"] as? [[String: Any]] ?? []
         #expect(
@@ -104,13 +105,16 @@ import Testing
         // The markers arrive on the console around the check-in; give the serial file a moment.
         let deadline = Date().addingTimeInterval(30)
         var text = console
-        while !text.contains("gold-netboot: checked in") && Date() < deadline {
+        while !text.contains("gold-agent: checked in as m1") && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.5)
             text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         }
         #expect(text.contains("gold-netboot: network up 10.0.2.15/24 on eth0"), "\(text.suffix(3000))")
         #expect(text.contains("gold-netboot: agent starting"))
-        #expect(text.contains("gold-netboot: checked in"))
+        #expect(text.contains("gold-agent: checked in as m1"))
+        // After check-in the agent asks for commands with its session token.
+        let poll = responder.wait(until: Date().addingTimeInterval(60)) { $0.path.hasPrefix("/v1/agent/commands?machine=m1") }
+        #expect(poll?.headers["authorization"] == "Bearer session-1")
         #expect(!text.contains("Kernel panic"))
         print("netboot: console tail:\n\(text.split(whereSeparator: \.isNewline).suffix(12).joined(separator: "\n"))")
     }
