@@ -126,7 +126,7 @@ let package = Package(
             name: "GoldServer",
             dependencies: [
                 "GoldCore", "GoldSQLite", "GoldDirector", "GoldDeploy", "GoldTFTPServer", "GoldRunner", "GoldWorkflow", "GoldPower",
-                "GoldHTTPClient",
+                "GoldHTTPClient", "GoldLab", "GoldNetboot", "GoldSpawn",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "GoldCLI",
             dependencies: [
-                "GoldCore", "GoldServer", "GoldHTTPClient", "GoldTFTPServer", "GoldWorkflow", "GoldLab", "GoldNetboot",
+                "GoldCore", "GoldServer", "GoldHTTPClient", "GoldTFTPServer", "GoldWorkflow", "GoldLab", "GoldNetboot", "GoldPower",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

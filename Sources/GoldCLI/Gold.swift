@@ -7,7 +7,7 @@ public struct Gold: AsyncParsableCommand {
         abstract: "Build, deploy and upgrade a fleet of bare-metal machines.",
         version: "0.1.0",
         subcommands: [Init.self, Serve.self, MachineCommand.self, FleetCommand.self, Events.self, TokenCommand.self, TFTPCommand.self,
-            Provision.self, Restore.self, KernelCommand.self, Update.self, WorkflowCommand.self, Interventions.self]
+            Provision.self, Restore.self, KernelCommand.self, Update.self, WorkflowCommand.self, Interventions.self, LabCommand.self]
     )
 
     public init() {}

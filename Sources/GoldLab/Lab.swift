@@ -29,6 +29,13 @@ public struct Lab: Sendable {
     /// The lab now up, if any, from its state file.
     public func current() throws -> LabState? { try LabState.load(configuration.stateFile) }
 
+    /// Records a Gold server process started inside the lab, so `down` stops it.
+    public func recordGoldProcess(_ pid: Int32) throws {
+        guard var state = try current() else { throw LabError(.notUp, "no lab is up") }
+        state.goldPids.append(pid)
+        try state.save()
+    }
+
     /// Creates the namespace, bridge, taps and one QEMU process per machine, each powered off (QMP `prelaunch`).
     ///
     /// Throws ``LabError/Code/alreadyUp`` if a state file exists, without changing anything. On any other failure it
@@ -83,6 +90,12 @@ public struct Lab: Sendable {
         try await network.createBridge()
         state.bridgeCreated = true
         try state.save()
+        if let uplink = configuration.uplink {
+            state.uplink = uplink.hostLink
+            try state.save()
+            try await network.createUplink(host: uplink.hostLink, lab: uplink.labLink, hostAddress: uplink.hostAddress,
+                labAddress: uplink.labAddress)
+        }
 
         for (index, spec) in specs.enumerated() {
             let machine = LabMachine(
@@ -137,6 +150,14 @@ public struct Lab: Sendable {
         try HostRequirements.checkRoot("lab down")
         var removed: [String] = []
         var leftovers: [String] = []
+        for pid in state.goldPids {
+            switch await ProcessControl.terminate(pid: pid, expecting: "gold") {
+            case .terminated: removed.append("process \(pid) (Gold's servers)")
+            case .notRunning: break
+            case .notOurs: logger.warning("pid \(pid) is no longer Gold's server; left alone")
+            case .survived: leftovers.append("process \(pid) (Gold's servers) survived SIGKILL")
+            }
+        }
         for entry in state.machines {
             guard let pid = entry.pid else { continue }
             switch await ProcessControl.terminate(pid: pid, expecting: entry.machine.qmpSocket) {
@@ -159,6 +180,7 @@ public struct Lab: Sendable {
                     "processes not started by the lab still in namespace \(configuration.namespace): "
                         + others.map(String.init).joined(separator: " "))
             }
+            if let uplink = state.uplink, try await network.deleteHostLink(uplink) { removed.append("veth \(uplink)") }
             if try await network.deleteNamespace() { removed.append("namespace \(configuration.namespace)") }
         }
         let fm = FileManager.default

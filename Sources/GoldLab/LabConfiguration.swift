@@ -82,11 +82,32 @@ public struct LabConfiguration: Sendable, Codable, Hashable {
     /// Directory for the state file, disks, firmware variables, serial logs and QMP sockets.
     public var stateDirectory: String
     public var accelerator: Accelerator
+    /// A veth from the host into the namespace: (host name, lab name, host CIDR, lab CIDR); nil for none.
+    public var uplink: Uplink?
+
+    public struct Uplink: Sendable, Codable, Hashable {
+        public var hostLink: String
+        public var labLink: String
+        public var hostAddress: String
+        public var labAddress: String
+
+        public init(hostLink: String = "goldlab-h", labLink: String = "goldlab-n", hostAddress: String = "10.77.255.1/30",
+                    labAddress: String = "10.77.255.2/30") {
+            self.hostLink = hostLink
+            self.labLink = labLink
+            self.hostAddress = hostAddress
+            self.labAddress = labAddress
+        }
+
+        /// The lab side's address without its prefix: where the host reaches Gold's servers.
+        public var labHost: String { String(labAddress.split(separator: "/")[0]) }
+    }
 
     public init(
         namespace: String = "gold-lab", bridge: String = "goldbr0", gatewayAddress: String = "10.77.0.1/24",
-        stateDirectory: String = "/var/lib/gold/lab", accelerator: Accelerator = .auto
+        stateDirectory: String = "/var/lib/gold/lab", accelerator: Accelerator = .auto, uplink: Uplink? = nil
     ) {
+        self.uplink = uplink
         self.namespace = namespace
         self.bridge = bridge
         self.gatewayAddress = gatewayAddress

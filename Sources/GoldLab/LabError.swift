@@ -10,6 +10,7 @@ public struct LabError: Error, Sendable, CustomStringConvertible {
             case commandFailed = "command failed"
             case conflict = "conflict"
             case stateUnreadable = "state unreadable"
+            case notUp = "no lab up"
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -27,6 +28,8 @@ public struct LabError: Error, Sendable, CustomStringConvertible {
         public static let conflict = Code(.conflict)
         /// The state file exists but cannot be read.
         public static let stateUnreadable = Code(.stateUnreadable)
+        /// An operation needs a lab and none is up.
+        public static let notUp = Code(.notUp)
         public var description: String { base.rawValue }
     }
 

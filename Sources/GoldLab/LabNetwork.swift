@@ -42,6 +42,25 @@ public struct LabNetwork: Sendable {
         try await ip(["-n", namespace, "link", "set", tap, "up"])
     }
 
+    /// A veth pair from the host into the namespace, so the host reaches Gold's servers inside the lab
+    /// (`hostAddress` on the host side, `labAddress` inside).
+    public func createUplink(host: String, lab: String, hostAddress: String, labAddress: String) async throws {
+        try await ip(["link", "add", host, "type", "veth", "peer", "name", lab, "netns", namespace])
+        try await ip(["addr", "add", hostAddress, "dev", host])
+        try await ip(["link", "set", host, "up"])
+        try await ip(["-n", namespace, "addr", "add", labAddress, "dev", lab])
+        try await ip(["-n", namespace, "link", "set", lab, "up"])
+    }
+
+    /// Deletes a link of the host's own namespace if present (its veth peer goes with it).
+    @discardableResult
+    public func deleteHostLink(_ name: String) async throws -> Bool {
+        let result = try await ip(["link", "show", name], check: false)
+        guard result.exitCode == 0 else { return false }
+        try await ip(["link", "del", name])
+        return true
+    }
+
     /// Names of the links in the namespace (empty if it does not exist).
     public func links() async throws -> [String] {
         let result = try await ip(["-n", namespace, "-o", "link", "show"], check: false)

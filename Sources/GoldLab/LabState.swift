@@ -15,6 +15,10 @@ public struct LabState: Sendable, Codable, Hashable {
     public var namespaceCreated = false
     public var bridgeCreated = false
     public var taps: [String] = []
+    /// The host side of the veth into the namespace, when one was made.
+    public var uplink: String?
+    /// Gold's own server processes in the lab (started by `gold lab up`), stopped by `down`.
+    public var goldPids: [Int32] = []
     public var machines: [Machine] = []
     public var createdAt: Date
 

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import GoldCore
+import GoldLab
+import GoldServer
+import GoldWorkflow
+
+extension Gold.LabCommand {
+    /// The README's main job: a lab, Gold inside it, and every machine provisioned over the network, step by step.
+    struct Demo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring up a lab and provision every machine in it over the network, showing each step.")
+        @OptionGroup var lab: LabOptions
+        @Option(help: "How many machines (UEFI and BIOS in turn).") var machines = 2
+        @Option(help: ArgumentHelp("The statically linked gold-agent.", valueName: "path"))
+        var agent = ProcessInfo.processInfo.environment["GOLD_AGENT_BINARY"] ?? ".build-agent/release/gold-agent"
+
+        func run() async throws {
+            let controller = lab.controller
+            let started = Date()
+            if try controller.lab.current() == nil {
+                _ = try await controller.up(count: machines, goldBinary: try selfPath(), agentBinary: agent) { print("demo: \($0)") }
+            } else {
+                print("demo: using the lab that is already up")
+            }
+            let token = try String(contentsOfFile: controller.tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let api = DirectorClient(baseURL: controller.directorURL, token: token)
+            let names = try await api.get("/v1/machines", as: [MachineRecord].self).map(\.name)
+            var workflows: [String: String] = [:]
+            for name in names {
+                struct Body: Encodable { var kind: String; var machine: String }
+                let body = try JSONEncoder().encode(Body(kind: "provision", machine: name))
+                let workflow = try api.decode(Workflow.self, try await api.send("POST", "/v1/workflows", body: Array(body)))
+                workflows[name] = workflow.id
+                print("demo: provisioning \(name) (\(workflow.id))")
+            }
+            // Both machines provision at once; print every step as it changes.
+            var printed: [String: String] = [:]
+            var finished: [String: Workflow] = [:]
+            while finished.count < workflows.count {
+                for (name, id) in workflows.sorted(by: { $0.key < $1.key }) where finished[name] == nil {
+                    let workflow = try await api.get("/v1/workflows/\(id)", as: Workflow.self)
+                    for (index, run) in (workflow.steps + (workflow.recovery ?? [])).enumerated() where run.state != .pending {
+                        let line = WorkflowView.line(run, index: index)
+                        if printed["\(name)/\(index)/\(run.definition.name)"] != line {
+                            print("\(name): \(line)")
+                            printed["\(name)/\(index)/\(run.definition.name)"] = line
+                        }
+                    }
+                    if workflow.status != .running { finished[name] = workflow }
+                }
+                fflush(nil)
+                try await Task.sleep(for: .seconds(1))
+            }
+            print("\ndemo: summary after \(Int(Date().timeIntervalSince(started))) s")
+            var rows: [[String]] = []
+            for name in names {
+                let machine = try await api.get("/v1/machines/\(name)", as: MachineRecord.self)
+                let workflow = finished[name]!
+                let kernel: String = {
+                    if case .object(let facts) = machine.inventory ?? .null, case .string(let k) = facts["kernel"] ?? .null { return k }
+                    return "-"
+                }()
+                rows.append([name, machine.state.rawValue, workflow.status.rawValue, kernel, workflow.context["image.version"] ?? "-",
+                             "\(Int(workflow.updatedAt.timeIntervalSince(workflow.createdAt))) s"])
+            }
+            print(table(["MACHINE", "STATE", "WORKFLOW", "KERNEL", "IMAGE", "TIME"], rows))
+            for workflow in finished.values where workflow.status != .succeeded { print(WorkflowView.summary(workflow)) }
+            print("""
+
+                The lab keeps running. Look around:
+                  export GOLD_DIRECTOR=\(controller.directorURL) GOLD_TOKEN_FILE=\(controller.tokenFile)
+                  gold machine list; gold events; gold workflow list
+                  consoles: \(lab.stateDir)/machines/*/serial.log
+                Remove it with: gold lab down
+                """)
+            if finished.values.contains(where: { $0.status != .succeeded }) { throw ExitCode(2) }
+        }
+    }
+}

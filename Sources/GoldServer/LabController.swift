@@ -1,0 +1,168 @@
+import Foundation
+import GoldCore
+import GoldHTTPClient
+import GoldLab
+import GoldNetboot
+import GoldSpawn
+import Logging
+
+/// `gold lab up|down`: a lab of QEMU machines with Gold's servers running inside it, reachable from the host.
+///
+/// Layout: the namespace's bridge `goldbr0` (10.77.0.1/24) carries DHCP, TFTP and HTTP boot; a veth from the host
+/// (10.77.255.1 ↔ 10.77.255.2) lets the host's CLI reach the director at http://10.77.255.2:8080.
+public struct LabController: Sendable {
+    public let stateDirectory: String
+    public let logger: Logger
+
+    public init(stateDirectory: String, logger: Logger) {
+        self.stateDirectory = stateDirectory
+        self.logger = logger
+    }
+
+    public var configuration: LabConfiguration {
+        LabConfiguration(stateDirectory: stateDirectory, uplink: .init())
+    }
+    public var lab: Lab { Lab(configuration: configuration, logger: logger) }
+    public var dataDir: String { stateDirectory + "/gold" }
+    public var directorURL: String { "http://\(configuration.uplink!.labHost):8080" }
+    public var tokenFile: String { dataDir + "/admin.token" }
+
+    /// The lab's machines: UEFI and BIOS in turn, each with one 2 GiB disk.
+    public static func machines(_ count: Int) -> [LabMachineSpec] {
+        (0..<count).map { index in
+            let uefi = index % 2 == 0
+            let name = "lab-\(uefi ? "uefi" : "bios")-\(String(format: "%02d", index / 2 + 1))"
+            return LabMachineSpec(name: name, mac: String(format: "52:54:00:77:00:%02x", index + 1), bootMode: uefi ? .uefi : .bios,
+                disks: [.mib(2048, .raw)], memoryMiB: 1024)
+        }
+    }
+
+    public struct UpResult: Sendable {
+        public var machines: [String]
+        public var directorURL: String
+        public var tokenFile: String
+        public var netbootKernel: String
+    }
+
+    /// Brings the lab up with Gold inside it: machines, network, netboot files, Gold's servers, the fleet applied.
+    public func up(count: Int, goldBinary: String, agentBinary: String, progress: @Sendable (String) -> Void) async throws -> UpResult {
+        guard count >= 1 && count <= 32 else { throw GoldError(.invalidInput, "the lab has 1 to 32 machines", at: "--machines") }
+        guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
+            throw GoldError(.notFound, "no gold-agent binary; build it with scripts/build-agent.sh (statically linked)", at: agentBinary)
+        }
+        progress("building the netboot environment (kernel + initramfs with gold-agent)")
+        let netboot = try NetbootBuilder(agentBinary: agentBinary, outputDir: stateDirectory + "-netboot", logger: logger).build()
+
+        progress("creating the lab: namespace, bridge, \(count) QEMU machines")
+        let state = try await lab.up(machines: Self.machines(count))
+        do {
+            progress("initialising Gold in \(dataDir)")
+            _ = try await Initializer.run(dataDir: dataDir)
+            try labConfig().write(toFile: dataDir + "/gold.yaml", atomically: true, encoding: .utf8)
+            let files = dataDir + "/boot/files/netboot"
+            try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+            for (source, name) in [(netboot.kernelPath, "vmlinuz"), (netboot.initrdPath, "initrd.img")] {
+                try? FileManager.default.removeItem(atPath: files + "/" + name)
+                try FileManager.default.copyItem(atPath: source, toPath: files + "/" + name)
+            }
+
+            progress("starting Gold's servers in the lab (director, deploy, compile)")
+            let pid = try Spawn.daemon("ip", ["netns", "exec", configuration.namespace, goldBinary, "serve", "--config", dataDir + "/gold.yaml"],
+                log: stateDirectory + "/gold.log")
+            try lab.recordGoldProcess(pid)
+            try await waitForDirector()
+
+            progress("applying the lab's fleet")
+            let fleetFile = stateDirectory + "/fleet.yaml"
+            try Self.fleetYAML(state).write(toFile: fleetFile, atomically: true, encoding: .utf8)
+            let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let response = try await HTTPClient.send("POST", directorURL + "/v1/fleet/apply?file=\(fleetFile)",
+                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/yaml")],
+                body: Array(try String(contentsOfFile: fleetFile, encoding: .utf8).utf8))
+            guard response.status == 200 else { throw GoldError(.internalError, "applying the lab's fleet failed: \(response.text)") }
+        } catch {
+            logger.error("lab up failed; tearing it down", metadata: ["error": "\(error)"])
+            _ = try? await lab.down()
+            throw error
+        }
+        return UpResult(machines: state.machines.map(\.machine.spec.name), directorURL: directorURL, tokenFile: tokenFile,
+            netbootKernel: netboot.kernelVersion)
+    }
+
+    func waitForDirector() async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let response = try? await HTTPClient.send("GET", directorURL + "/healthz", timeout: .seconds(2)), response.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let log = (try? String(contentsOfFile: stateDirectory + "/gold.log", encoding: .utf8)) ?? ""
+        throw GoldError(.unavailable, "Gold's servers did not come up in the lab; log:\n\(log.suffix(2000))", at: stateDirectory + "/gold.log")
+    }
+
+    /// Gold inside the lab: the director on the veth, boot servers and full DHCP on the bridge.
+    func labConfig() -> String {
+        """
+        # Written by gold lab up.
+        data_dir: \(dataDir)
+        roles: [director, deploy, compile]
+        log_level: info
+        director:
+          listen: \(configuration.uplink!.labHost):8080
+          store: sqlite
+        deploy:
+          director: \(directorURL)
+          http: 10.77.0.1:8081
+          tftp: 10.77.0.1:69
+          public_url: http://10.77.0.1:8081
+          dhcp:
+            mode: full
+            interface: \(configuration.bridge)
+            server_address: 10.77.0.1
+            subnet_mask: 255.255.255.0
+            router: 10.77.0.1
+            dns: [10.77.0.1]
+            pool: 10.77.0.100-10.77.0.199
+        compile:
+          director: \(directorURL)
+
+        """
+    }
+
+    /// The fleet file for the lab's machines: their MACs, firmware, disks and QMP power, a static address each.
+    public static func fleetYAML(_ state: LabState) -> String {
+        var text = """
+            # Written by gold lab up: the lab's QEMU machines.
+            profiles:
+              lab:
+                role: lab
+                cpu: {model: "QEMU TCG", march: x86-64}
+                kernel: {source: "package:linux-image-amd64"}
+                users:
+                  - name: ops
+                    groups: [sudo]
+                    keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoldLabDemoKeyNotForProductionUseXXXXXXXXX ops@gold-lab"]
+                    sudo: "ALL=(ALL) NOPASSWD: ALL"
+            machines:
+
+            """
+        for (index, entry) in state.machines.enumerated() {
+            let machine = entry.machine
+            let disk = machine.spec.disks[0]
+            let partitions = machine.spec.bootMode == .uefi
+                ? "[{size: 256MiB, fs: vfat, mount: /boot/efi}, {size: rest, fs: ext4, mount: /}]"
+                : "[{size: rest, fs: ext4, mount: /}]"
+            text += """
+                  - name: \(machine.spec.name)
+                    profile: lab
+                    macs: ["\(machine.spec.effectiveMAC)"]
+                    boot: \(machine.spec.bootMode == .uefi ? "uefi" : "bios")
+                    disks:
+                      - {device: /dev/vda, size: \(disk.sizeBytes >> 20)MiB, partitions: \(partitions)}
+                    network: {hostname: \(machine.spec.name), mode: static, address: 10.77.0.\(11 + index)/24, gateway: 10.77.0.1, dns: [10.77.0.1]}
+                    power: {driver: qemu, address: "\(machine.qmpSocket)"}
+
+                """
+        }
+        return text
+    }
+}
