@@ -43,4 +43,28 @@ import Testing
         #expect(!console.contains("GOLD-ENV: next_entry=gold"))
         #expect(console.contains("GOLD-DONE"))
     }
+
+    /// `next_entry=gold-netboot` (what the agent sets before a netboot reboot) makes GRUB start iPXE from the disk.
+    /// UEFI: ipxe.efi prints its banner on the serial console. BIOS: Debian's ipxe.lkrn prints only to VGA, so the
+    /// proof is on the wire: with the NIC's option ROM disabled, only the disk's iPXE can send the DHCP request
+    /// whose reply names `probe.ipxe` (and then fetch it over TFTP); the captured traffic must contain that name.
+    @Test(arguments: [BootMode.uefi, .bios])
+    func oneShotNetbootEntryStartsIPXE(mode: BootMode) async throws {
+        let dir = try TestDirectory("netboot-\(mode)")
+        try Fixtures.busyboxRoot(at: dir.path("base"))
+        var request = Fixtures.request(
+            Fixtures.machine("nb-\(mode)", boot: mode), base: dir.path("base"),
+            kernel: try Fixtures.fakeKernel(at: dir.path("kernel")))
+        request.grubEnvironment = ["next_entry": GrubConfig.netbootEntryID]
+        let result = try await ImageBuilder(dataDirectory: dir.path("data")).build(request)
+        let tftp = dir.path("tftp")
+        try FileManager.default.createDirectory(at: tftp, withIntermediateDirectories: true)
+        try Data("#!ipxe\necho GOLD-PROBE\n".utf8).write(to: tftp.appendingPathComponent("probe.ipxe"))
+        let marker = mode == .uefi ? "iPXE initialising devices" : "probe.ipxe"
+        let boot = try BootLab.boot(
+            disk: result.images[0], mode: mode, work: dir.url, until: marker, deadline: 120, tftp: tftp)
+        print("\(mode) netboot entry: iPXE seen after \(boot.secondsToDone ?? -1) s")
+        #expect(boot.secondsToDone != nil, "\(boot.console.suffix(2000))")
+        #expect(boot.console.contains("Booting `Gold netboot (iPXE)'") && !boot.console.contains("Loading Linux"))
+    }
 }

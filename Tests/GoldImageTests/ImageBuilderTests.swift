@@ -146,6 +146,34 @@ import Testing
         let bases = (try? FileManager.default.contentsOfDirectory(atPath: dir.path("data/bases").path)) ?? []
         #expect(bases.isEmpty, "a failed base build left \(bases)")
     }
+
+    @Test func severalDisksGiveOneImageEach() async throws {
+        var machine = Fixtures.machine("multi-1", boot: .bios)
+        machine.disks.append(
+            DiskSpec(
+                device: "/dev/vdb", size: ByteSize("32MiB")!,
+                partitions: [
+                    PartitionSpec(size: ByteSize("8MiB"), filesystem: .swap),
+                    PartitionSpec(size: nil, filesystem: .ext4, mount: "/srv", label: "srv"),
+                ]))
+        let builder = ImageBuilder(dataDirectory: dir.path("data"))
+        let store = ImageStore(root: dir.path("store"))
+        try await builder.buildAndImport(
+            Fixtures.request(machine, base: base, kernel: kernel), into: store, change: .provision,
+            description: "two disks")
+        let manifest = try store.manifest(machine: "multi-1", version: 1)
+        #expect(manifest.disks.map(\.device) == ["/dev/vda", "/dev/vdb"])
+        #expect(manifest.disks[1].size == 32 << 20)
+        try await store.export(machine: "multi-1", version: 1, disk: 1, to: dir.path("vdb.raw"))
+        let plans = try DiskLayout.plan(machine: machine)
+        let srv = plans[1].partitions[1]
+        let vdb = dir.path("vdb.raw").path
+        #expect(try sh("blkid -p -O \(srv.offset) -s UUID -o value '\(vdb)'") == srv.fsUUID! + "\n")
+        #expect(try sh("blkid -p -O \(plans[1].partitions[0].offset) -s TYPE -o value '\(vdb)'") == "swap\n")
+        let fstab = Fstab.render(plans)
+        #expect(fstab.contains("UUID=\(srv.fsUUID!) /srv ext4 defaults 0 2"))
+        #expect(fstab.contains("UUID=\(plans[1].partitions[0].fsUUID!) none swap sw 0 0"))
+    }
 }
 
 final class StepLog: @unchecked Sendable {

@@ -101,15 +101,28 @@ enum BootLab {
     }
 
     /// Boots `disk` and returns the serial console once the guest powered off (or at the deadline).
-    static func boot(disk: URL, mode: BootMode, work: URL, until marker: String = "GOLD-DONE", deadline: Double = 400)
-        throws -> Boot
-    {
+    /// With `tftp`, the VM gets a NIC on QEMU user networking (no option ROM, so only software on the disk can use
+    /// it) whose DHCP offers `probe.ipxe` from that directory; its traffic goes to `work/net.pcap`, which is then
+    /// also searched for `marker`.
+    static func boot(
+        disk: URL, mode: BootMode, work: URL, until marker: String = "GOLD-DONE", deadline: Double = 400,
+        tftp: URL? = nil
+    ) throws -> Boot {
         try requireTool("/usr/bin/qemu-system-x86_64", package: "qemu-system-x86")
         let log = work.appendingPathComponent("console.log")
         var args = [
             "-machine", "q35", "-accel", "tcg", "-m", "512", "-display", "none", "-monitor", "none", "-no-reboot",
-            "-serial", "file:\(log.path)", "-net", "none", "-drive", "file=\(disk.path),format=raw,if=virtio",
+            "-serial", "file:\(log.path)", "-drive", "file=\(disk.path),format=raw,if=virtio",
         ]
+        let pcap = work.appendingPathComponent("net.pcap")
+        if let tftp {
+            args += [
+                "-netdev", "user,id=n0,tftp=\(tftp.path),bootfile=probe.ipxe", "-device",
+                "virtio-net-pci,netdev=n0,romfile=", "-object", "filter-dump,id=d0,netdev=n0,file=\(pcap.path)",
+            ]
+        } else {
+            args += ["-net", "none"]
+        }
         if mode == .uefi {
             try requireTool("/usr/share/OVMF/OVMF_CODE_4M.fd", package: "ovmf")
             let vars = work.appendingPathComponent("OVMF_VARS.fd")
@@ -136,7 +149,8 @@ enum BootLab {
             if boot.secondsToKernel == nil, text.contains("Linux version") {
                 boot.secondsToKernel = Date().timeIntervalSince(started)
             }
-            if boot.secondsToDone == nil, text.contains(marker) {
+            let traffic = tftp == nil ? "" : String(decoding: (try? Data(contentsOf: pcap)) ?? Data(), as: UTF8.self)
+            if boot.secondsToDone == nil, text.contains(marker) || traffic.contains(marker) {
                 boot.secondsToDone = Date().timeIntervalSince(started)
                 if marker != "GOLD-DONE" { break }  // a full system does not power itself off
             }
