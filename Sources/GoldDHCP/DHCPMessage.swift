@@ -141,7 +141,9 @@ extension DHCPMessage {
         var raw = try Self.readOptions(Array(buffer.readableBytesView), area: "options")
         var sname = Self.cString(snameField)
         var file = Self.cString(fileField)
-        if let overload = raw.first(where: { $0.code == 52 }), overload.data.count == 1 {
+        // Option 52 is read as it will be kept: all its instances joined (RFC 3396 §5), so a message whose
+        // overload option is split (e.g. an empty instance, then [1]) round-trips (found by Fuzz/dhcp).
+        if let overload = Self.concatenate(raw).first(where: { $0.code == 52 }), overload.data.count == 1 {
             if overload.data[0] & 1 != 0 {
                 raw += try Self.readOptions(fileField, area: "file")
                 file = []

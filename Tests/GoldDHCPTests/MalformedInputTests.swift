@@ -43,6 +43,20 @@ struct MalformedInputTests {
         #expect(throws: DHCPParseError.self) { try DHCPMessage(parsing: bytes) }
     }
 
+    /// Found by Fuzz/dhcp: option 52 split in two instances (empty, then [1]) was kept as overload(1) but the
+    /// file field was not read as options, so encoding and parsing again changed the message.
+    @Test("a split overload option is joined before deciding to read the file field as options")
+    func splitOverload() throws {
+        var bytes = Fixtures.request(
+            xid: 2, mac: Fixtures.qemuMAC, options: [Fixtures.option(52, []), Fixtures.option(52, [1])])
+        bytes[108] = 5  // file field: option 5 with length 0, then pads
+        let message = try DHCPMessage(parsing: bytes)
+        #expect(message.file.isEmpty)
+        #expect(message.option(5) != nil)
+        #expect(try DHCPMessage(parsing: message.encoded()) == message)
+        fuzzParse(bytes)
+    }
+
     @Test("a message without END is accepted up to its last whole option")
     func missingEnd() throws {
         let bytes = Fixtures.request(xid: 5, mac: Fixtures.qemuMAC, options: [Fixtures.option(53, [1])], end: false)

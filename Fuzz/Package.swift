@@ -1,0 +1,31 @@
+// swift-tools-version: 6.2
+// libFuzzer targets for Gold's packet codecs; see README.md. Kept out of the main package so `swift build`
+// and `swift test` there never compile them. Sources/GoldTFTP and Sources/GoldDHCP are symlinks to the main
+// package's folders: the main package has no library products a path dependency could use.
+import PackageDescription
+
+// Instrument the codecs (coverage + AddressSanitizer) as well as the entry points.
+let instrumented: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+let fuzzer: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])]
+let linkFuzzer: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+
+let package = Package(
+    name: "gold-fuzz",
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2")
+    ],
+    targets: [
+        .target(
+            name: "GoldTFTP", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: instrumented),
+        .target(
+            name: "GoldDHCP", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: instrumented),
+        .executableTarget(
+            name: "fuzz-tftp", dependencies: ["GoldTFTP", .product(name: "NIOCore", package: "swift-nio")],
+            path: "tftp", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
+        .executableTarget(
+            name: "fuzz-dhcp", dependencies: ["GoldDHCP"],
+            path: "dhcp", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
+    ]
+)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets and runs each briefly from the seed corpus.
+#
+#   Fuzz/run.sh 200000      # 200000 inputs per fuzzer (CI)
+#   Fuzz/run.sh 60s         # 60 seconds per fuzzer
+#
+# Exits non-zero if a fuzzer finds a crash; the crashing input is kept in Fuzz/.build-fuzz/artifacts/.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+budget=${1:-200000}
+case "$budget" in
+    *s) limit=(-max_total_time="${budget%s}") ;;
+    *) limit=(-runs="$budget") ;;
+esac
+scratch="$here/.build-fuzz"
+
+swift build --package-path "$here" --scratch-path "$scratch" -c debug
+bin=$(swift build --package-path "$here" --scratch-path "$scratch" -c debug --show-bin-path)
+
+status=0
+for name in tftp dhcp; do
+    corpus="$scratch/corpus/$name"           # grows as the fuzzer learns; the seeds in Git stay as they are
+    artifacts="$scratch/artifacts/$name/"
+    mkdir -p "$corpus" "$artifacts"
+    echo "== fuzz-$name (${limit[*]})"
+    if ! "$bin/fuzz-$name" "${limit[@]}" -max_len=1500 -artifact_prefix="$artifacts" -print_final_stats=1 \
+        "$corpus" "$here/corpus/$name" 2>"$scratch/$name.log"; then
+        status=1
+        echo "fuzz-$name FAILED; input in $artifacts, log in $scratch/$name.log"
+    fi
+    grep -E '^(#[0-9]+\s+DONE|Done [0-9]+ runs|stat::number_of_executed_units|stat::average_exec_per_sec)' \
+        "$scratch/$name.log" || tail -20 "$scratch/$name.log"
+done
+exit $status
