@@ -65,6 +65,9 @@ public final class TFTPServer: Service, Sendable {
         }
     }
 
+    /// Bytes of receive buffer asked for on the listening socket (the kernel caps it at net.core.rmem_max).
+    static let listenerReceiveBuffer: SocketOptionValue = 4 << 20
+
     /// Serves until graceful shutdown or cancellation.
     public func run() async throws {
         let context = self.context
@@ -72,6 +75,10 @@ public final class TFTPServer: Service, Sendable {
         do {
             channel = try await DatagramBootstrap(group: context.group)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                // A rack powering on sends hundreds of RRQs at once: room for them in the kernel (capped by
+                // net.core.rmem_max) and more of them per wake-up, so fewer wait out a client timeout.
+                .channelOption(.socketOption(.so_rcvbuf), value: Self.listenerReceiveBuffer)
+                .channelOption(.maxMessagesPerRead, value: 16)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(TFTPListenerHandler(server: context))
