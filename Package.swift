@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "GoldDeploy",
             dependencies: [
-                "GoldCore", "GoldTFTPServer", "GoldHTTPClient", "GoldDHCP", "GoldDHCPServer",
+                "GoldCore", "GoldTFTPServer", "GoldHTTPClient", "GoldDHCP", "GoldDHCPServer", "GoldImage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,7 +126,7 @@ let package = Package(
             name: "GoldServer",
             dependencies: [
                 "GoldCore", "GoldSQLite", "GoldDirector", "GoldDeploy", "GoldTFTPServer", "GoldRunner", "GoldWorkflow", "GoldPower",
-                "GoldHTTPClient", "GoldLab", "GoldNetboot", "GoldSpawn",
+                "GoldHTTPClient", "GoldLab", "GoldNetboot", "GoldSpawn", "GoldImage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -150,6 +150,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "gold", dependencies: ["GoldCLI"], swiftSettings: swiftSettings),
+        // Disk images: per-machine images built without mounting, a content-addressed chunk store, serving.
+        .target(
+            name: "GoldImage",
+            dependencies: ["GoldCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // Running programs: argument vectors, own process group, signals reset, SIGKILL at the deadline.
         .target(name: "GoldSpawn", swiftSettings: swiftSettings),
         // The netboot environment: Debian's kernel and an initramfs with busybox, the agent and the workflow tools.
@@ -161,7 +167,8 @@ let package = Package(
         // The agent: Foundation, ArgumentParser and NIO only, so it links statically (-static-stdlib).
         .target(
             name: "GoldAgentKit",
-            dependencies: ["GoldHTTPClient", "GoldCore", "GoldWorkflow", "GoldSpawn", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["GoldHTTPClient", "GoldCore", "GoldWorkflow", "GoldSpawn", "GoldImage",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         // Built for machines with scripts/build-agent.sh (-static-stdlib: needs only libc, libm, libstdc++, libgcc_s).
@@ -197,6 +204,7 @@ let package = Package(
         .testTarget(name: "GoldNetbootTests", dependencies: ["GoldNetboot"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldPowerTests", dependencies: ["GoldPower"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldLabTests", dependencies: ["GoldLab", "GoldPower"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldImageTests", dependencies: ["GoldImage", "GoldCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",

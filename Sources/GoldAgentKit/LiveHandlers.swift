@@ -1,5 +1,7 @@
 import Foundation
 import GoldCore
+import GoldHTTPClient
+import GoldImage
 import GoldWorkflow
 
 /// The agent's command types, run on the machine. Only these; arguments come validated from the director's types.
@@ -19,8 +21,10 @@ public struct LiveHandlers: AgentHandlers {
             case .reboot(let netboot):
                 if netboot && mode == .installed {
                     // The one-shot entry: the next boot goes to the network, the one after back to the default.
-                    let result = try await runner.run("grub-reboot", ["gold-netboot"], timeout: .seconds(30))
-                    guard result.exitCode == 0 else { return .failed("grub-reboot gold-netboot failed: \(result.output)") }
+                    // Gold's images keep the environment block on the ESP (UEFI) or in /boot/grub (BIOS).
+                    let env = FileManager.default.fileExists(atPath: "/boot/efi/EFI/gold/grubenv") ? "/boot/efi/EFI/gold/grubenv" : "/boot/grub/grubenv"
+                    let result = try await runner.run("grub-editenv", [env, "set", "next_entry=gold-netboot"], timeout: .seconds(30))
+                    guard result.exitCode == 0 else { return .failed("grub-editenv \(env) set next_entry=gold-netboot failed: \(result.output)") }
                 }
                 return HandlerResult(ok: true, detail: "acknowledged; rebooting" + (netboot ? " into the netboot environment" : ""), rebootAfterReport: true)
             case .torture(let seconds):
@@ -29,6 +33,9 @@ public struct LiveHandlers: AgentHandlers {
                 return try await machineChecks(api: api)
             case .collectLogs:
                 return try await collectLogs()
+            case .writeImage(let version):
+                guard let version else { return .failed("no image version to write") }
+                return try await writeImage(version: version, command: command, api: api)
             case .stopServices(let binary):
                 return try await services(binary: binary, api: api, stop: true)
             case .startServices(let binary):
@@ -49,6 +56,35 @@ public struct LiveHandlers: AgentHandlers {
             sync()
             _ = try? await runner.run("reboot", ["-f"], timeout: .seconds(30))
         }
+    }
+
+    /// Streams the version's manifest and the chunks that differ from the disk, verifies, and reports progress.
+    func writeImage(version: Int, command: Command, api: AgentAPI) async throws -> HandlerResult {
+        let response = try await GoldHTTPClient.HTTPClient.send("GET", "\(api.director)/images/\(api.machine)/\(version)/manifest.json",
+            headers: [("Authorization", "Bearer \(api.token)")])
+        guard response.status == 200 else { return .failed("manifest of \(api.machine) version \(version): \(response.status) \(response.text.prefix(200))") }
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(response.body))
+        var summary: [String] = []
+        var totals = ImageWriter.Stats()
+        for (number, disk) in manifest.disks.enumerated() {
+            let device = disk.device ?? "/dev/vda"
+            let writer = ImageWriter(target: try FileBlockTarget(path: device), source: HTTPChunkSource(base: api.director, token: api.token))
+            let stats = try await writer.write(disk) { fraction, stats in
+                let overall = (Double(number) + fraction) / Double(manifest.disks.count)
+                await api.progress(command.id, fraction: overall,
+                    detail: "\(device): \(stats.fetched) chunks fetched, \(stats.unchanged) unchanged")
+            }
+            totals.fetched += stats.fetched
+            totals.unchanged += stats.unchanged
+            totals.bytesFetched += stats.bytesFetched
+            totals.bytesWritten += stats.bytesWritten
+            totals.refetched += stats.refetched
+            summary.append("\(device) verified (sha256 \(disk.sha256.prefix(12))…): \(stats.fetched) fetched, \(stats.unchanged) unchanged, \(stats.zeroed) zeroed, \(stats.refetched) refetched")
+        }
+        _ = try? await runner.run("sync", [], timeout: .seconds(60))
+        return HandlerResult(ok: true, detail: summary.joined(separator: "; "), outputs: [
+            "image.written": "\(version)", "image.bytesFetched": "\(totals.bytesFetched)", "image.bytesWritten": "\(totals.bytesWritten)",
+        ])
     }
 
     func torture(seconds: Int) async throws -> HandlerResult {
@@ -107,5 +143,18 @@ public struct LiveHandlers: AgentHandlers {
             guard still.isEmpty else { return .failed("processes still run \(binary): \(still)") }
         }
         return HandlerResult(ok: true, detail: "\(stop ? "stopped and masked" : "unmasked and started"): \(units.joined(separator: ", "))")
+    }
+}
+
+/// Chunks from the deploy server, `GET /chunks/<sha256>`.
+struct HTTPChunkSource: ChunkSource {
+    let base: String
+    let token: String
+
+    func chunk(_ hash: ChunkHash) async throws -> [UInt8] {
+        let response = try await HTTPClient.send("GET", "\(base)/chunks/\(hash.hex)", headers: [("Authorization", "Bearer \(token)")],
+            timeout: .seconds(60))
+        guard response.status == 200 else { throw AgentError("chunk \(hash): \(response.status)") }
+        return response.body
     }
 }

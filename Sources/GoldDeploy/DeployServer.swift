@@ -1,6 +1,7 @@
 import Foundation
 import GoldCore
 import GoldHTTPClient
+import GoldImage
 import GoldTFTPServer
 import Hummingbird
 import Logging
@@ -19,8 +20,12 @@ public struct DeployServer: Sendable {
         public var filesDir: String
         /// The loaders (`undionly.kpxe`, `ipxe.efi`, …).
         public var tftpRoot: String
+        /// The image store: manifests and chunks served to agents, whole raw disks to `curl | dd`.
+        public var imageStore: String?
 
-        public init(httpHost: String, httpPort: Int, publicURL: String?, tftp: TFTPServerConfiguration, filesDir: String, tftpRoot: String) {
+        public init(httpHost: String, httpPort: Int, publicURL: String?, tftp: TFTPServerConfiguration, filesDir: String, tftpRoot: String,
+                    imageStore: String? = nil) {
+            self.imageStore = imageStore
             self.httpHost = httpHost
             self.httpPort = httpPort
             self.publicURL = publicURL
@@ -62,12 +67,47 @@ public struct DeployServer: Sendable {
             headers[.contentType] = "text/plain; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: script)))
         }
+        if let root = configuration.imageStore {
+            let images = ImageRequestHandler(store: ImageStore(root: URL(fileURLWithPath: root), logger: logger))
+            for prefix: RouterPath in ["/images/**", "/chunks/**"] {
+                router.get(prefix) { request, context in try await Self.serveImage(images, request, context, reporter: reporter) }
+                router.head(prefix) { request, context in try await Self.serveImage(images, request, context, reporter: reporter) }
+            }
+        }
         // Machines reach the director through the deploy server they boot from: the director may stay on a
         // management network the machines cannot see.
         for method in [HTTPRequest.Method.get, .post, .put, .delete] {
             router.on("/v1/**", method: method) { request, context in try await proxy(request, context) }
         }
         return router
+    }
+
+    /// Image files through the pure handler; large bodies stream 1 MiB at a time, never whole in memory.
+    static func serveImage(_ images: ImageRequestHandler, _ request: Request, _ context: DeployContext, reporter: FetchReporter) async throws -> Response {
+        let start = ContinuousClock.now
+        let answer = images.handle(method: request.method.rawValue, path: request.uri.path, range: request.headers[.range])
+        var headers = HTTPFields()
+        for (name, value) in answer.headers {
+            if let field = HTTPFields.Element.Name(name) { headers[field] = value }
+        }
+        headers[.contentLength] = "\(answer.contentLength)"
+        let length = answer.contentLength
+        let body = ResponseBody { writer in
+            var offset: UInt64 = 0
+            while offset < length {
+                let piece = try answer.read(offset: offset, count: 1 << 20)
+                if piece.isEmpty { break }
+                try await writer.write(ByteBuffer(bytes: piece))
+                offset += UInt64(piece.count)
+            }
+            try await writer.finish(nil)
+        }
+        // Chunk fetches are many and small: record only whole images and manifests as boot fetches.
+        if !request.uri.path.hasPrefix("/chunks/") {
+            await reporter.add(address: context.remoteAddress ?? "?", mac: nil, file: request.uri.path, protocolName: "http \(request.method.rawValue)",
+                bytes: Int(length), outcome: "\(answer.status)", duration: ContinuousClock.now - start)
+        }
+        return Response(status: .init(code: answer.status), headers: headers, body: request.method == .head ? .init() : body)
     }
 
     func publicURL(_ request: Request) -> String {

@@ -38,7 +38,7 @@ public struct GoldProcess: Sendable {
         var services: [any Service] = []
         if config.roles.contains(.director) {
             let store = try Self.openStore(config)
-            let runner = WorkflowRunner(store: store, actions: LiveMachineActions(logger: logger), logger: logger)
+            let runner = WorkflowRunner(store: store, actions: LiveMachineActions(config: config, store: store, logger: logger), logger: logger)
             services.append(runner)
             let director = Director(store: store, registry: Metrics.registry, logger: logger, workflows: runner)
             services.append(director.makeApplication(host: config.director.listen.host, port: config.director.listen.port) { port in
@@ -79,7 +79,7 @@ public struct GoldProcess: Sendable {
         let publicURL = config.deploy.publicURL ?? (["0.0.0.0", "::"].contains(config.deploy.http.host) ? nil : "http://\(config.deploy.http)")
         let server = DeployServer(
             configuration: .init(httpHost: config.deploy.http.host, httpPort: config.deploy.http.port, publicURL: publicURL,
-                tftp: tftp, filesDir: filesDir, tftpRoot: tftpRoot),
+                tftp: tftp, filesDir: filesDir, tftpRoot: tftpRoot, imageStore: config.dataDir + "/images"),
             link: DirectorLink(url: config.deploy.director, token: token), logger: logger)
         let http = Application(
             router: server.makeRouter(),

@@ -59,6 +59,10 @@ public struct LabController: Sendable {
             progress("initialising Gold in \(dataDir)")
             _ = try await Initializer.run(dataDir: dataDir)
             try labConfig().write(toFile: dataDir + "/gold.yaml", atomically: true, encoding: .utf8)
+            // Images carry the same statically linked agent.
+            try FileManager.default.createDirectory(atPath: dataDir + "/agent", withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(atPath: dataDir + "/agent/gold-agent")
+            try FileManager.default.copyItem(atPath: agentBinary, toPath: dataDir + "/agent/gold-agent")
             let files = dataDir + "/boot/files/netboot"
             try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
             for (source, name) in [(netboot.kernelPath, "vmlinuz"), (netboot.initrdPath, "initrd.img")] {

@@ -1,5 +1,6 @@
 import Foundation
 import GoldCore
+import GoldImage
 import GoldPower
 import GoldRunner
 import GoldWorkflow
@@ -9,8 +10,12 @@ import Logging
 /// and compile/image steps as far as those roles are built.
 public struct LiveMachineActions: MachineActions {
     public let logger: Logger
+    let images: ImageActions
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(config: ServerConfig, store: any GoldStore, logger: Logger) {
+        self.logger = logger
+        self.images = ImageActions(config: config, store: store, logger: logger)
+    }
 
     public func execute(_ action: Action, machine: MachineRecord, workflow: Workflow) async -> WorkflowEvent.Outcome {
         switch action {
@@ -24,8 +29,10 @@ public struct LiveMachineActions: MachineActions {
                 return .succeeded(detail: "Debian's packaged kernel and no binaries: nothing to compile")
             }
             return .failed(reason: "the compile server is not built yet: machine \(machine.name) asks for kernel \(kernel?.source ?? "-") and \(machine.spec.binaries.count) binaries")
-        case .buildImage, .recordImageVersion:
-            return .failed(reason: "the image builder is not wired into workflows yet")
+        case .buildImage:
+            return await images.build(machine, change: .provision, description: "\(workflow.kind.rawValue) \(workflow.id)")
+        case .recordImageVersion(let change):
+            return await images.build(machine, change: ImageChange(rawValue: change) ?? .capture, description: "\(workflow.kind.rawValue) \(workflow.id)")
         default:
             return .failed(reason: "the director does not run \(action) itself")
         }

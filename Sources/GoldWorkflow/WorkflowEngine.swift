@@ -104,7 +104,8 @@ public enum WorkflowEngine {
             // Nothing to run: the step only waits for its observation.
             return []
         }
-        return [Command(id: id, workflow: workflow.id, machine: workflow.machine, step: step.definition.name, action: step.definition.action)]
+        return [Command(id: id, workflow: workflow.id, machine: workflow.machine, step: step.definition.name,
+            action: resolve(step.definition.action, context: workflow.context))]
     }
 
     static func succeed(_ workflow: inout Workflow, now: Date) -> [Command] {
@@ -172,6 +173,14 @@ public enum WorkflowEngine {
         let failed = workflow.steps[workflow.cursor]
         workflow.intervention = Workflow.Intervention(step: failed.definition.name, reason: reason, recoveredBy: recoveredBy)
         return []
+    }
+
+    /// Fills what a step left open from what earlier steps learned: the image version this workflow built.
+    static func resolve(_ action: Action, context: [String: String]) -> Action {
+        if case .agent(.writeImage(nil)) = action, let version = context["image.version"].flatMap(Int.init) {
+            return .agent(.writeImage(version: version))
+        }
+        return action
     }
 
     static func update(_ workflow: inout Workflow, _ step: Workflow.StepRun) {

@@ -15,6 +15,10 @@ public struct ServerConfig: Hashable, Sendable, Codable {
         public var listen: HostPort
         /// `sqlite` (in the data directory), `sqlite:/path/to/gold.db`, or `postgres://…` (later).
         public var store: String
+        /// The statically linked gold-agent that images carry (default: `agent/gold-agent` in the data directory).
+        public var agentBinary: String? = nil
+        /// How installed agents reach Gold (default: the deploy server's public URL).
+        public var agentURL: String? = nil
     }
 
     public struct DeployConfig: Hashable, Sendable, Codable {
@@ -105,7 +109,9 @@ public struct ServerConfig: Hashable, Sendable, Codable {
                 r.fail(top["log_level"], "log_level", "'\(level)' is not a log level; use one of: \(logLevels.joined(separator: ", "))")
             }
         }
-        if let node = top["director"], let f = r.mapping(node, "director", allowed: ["listen", "store"]) {
+        if let node = top["director"], let f = r.mapping(node, "director", allowed: ["listen", "store", "agent_binary", "agent_url"]) {
+            config.director.agentBinary = r.string(f["agent_binary"], "director.agent_binary")
+            config.director.agentURL = directorURL(f["agent_url"], "director.agent_url", &r)
             if let listen = hostPort(f["listen"], "director.listen", &r) { config.director.listen = listen }
             if let store = r.string(f["store"], "director.store") {
                 if store == "sqlite" || store.hasPrefix("sqlite:/") || store.hasPrefix("postgres://") {

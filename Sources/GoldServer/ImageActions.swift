@@ -1,0 +1,93 @@
+import Foundation
+import GoldCore
+import GoldImage
+import GoldWorkflow
+import Logging
+
+/// Builds a machine's image version from the cached Debian base, with its agent, token and units baked in.
+struct ImageActions: Sendable {
+    let config: ServerConfig
+    let store: any GoldStore
+    let logger: Logger
+
+    var imageStore: ImageStore { ImageStore(root: URL(fileURLWithPath: config.dataDir + "/images"), logger: logger) }
+    var agentBinary: String { config.director.agentBinary ?? config.dataDir + "/agent/gold-agent" }
+    var agentURL: String {
+        config.director.agentURL ?? config.deploy.publicURL ?? "http://\(config.deploy.http)"
+    }
+
+    /// Debian bookworm with systemd, the kernel, ssh, and what the agent calls (grub-editenv, stress-ng).
+    static func recipe() throws -> DebianRecipe {
+        guard let mirror = DebianRecipe.hostMirror() else {
+            throw GoldError(.unavailable, "no Debian mirror in this host's apt sources (/etc/apt/sources.list*)")
+        }
+        return DebianRecipe(packages: DebianRecipe.bootablePackages + ["grub-common", "stress-ng"], mirror: mirror)
+    }
+
+    func build(_ machine: MachineRecord, change: ImageChange, description: String) async -> WorkflowEvent.Outcome {
+        do {
+            guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
+                return .failed(reason: "no gold-agent for images at \(agentBinary): build it with scripts/build-agent.sh and set director.agent_binary")
+            }
+            // The installed agent's own token, bound to this machine.
+            let secret = TokenSecret.generate()
+            try await store.insertToken(TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: .agent, machine: machine.name,
+                label: "agent \(machine.name) (image)", createdAt: Date()), actor: "image builder")
+            let request = ImageBuildRequest(
+                machine: machine.spec, base: .debian(try Self.recipe()),
+                agent: AgentHook(files: agentFiles(machine.name, token: secret.value), enable: ["gold-agent.service", "gold-boot-success.service"]))
+            let builder = ImageBuilder(dataDirectory: URL(fileURLWithPath: config.dataDir + "/image-build"), logger: logger)
+            let store = imageStore
+            let parent = try store.currentVersion(machine: machine.name)
+            let stats = try await builder.buildAndImport(request, into: store, change: change, description: description)
+            try store.setCurrent(machine: machine.name, version: stats.version)
+            _ = parent
+            return .succeeded(detail: "version \(stats.version): \(stats.newChunks) new of \(stats.totalChunks) chunks (\(stats.newBytes >> 20) MiB new)",
+                outputs: ["image.version": "\(stats.version)"])
+        } catch {
+            return .failed(reason: "image build for \(machine.name) failed: \(error)")
+        }
+    }
+
+    func agentFiles(_ machine: String, token: String) -> [ImageFile] {
+        let env = "GOLD_DIRECTOR=\(agentURL)\nGOLD_MACHINE=\(machine)\n"
+        let run = """
+            [Unit]
+            Description=Gold agent: runs the director's commands for this machine
+            After=network-online.target
+            Wants=network-online.target
+
+            [Service]
+            EnvironmentFile=/etc/gold/agent.env
+            ExecStart=/usr/local/sbin/gold-agent run --token-file /etc/gold/agent.token
+            Restart=always
+            RestartSec=3
+
+            [Install]
+            WantedBy=multi-user.target
+
+            """
+        let success = """
+            [Unit]
+            Description=Gold agent: report that this boot made it through
+            After=multi-user.target network-online.target boot-complete.target
+            Wants=network-online.target boot-complete.target
+
+            [Service]
+            Type=oneshot
+            EnvironmentFile=/etc/gold/agent.env
+            ExecStart=/usr/local/sbin/gold-agent boot-success --token-file /etc/gold/agent.token
+
+            [Install]
+            WantedBy=multi-user.target
+
+            """
+        return [
+            ImageFile(path: "/usr/local/sbin/gold-agent", mode: 0o755, source: .file(URL(fileURLWithPath: agentBinary))),
+            ImageFile(path: "/etc/gold/agent.token", mode: 0o600, source: .bytes(Data((token + "\n").utf8))),
+            ImageFile(path: "/etc/gold/agent.env", mode: 0o644, source: .bytes(Data(env.utf8))),
+            ImageFile(path: "/etc/systemd/system/gold-agent.service", mode: 0o644, source: .bytes(Data(run.utf8))),
+            ImageFile(path: "/etc/systemd/system/gold-boot-success.service", mode: 0o644, source: .bytes(Data(success.utf8))),
+        ]
+    }
+}
