@@ -19,7 +19,11 @@ stress-ng ipmitool openipmi iproute2
 pxelinux syslinux-common
 libsqlite3-dev
 python3-venv
+linux-source-6.1 ccache gcc make libc6-dev flex bison bc libelf-dev libssl-dev
 "
+# The compile server: linux-source-6.1 puts /usr/src/linux-source-6.1.tar.xz (kernel jobs' debian: source);
+# flex, bison, bc, libelf-dev (objtool) and libssl-dev (certs, for defconfig and debian bases) are what the
+# kernel's build needs; ccache makes a rebuild whose key changed incremental.
 # atftpd is deliberately absent: it conflicts with tftpd-hpa (both ship /usr/sbin/in.tftpd); we need only
 # the atftp client.
 
