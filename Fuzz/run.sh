@@ -13,7 +13,7 @@ case "$budget" in
     *s) limit=(-max_total_time="${budget%s}") ;;
     *) limit=(-runs="$budget") ;;
 esac
-scratch="$here/.build-fuzz"
+scratch="${FUZZ_SCRATCH:-$here/.build-fuzz}"  # CI may point this at a cached directory
 
 swift build --package-path "$here" --scratch-path "$scratch" -c debug
 bin=$(swift build --package-path "$here" --scratch-path "$scratch" -c debug --show-bin-path)
