@@ -58,7 +58,7 @@ public struct ImageWriter: Sendable {
                     try target.write(offset: offset, bytes: bytes)
                     stats.bytesWritten += UInt64(length)
                 }
-            } else if current.contains(where: { $0 != 0 }) {
+            } else if !Self.isZero(current) {
                 // A zero range of the image: nothing to fetch, but the disk must hold zeros there.
                 try target.write(offset: offset, bytes: Array(zero[0..<length]))
                 stats.zeroed += 1
@@ -87,6 +87,23 @@ public struct ImageWriter: Sendable {
         }
         await progress(1, stats)
         return stats
+    }
+
+    /// Whether every byte is zero: memcmp against a zero page, not a byte loop (the agent may be a debug build
+    /// running under emulation).
+    static func isZero(_ bytes: [UInt8]) -> Bool {
+        let page = [UInt8](repeating: 0, count: 4096)
+        return bytes.withUnsafeBytes { raw in
+            page.withUnsafeBytes { zero in
+                var offset = 0
+                while offset < raw.count {
+                    let n = min(4096, raw.count - offset)
+                    if memcmp(raw.baseAddress! + offset, zero.baseAddress!, n) != 0 { return false }
+                    offset += n
+                }
+                return true
+            }
+        }
     }
 
     func fetchVerified(_ hash: ChunkHash, _ stats: inout Stats) async throws -> [UInt8] {

@@ -51,7 +51,7 @@ extension Gold {
             @OptionGroup var lab: LabOptions
 
             func run() async throws {
-                switch try await lab.controller.lab.down() {
+                switch try await lab.controller.down() {
                 case .nothingUp(let message):
                     print("lab: \(message)")
                 case .removed(let removed, let leftovers):

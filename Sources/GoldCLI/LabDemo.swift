@@ -41,10 +41,11 @@ extension Gold.LabCommand {
                 for (name, id) in workflows.sorted(by: { $0.key < $1.key }) where finished[name] == nil {
                     let workflow = try await api.get("/v1/workflows/\(id)", as: Workflow.self)
                     for (index, run) in (workflow.steps + (workflow.recovery ?? [])).enumerated() where run.state != .pending {
-                        let line = WorkflowView.line(run, index: index)
-                        if printed["\(name)/\(index)/\(run.definition.name)"] != line {
-                            print("\(name): \(line)")
-                            printed["\(name)/\(index)/\(run.definition.name)"] = line
+                        // A new line when the step's state, attempt or progress (in 10% steps) changes, not its clock.
+                        let key = "\(run.state)/\(run.attempts)/\(Int((run.progress ?? 0) * 10))"
+                        if printed["\(name)/\(index)/\(run.definition.name)"] != key {
+                            print("\(name): \(WorkflowView.line(run, index: index))")
+                            printed["\(name)/\(index)/\(run.definition.name)"] = key
                         }
                     }
                     if workflow.status != .running { finished[name] = workflow }

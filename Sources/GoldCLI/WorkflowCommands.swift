@@ -25,12 +25,13 @@ func watchWorkflow(_ id: String, api: DirectorClient, json: Bool) async throws {
         let workflow = try await api.get("/v1/workflows/\(id)", as: Workflow.self)
         let runs = workflow.steps + (workflow.recovery ?? [])
         for (index, run) in runs.enumerated() {
-            let line = WorkflowView.line(run, index: index)
+            // A new line when the step's state, attempt or progress (in 10% steps) changes, not its clock.
             let key = "\(index)/\(run.definition.name)"
-            if printed[key] != line && run.state != .pending {
+            let state = "\(run.state)/\(run.attempts)/\(Int((run.progress ?? 0) * 10))"
+            if printed[key] != state && run.state != .pending {
                 if json { try printJSONLine(["workflow": id, "step": run.definition.name, "state": run.state.rawValue, "detail": run.detail ?? ""]) }
-                else { print(line) }
-                printed[key] = line
+                else { print(WorkflowView.line(run, index: index)) }
+                printed[key] = state
             }
         }
         if workflow.status != .running {

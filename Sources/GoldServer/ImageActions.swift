@@ -36,7 +36,11 @@ struct ImageActions: Sendable {
             let request = ImageBuildRequest(
                 machine: machine.spec, base: .debian(try Self.recipe()),
                 agent: AgentHook(files: agentFiles(machine.name, token: secret.value), enable: ["gold-agent.service", "gold-boot-success.service"]))
-            let builder = ImageBuilder(dataDirectory: URL(fileURLWithPath: config.dataDir + "/image-build"), logger: logger)
+            // Base root filesystems are a cache shared by every data directory on this host.
+            let builder = ImageBuilder(dataDirectory: URL(fileURLWithPath: "/var/cache/gold/image-build"), logger: logger)
+            // One base build per recipe at a time: machines provisioned together wait for the first to cache it.
+            let recipe = try Self.recipe()
+            _ = try await BaseBuilds.shared.run { try await builder.baseTarball(for: recipe) }
             let store = imageStore
             let parent = try store.currentVersion(machine: machine.name)
             let stats = try await builder.buildAndImport(request, into: store, change: change, description: description)
@@ -89,5 +93,18 @@ struct ImageActions: Sendable {
             ImageFile(path: "/etc/systemd/system/gold-agent.service", mode: 0o644, source: .bytes(Data(run.utf8))),
             ImageFile(path: "/etc/systemd/system/gold-boot-success.service", mode: 0o644, source: .bytes(Data(success.utf8))),
         ]
+    }
+}
+
+/// Serialises base root filesystem builds in this process.
+actor BaseBuilds {
+    static let shared = BaseBuilds()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if busy { await withCheckedContinuation { waiting.append($0) } } else { busy = true }
+        defer { if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() } }
+        return try await body()
     }
 }

@@ -24,7 +24,8 @@ public struct LabController: Sendable {
     }
     public var lab: Lab { Lab(configuration: configuration, logger: logger) }
     public var dataDir: String { stateDirectory + "/gold" }
-    public var directorURL: String { "http://\(configuration.uplink!.labHost):8080" }
+    /// The director runs on the host (it builds images from Debian's mirror); the lab reaches it over the veth.
+    public var directorURL: String { "http://\(String(configuration.uplink!.hostAddress.split(separator: "/")[0])):8080" }
     public var tokenFile: String { dataDir + "/admin.token" }
 
     /// The lab's machines: UEFI and BIOS in turn, each with one 2 GiB disk.
@@ -51,7 +52,7 @@ public struct LabController: Sendable {
             throw GoldError(.notFound, "no gold-agent binary; build it with scripts/build-agent.sh (statically linked)", at: agentBinary)
         }
         progress("building the netboot environment (kernel + initramfs with gold-agent)")
-        let netboot = try NetbootBuilder(agentBinary: agentBinary, outputDir: stateDirectory + "-netboot", logger: logger).build()
+        let netboot = try NetbootBuilder(agentBinary: agentBinary, outputDir: "/var/cache/gold/netboot", logger: logger).build()
 
         progress("creating the lab: namespace, bridge, \(count) QEMU machines")
         let state = try await lab.up(machines: Self.machines(count))
@@ -70,11 +71,14 @@ public struct LabController: Sendable {
                 try FileManager.default.copyItem(atPath: source, toPath: files + "/" + name)
             }
 
-            progress("starting Gold's servers in the lab (director, deploy, compile)")
-            let pid = try Spawn.daemon("ip", ["netns", "exec", configuration.namespace, goldBinary, "serve", "--config", dataDir + "/gold.yaml"],
+            progress("starting Gold: director and compile roles on the host, the deploy role inside the lab")
+            let director = try Spawn.daemon(goldBinary, ["serve", "--config", dataDir + "/gold.yaml", "--roles", "director,compile"],
                 log: stateDirectory + "/gold.log")
-            try lab.recordGoldProcess(pid)
+            try lab.recordGoldProcess(director)
             try await waitForDirector()
+            let deploy = try Spawn.daemon("ip", ["netns", "exec", configuration.namespace, goldBinary, "serve", "--config", dataDir + "/gold.yaml",
+                "--roles", "deploy"], log: stateDirectory + "/gold-deploy.log")
+            try lab.recordGoldProcess(deploy)
 
             progress("applying the lab's fleet")
             let fleetFile = stateDirectory + "/fleet.yaml"
@@ -86,11 +90,22 @@ public struct LabController: Sendable {
             guard response.status == 200 else { throw GoldError(.internalError, "applying the lab's fleet failed: \(response.text)") }
         } catch {
             logger.error("lab up failed; tearing it down", metadata: ["error": "\(error)"])
-            _ = try? await lab.down()
+            _ = try? await down()
             throw error
         }
         return UpResult(machines: state.machines.map(\.machine.spec.name), directorURL: directorURL, tokenFile: tokenFile,
             netbootKernel: netboot.kernelVersion)
+    }
+
+    /// Removes the lab and Gold's data for it (store, images, logs); caches under /var/cache/gold stay.
+    public func down() async throws -> Lab.DownResult {
+        let result = try await lab.down()
+        guard case .removed(var removed, let leftovers) = result else { return result }
+        for path in [dataDir, stateDirectory + "/gold.log", stateDirectory + "/gold-deploy.log", stateDirectory + "/fleet.yaml"] where FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.removeItem(atPath: path)
+            removed.append(path)
+        }
+        return .removed(removed, leftovers: leftovers)
     }
 
     func waitForDirector() async throws {
@@ -111,7 +126,7 @@ public struct LabController: Sendable {
         roles: [director, deploy, compile]
         log_level: info
         director:
-          listen: \(configuration.uplink!.labHost):8080
+          listen: \(String(configuration.uplink!.hostAddress.split(separator: "/")[0])):8080
           store: sqlite
         deploy:
           director: \(directorURL)

@@ -30,9 +30,15 @@ public struct LiveMachineActions: MachineActions {
             }
             return .failed(reason: "the compile server is not built yet: machine \(machine.name) asks for kernel \(kernel?.source ?? "-") and \(machine.spec.binaries.count) binaries")
         case .buildImage:
-            return await images.build(machine, change: .provision, description: "\(workflow.kind.rawValue) \(workflow.id)")
+            let images = self.images
+            return await withTaskExecutorPreference(BlockingExecutor.shared) {
+                await images.build(machine, change: .provision, description: "\(workflow.kind.rawValue) \(workflow.id)")
+            }
         case .recordImageVersion(let change):
-            return await images.build(machine, change: ImageChange(rawValue: change) ?? .capture, description: "\(workflow.kind.rawValue) \(workflow.id)")
+            let images = self.images
+            return await withTaskExecutorPreference(BlockingExecutor.shared) {
+                await images.build(machine, change: ImageChange(rawValue: change) ?? .capture, description: "\(workflow.kind.rawValue) \(workflow.id)")
+            }
         default:
             return .failed(reason: "the director does not run \(action) itself")
         }
