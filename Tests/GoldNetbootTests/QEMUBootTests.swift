@@ -11,7 +11,9 @@ import Testing
 /// QEMU's user network and check in to a responder on the host's loopback with the machine's inventory.
 @Suite(.serialized) struct QEMUBootTests {
     static var agentBinary: String {
-        ProcessInfo.processInfo.environment["GOLD_AGENT_BINARY"] ?? "/work/main/.build-agent/debug/gold-agent"
+        ProcessInfo.processInfo.environment["GOLD_AGENT_BINARY"]
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(".build-agent/debug/gold-agent").path
     }
 
     @Test func bootsAndChecksIn() throws {
