@@ -16,7 +16,9 @@ struct BinaryJobBuilder {
             "MAKEFLAGS": "-j\(jobs)",
         ]
         session.note("CC=\(inputs.cc) CFLAGS=\(inputs.cflags) PREFIX=\(inputs.prefix)")
-        guard !inputs.commands.isEmpty else { throw StepFailure(step: "build", message: "binary \(inputs.name) has no build commands") }
+        guard !inputs.commands.isEmpty else {
+            throw StepFailure(step: "build", message: "binary \(inputs.name) has no build commands")
+        }
         for command in inputs.commands {
             try await session.run("build", ["/bin/sh", "-c", command], environment: variables)
         }
@@ -29,16 +31,25 @@ struct BinaryJobBuilder {
                 let path = dest + "/" + entry.path
                 let size = try Hashing.size(path)
                 uploads.append(ArtifactUpload(name: entry.path, path: path, mode: mode & 0o7777))
-                outputs.append(.init(path: "/" + entry.path, mode: mode & 0o7777, sha256: try Hashing.sha256(file: path), size: size))
+                outputs.append(
+                    .init(
+                        path: "/" + entry.path, mode: mode & 0o7777, sha256: try Hashing.sha256(file: path), size: size)
+                )
             case .symlink(let target):
                 session.note("symlink /\(entry.path) -> \(target) not recorded (only regular files are artifacts)")
             case .directory: break
             }
         }
         guard !outputs.isEmpty else {
-            throw StepFailure(step: "install", message: "binary \(inputs.name) installed nothing into DESTDIR; the recipe must install into $DESTDIR$PREFIX")
+            throw StepFailure(
+                step: "install",
+                message:
+                    "binary \(inputs.name) installed nothing into DESTDIR; the recipe must install into $DESTDIR$PREFIX"
+            )
         }
-        for output in outputs { session.note("output \(output.path) mode \(String(output.mode, radix: 8)) sha256 \(output.sha256)") }
+        for output in outputs {
+            session.note("output \(output.path) mode \(String(output.mode, radix: 8)) sha256 \(output.sha256)")
+        }
         return (uploads, .init(cc: inputs.cc, cflags: inputs.cflags, prefix: inputs.prefix, outputs: outputs))
     }
 }

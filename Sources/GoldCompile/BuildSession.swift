@@ -21,7 +21,9 @@ final class BuildSession {
         logFile = buildDir + "/build.log"
         let fm = FileManager.default
         try? fm.removeItem(atPath: buildDir)
-        for dir in [sourceDir, outputDir, workDir + "/ccache"] { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        for dir in [sourceDir, outputDir, workDir + "/ccache"] {
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
         guard fm.createFile(atPath: logFile, contents: nil) else { throw CompileError(.io, "cannot create \(logFile)") }
         var path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         // Debian's ccache package puts compiler-named wrappers here; first on PATH, `gcc` is ccache'd gcc.
@@ -43,7 +45,9 @@ final class BuildSession {
     }
 
     /// Runs a step with its output in the build log; a non-zero exit throws a failure naming the step.
-    func run(_ step: String, _ argv: [String], in directory: String? = nil, environment extra: [String: String] = [:]) async throws {
+    func run(_ step: String, _ argv: [String], in directory: String? = nil, environment extra: [String: String] = [:])
+        async throws
+    {
         note("[\(step)] \(argv.joined(separator: " "))")
         let started = ContinuousClock.now
         let result = try await runner.run(
@@ -53,14 +57,20 @@ final class BuildSession {
         durations[step, default: 0] += (ContinuousClock.now - started).timeInterval
         if result.timedOut { throw StepFailure(step: step, message: "timed out after \(timeout)") }
         guard result.exitCode == 0 else {
-            throw StepFailure(step: step, message: "\(argv.prefix(3).joined(separator: " ")) exited \(result.exitCode); log tail:\n\(logTail())")
+            throw StepFailure(
+                step: step,
+                message: "\(argv.prefix(3).joined(separator: " ")) exited \(result.exitCode); log tail:\n\(logTail())")
         }
     }
 
     /// Runs a command and returns its output (not logged).
     func output(_ step: String, _ argv: [String]) async throws -> String {
         let result = try await runner.run(BuildCommand(argv, in: sourceDir, environment: environment, timeout: timeout))
-        guard result.exitCode == 0 else { throw StepFailure(step: step, message: "\(argv.joined(separator: " ")) exited \(result.exitCode): \(result.output.prefix(500))") }
+        guard result.exitCode == 0 else {
+            throw StepFailure(
+                step: step,
+                message: "\(argv.joined(separator: " ")) exited \(result.exitCode): \(result.output.prefix(500))")
+        }
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -80,7 +90,8 @@ final class BuildSession {
             try await run("unpack", ["cp", "-a", source.path + "/.", sourceDir])
         case .git:
             let archive = buildDir + "/source.tar"
-            try await run("unpack", ["git", "-C", source.path, "archive", "--format=tar", "-o", archive, source.commit ?? "HEAD"])
+            try await run(
+                "unpack", ["git", "-C", source.path, "archive", "--format=tar", "-o", archive, source.commit ?? "HEAD"])
             try await run("unpack", ["tar", "-xf", archive, "-C", sourceDir])
             try? FileManager.default.removeItem(atPath: archive)
         }
@@ -91,7 +102,9 @@ final class BuildSession {
         let fm = FileManager.default
         let top = try fm.contentsOfDirectory(atPath: raw)
         var isDir: ObjCBool = false
-        let root = top.count == 1 && fm.fileExists(atPath: raw + "/" + top[0], isDirectory: &isDir) && isDir.boolValue ? raw + "/" + top[0] : raw
+        let root =
+            top.count == 1 && fm.fileExists(atPath: raw + "/" + top[0], isDirectory: &isDir) && isDir.boolValue
+            ? raw + "/" + top[0] : raw
         try fm.removeItem(atPath: sourceDir)
         try fm.moveItem(atPath: root, toPath: sourceDir)
         try? fm.removeItem(atPath: raw)

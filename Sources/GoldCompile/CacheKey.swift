@@ -35,7 +35,8 @@ public struct CacheKey: Hashable, Sendable, Codable, Comparable, CustomStringCon
             ]
             fields += b.commands.map { ("command", $0) }
             fields += [
-                ("cc", b.cc), ("cflags", b.cflags), ("march", b.march), ("prefix", b.prefix), ("toolchain", b.toolchain),
+                ("cc", b.cc), ("cflags", b.cflags), ("march", b.march), ("prefix", b.prefix),
+                ("toolchain", b.toolchain),
             ]
             return fields
         }

@@ -17,8 +17,10 @@ public struct CompileWorkerConfiguration: Sendable {
     public var useCcache: Bool
 
     public init(
-        leaseTTL: Duration = .seconds(120), heartbeatInterval: Duration = .seconds(20), logInterval: Duration = .seconds(2),
-        pollInterval: Duration = .seconds(5), jobs: Int = 2, stepTimeout: Duration = .seconds(4 * 3600), useCcache: Bool = true
+        leaseTTL: Duration = .seconds(120), heartbeatInterval: Duration = .seconds(20),
+        logInterval: Duration = .seconds(2),
+        pollInterval: Duration = .seconds(5), jobs: Int = 2, stepTimeout: Duration = .seconds(4 * 3600),
+        useCcache: Bool = true
     ) {
         self.leaseTTL = leaseTTL
         self.heartbeatInterval = heartbeatInterval
@@ -68,11 +70,16 @@ public struct CompileWorker: Sendable {
         guard let lease = try await queue.lease(worker: name, ttl: configuration.leaseTTL) else { return nil }
         var log = logger
         log[metadataKey: "job"] = "\(lease.job.label)"
-        log.info("leased", metadata: ["attempt": "\(lease.attempt)", "machines": "\(lease.job.machines.joined(separator: ","))"])
+        log.info(
+            "leased",
+            metadata: ["attempt": "\(lease.attempt)", "machines": "\(lease.job.machines.joined(separator: ","))"])
 
         if let existing = try await store.manifest(for: lease.job.key) {
             let outcome = CompileOutcome.artifact(existing, reused: true)
-            try await queue.appendLog(lease, "gold-compile: reused artifact \(lease.job.key.hex) built by \(existing.metadata.worker); nothing to build\n")
+            try await queue.appendLog(
+                lease,
+                "gold-compile: reused artifact \(lease.job.key.hex) built by \(existing.metadata.worker); nothing to build\n"
+            )
             try await queue.complete(lease, outcome)
             log.info("reused artifact")
             return outcome
@@ -82,7 +89,8 @@ public struct CompileWorker: Sendable {
         do {
             outcome = try await withThrowingTaskGroup(of: CompileOutcome?.self) { group in
                 let session = try BuildSession(
-                    runner: runner, workDir: workDir, useCcache: configuration.useCcache, timeout: configuration.stepTimeout)
+                    runner: runner, workDir: workDir, useCcache: configuration.useCcache,
+                    timeout: configuration.stepTimeout)
                 let logFile = session.logFile
                 let box = SendableBox(session)
                 group.addTask { try await self.build(lease, session: box) }
@@ -107,7 +115,11 @@ public struct CompileWorker: Sendable {
             log.warning("lease lost before completion", metadata: ["error": "\(error.message)"])
             return nil
         }
-        if case .failure(let failure) = outcome { log.error("failed", metadata: ["failure": "\(failure)"]) } else { log.info("published") }
+        if case .failure(let failure) = outcome {
+            log.error("failed", metadata: ["failure": "\(failure)"])
+        } else {
+            log.info("published")
+        }
         try? FileManager.default.removeItem(atPath: workDir + "/build")
         return outcome
     }
@@ -117,17 +129,22 @@ public struct CompileWorker: Sendable {
         let session = box.value
         let started = ContinuousClock.now
         let job = lease.job
-        var metadata = ArtifactMetadata(key: job.key, kind: job.kind, inputs: job.inputs, machines: job.machines, worker: name)
+        var metadata = ArtifactMetadata(
+            key: job.key, kind: job.kind, inputs: job.inputs, machines: job.machines, worker: name)
         var uploads: [ArtifactUpload]
         session.note("\(job.label) for \(job.machines.joined(separator: ", ")) on \(name), attempt \(lease.attempt)")
         do {
             switch job.inputs {
             case .kernel(let inputs):
-                let (files, info) = try await KernelJobBuilder(inputs: inputs, session: session, jobs: configuration.jobs).build()
+                let (files, info) = try await KernelJobBuilder(
+                    inputs: inputs, session: session, jobs: configuration.jobs
+                ).build()
                 uploads = files
                 metadata.kernel = info
             case .binary(let inputs):
-                let (files, info) = try await BinaryJobBuilder(inputs: inputs, session: session, jobs: configuration.jobs).build()
+                let (files, info) = try await BinaryJobBuilder(
+                    inputs: inputs, session: session, jobs: configuration.jobs
+                ).build()
                 uploads = files
                 metadata.binary = info
             }
@@ -146,7 +163,8 @@ public struct CompileWorker: Sendable {
         let metadataFile = session.outputDir + "/metadata.json"
         try encoder.encode(metadata).write(to: URL(fileURLWithPath: metadataFile))
         uploads += [
-            ArtifactUpload(name: "metadata.json", path: metadataFile), ArtifactUpload(name: "build.log", path: session.logFile),
+            ArtifactUpload(name: "metadata.json", path: metadataFile),
+            ArtifactUpload(name: "build.log", path: session.logFile),
         ]
         // A lease lost while building must not publish: check once more right before.
         try Task.checkCancellation()

@@ -63,7 +63,8 @@ public enum Hashing {
                 let attributes = try fm.attributesOfItem(atPath: root + "/" + rel)
                 let type = attributes[.type] as? FileAttributeType
                 if type == .typeSymbolicLink {
-                    entries.append(Entry(path: rel, type: .symlink(try fm.destinationOfSymbolicLink(atPath: root + "/" + rel))))
+                    entries.append(
+                        Entry(path: rel, type: .symlink(try fm.destinationOfSymbolicLink(atPath: root + "/" + rel))))
                 } else if type == .typeDirectory {
                     entries.append(Entry(path: rel, type: .directory))
                     try visit(rel)

@@ -57,9 +57,11 @@ public struct InputResolver: Sendable {
             let tarball = "\(debianSourceDirectory)/\(package).tar.xz"
             guard FileManager.default.fileExists(atPath: tarball) else {
                 throw CompileError(
-                    .missingInput, "\(machine): kernel.source \(spec.source) needs \(tarball): apt-get install \(package)")
+                    .missingInput,
+                    "\(machine): kernel.source \(spec.source) needs \(tarball): apt-get install \(package)")
             }
-            source = SourceInput(layout: .tarball, path: tarball, identity: "sha256:" + (try Hashing.sha256(file: tarball)))
+            source = SourceInput(
+                layout: .tarball, path: tarball, identity: "sha256:" + (try Hashing.sha256(file: tarball)))
         } else if spec.source.hasPrefix("package:") {
             throw CompileError(
                 .badInput, "\(machine): kernel.source \(spec.source) is Debian's build and is installed, not compiled")
@@ -77,14 +79,16 @@ public struct InputResolver: Sendable {
                 .filter { $0.hasPrefix("config-") }.sorted()
             guard let config = configs.last else {
                 throw CompileError(
-                    .missingInput, "\(machine): kernel.base debian needs \(debianConfigDirectory)/config-*: run scripts/setup.sh")
+                    .missingInput,
+                    "\(machine): kernel.base debian needs \(debianConfigDirectory)/config-*: run scripts/setup.sh")
             }
             base = "file"
             basePath = "\(debianConfigDirectory)/\(config)"
         default:
             guard spec.base.hasPrefix("/") else {
                 throw CompileError(
-                    .badInput, "\(machine): kernel.base '\(spec.base)' must be tinyconfig, defconfig, debian or an absolute path")
+                    .badInput,
+                    "\(machine): kernel.base '\(spec.base)' must be tinyconfig, defconfig, debian or an absolute path")
             }
             base = "file"
             basePath = spec.base
@@ -104,7 +108,8 @@ public struct InputResolver: Sendable {
         let source = try await resolveSource(spec.source, field: "\(machine): binaries.\(spec.name).source")
         return BinaryInputs(
             name: spec.name, sourceName: spec.source, source: source, commands: spec.build, cc: cc,
-            cflags: "\(baseCFlags) -march=\(cpu.march)", march: cpu.march, prefix: prefix, toolchain: try await toolchain())
+            cflags: "\(baseCFlags) -march=\(cpu.march)", march: cpu.march, prefix: prefix,
+            toolchain: try await toolchain())
     }
 
     /// One line per option, the last one written winning (as merge_config.sh does), sorted by option name.
@@ -113,7 +118,8 @@ public struct InputResolver: Sendable {
         for line in lines {
             guard let fragment = KernelFragment(line) else {
                 throw CompileError(
-                    .badInput, "\(machine): kernel fragment '\(line)' is not CONFIG_NAME=value or '# CONFIG_NAME is not set'")
+                    .badInput,
+                    "\(machine): kernel fragment '\(line)' is not CONFIG_NAME=value or '# CONFIG_NAME is not set'")
             }
             byOption[fragment.option] = fragment
         }
@@ -123,12 +129,15 @@ public struct InputResolver: Sendable {
     func resolveSource(_ text: String, field: String) async throws -> SourceInput {
         if text.hasPrefix("tarball:") {
             let path = String(text.dropFirst("tarball:".count))
-            guard FileManager.default.fileExists(atPath: path) else { throw CompileError(.missingInput, "\(field): no tarball at \(path)") }
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CompileError(.missingInput, "\(field): no tarball at \(path)")
+            }
             return SourceInput(layout: .tarball, path: path, identity: "sha256:" + (try Hashing.sha256(file: path)))
         }
         if text.hasPrefix("dir:") {
             let path = String(text.dropFirst("dir:".count))
-            return SourceInput(layout: .directory, path: path, identity: "sha256:" + (try Hashing.sha256(directory: path)))
+            return SourceInput(
+                layout: .directory, path: path, identity: "sha256:" + (try Hashing.sha256(directory: path)))
         }
         if text.hasPrefix("git:") {
             let rest = text.dropFirst("git:".count)
@@ -137,11 +146,15 @@ public struct InputResolver: Sendable {
             }
             let path = String(rest[..<at])
             let revision = String(rest[rest.index(after: at)...])
-            guard let git = runner.which("git") else { throw CompileError(.missingTool, "git is not installed: apt-get install git") }
-            let result = try await runner.run(BuildCommand([git, "-C", path, "rev-parse", "--verify", "\(revision)^{commit}"], in: "/"))
+            guard let git = runner.which("git") else {
+                throw CompileError(.missingTool, "git is not installed: apt-get install git")
+            }
+            let result = try await runner.run(
+                BuildCommand([git, "-C", path, "rev-parse", "--verify", "\(revision)^{commit}"], in: "/"))
             let commit = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
             guard result.exitCode == 0, commit.count == 40 else {
-                throw CompileError(.missingInput, "\(field): \(path) has no commit \(revision): \(result.output.prefix(200))")
+                throw CompileError(
+                    .missingInput, "\(field): \(path) has no commit \(revision): \(result.output.prefix(200))")
             }
             return SourceInput(layout: .git, path: path, commit: commit, identity: "git:" + commit)
         }
@@ -150,7 +163,9 @@ public struct InputResolver: Sendable {
 
     /// `gcc --version`'s first line: a compiler upgrade changes every key.
     public func toolchain() async throws -> String {
-        guard let path = runner.which(cc) else { throw CompileError(.missingTool, "\(cc) is not installed: apt-get install build-essential") }
+        guard let path = runner.which(cc) else {
+            throw CompileError(.missingTool, "\(cc) is not installed: apt-get install build-essential")
+        }
         let result = try await runner.run(BuildCommand([path, "--version"], in: "/"))
         guard result.exitCode == 0, let first = result.output.split(separator: "\n").first else {
             throw CompileError(.toolFailed, "\(cc) --version failed: \(result.output.prefix(200))")

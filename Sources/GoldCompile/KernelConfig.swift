@@ -23,7 +23,9 @@ public struct KernelConfig: Hashable, Sendable {
         public var requested: String
         /// Nil when the option is absent from the final config (unknown, or hidden by a dependency).
         public var actual: String?
-        public var description: String { "\(option)=\(requested) (final: \(actual.map { "\(option)=\($0)" } ?? "absent"))" }
+        public var description: String {
+            "\(option)=\(requested) (final: \(actual.map { "\(option)=\($0)" } ?? "absent"))"
+        }
     }
 
     /// The requested options the config does not hold. Asking for `n` is met by an absent option.

@@ -25,13 +25,16 @@ struct KernelJobBuilder {
         switch inputs.base {
         case "tinyconfig", "defconfig": try await session.run("config", make + [inputs.base], environment: env)
         default:
-            guard let path = inputs.baseConfigPath else { throw StepFailure(step: "config", message: "no base config file") }
+            guard let path = inputs.baseConfigPath else {
+                throw StepFailure(step: "config", message: "no base config file")
+            }
             try await session.run("config", ["cp", path, src + "/.config"])
         }
         let requested = inputs.requestedOptions
         let fragmentFile = session.buildDir + "/gold.config"
         try KernelConfig.fragmentFile(requested).write(toFile: fragmentFile, atomically: true, encoding: .utf8)
-        try await session.run("config", ["sh", "scripts/kconfig/merge_config.sh", "-m", ".config", fragmentFile], environment: env)
+        try await session.run(
+            "config", ["sh", "scripts/kconfig/merge_config.sh", "-m", ".config", fragmentFile], environment: env)
         try await session.run("config", make + ["olddefconfig"], environment: env)
 
         let configText = try String(contentsOfFile: src + "/.config", encoding: .utf8)
@@ -40,7 +43,8 @@ struct KernelJobBuilder {
         guard mismatches.isEmpty else {
             throw StepFailure(
                 step: "verify",
-                message: "\(mismatches.count) requested option(s) did not survive make olddefconfig (unknown, or a dependency is off): "
+                message:
+                    "\(mismatches.count) requested option(s) did not survive make olddefconfig (unknown, or a dependency is off): "
                     + mismatches.map(\.option).joined(separator: ", "),
                 missingOptions: mismatches.map(\.description))
         }
@@ -56,16 +60,22 @@ struct KernelJobBuilder {
         if modules {
             let staging = session.buildDir + "/staging"
             try await session.run("modules", make + ["-j\(jobs)", "modules"], environment: env)
-            try await session.run("modules", make + ["modules_install", "INSTALL_MOD_PATH=\(staging)"], environment: env)
+            try await session.run(
+                "modules", make + ["modules_install", "INSTALL_MOD_PATH=\(staging)"], environment: env)
             // modules_install links build/ and source/ back into this work dir: meaningless on a machine.
             let base = staging + "/lib/modules"
             for release in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
-                for link in ["build", "source"] { try? FileManager.default.removeItem(atPath: "\(base)/\(release)/\(link)") }
+                for link in ["build", "source"] {
+                    try? FileManager.default.removeItem(atPath: "\(base)/\(release)/\(link)")
+                }
             }
             let tarball = session.outputDir + "/modules.tar"
             try await session.run(
                 "modules",
-                ["tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-cf", tarball, "-C", staging, "lib"])
+                [
+                    "tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-cf", tarball,
+                    "-C", staging, "lib",
+                ])
             uploads.append(ArtifactUpload(name: "modules.tar", path: tarball))
         } else {
             session.note("CONFIG_MODULES is off: no modules to build")

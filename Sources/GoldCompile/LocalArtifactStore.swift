@@ -55,11 +55,17 @@ public struct LocalArtifactStore: ArtifactStore {
     }
 
     public func fetch(sha256: String, to destination: String) throws {
-        guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else { throw CompileError(.badInput, "'\(sha256)' is not a SHA-256") }
-        guard FileManager.default.fileExists(atPath: blobPath(sha256)) else { throw CompileError(.notFound, "no artifact file \(sha256)") }
+        guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else {
+            throw CompileError(.badInput, "'\(sha256)' is not a SHA-256")
+        }
+        guard FileManager.default.fileExists(atPath: blobPath(sha256)) else {
+            throw CompileError(.notFound, "no artifact file \(sha256)")
+        }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: destination, isDirectory: &isDirectory) {
-            guard !isDirectory.boolValue else { throw CompileError(.badInput, "cannot fetch \(sha256) over the directory \(destination)") }
+            guard !isDirectory.boolValue else {
+                throw CompileError(.badInput, "cannot fetch \(sha256) over the directory \(destination)")
+            }
             try FileManager.default.removeItem(atPath: destination)
         }
         try FileManager.default.copyItem(atPath: blobPath(sha256), toPath: destination)

@@ -35,7 +35,8 @@ public actor MemoryCompileQueue: CompileQueue {
             entries[job.key] = entry
             return entry.status.job
         }
-        entries[job.key] = Entry(status: CompileJobStatus(job: job, state: .queued, attempts: 0, log: ""), order: nextOrder)
+        entries[job.key] = Entry(
+            status: CompileJobStatus(job: job, state: .queued, attempts: 0, log: ""), order: nextOrder)
         nextOrder += 1
         return job
     }
@@ -43,12 +44,15 @@ public actor MemoryCompileQueue: CompileQueue {
     public func lease(worker: String, ttl: Duration) -> CompileLease? {
         let now = clock.now()
         expireLeases(now: now)
-        guard let key = entries.filter({ $0.value.status.state == .queued }).min(by: { $0.value.order < $1.value.order })?.key,
+        guard
+            let key = entries.filter({ $0.value.status.state == .queued }).min(by: { $0.value.order < $1.value.order })?
+                .key,
             var entry = entries[key]
         else { return nil }
         entry.status.attempts += 1
         let lease = CompileLease(
-            job: entry.status.job, worker: worker, attempt: entry.status.attempts, ttl: ttl, expires: now + ttl.timeInterval)
+            job: entry.status.job, worker: worker, attempt: entry.status.attempts, ttl: ttl,
+            expires: now + ttl.timeInterval)
         entry.status.state = .leased(lease)
         if entry.status.attempts > 1 { entry.status.log += "--- attempt \(lease.attempt) on \(worker) ---\n" }
         entries[key] = entry
@@ -89,11 +93,16 @@ public actor MemoryCompileQueue: CompileQueue {
     private func currentLease(_ lease: CompileLease) throws -> CompileLease {
         let now = clock.now()
         expireLeases(now: now)
-        guard let entry = entries[lease.job.key] else { throw CompileError(.notFound, "no compile job \(lease.job.key.short)") }
-        guard case .leased(let current) = entry.status.state, current.worker == lease.worker, current.attempt == lease.attempt
+        guard let entry = entries[lease.job.key] else {
+            throw CompileError(.notFound, "no compile job \(lease.job.key.short)")
+        }
+        guard case .leased(let current) = entry.status.state, current.worker == lease.worker,
+            current.attempt == lease.attempt
         else {
             throw CompileError(
-                .leaseLost, "\(lease.worker) no longer holds \(lease.job.label) (attempt \(lease.attempt)): it expired, was cancelled or finished")
+                .leaseLost,
+                "\(lease.worker) no longer holds \(lease.job.label) (attempt \(lease.attempt)): it expired, was cancelled or finished"
+            )
         }
         return current
     }
@@ -107,7 +116,9 @@ public actor MemoryCompileQueue: CompileQueue {
                     .failure(
                         CompileFailure(
                             step: "lease",
-                            message: "\(maxAttempts) workers stopped heartbeating on \(lease.job.label); last was \(lease.worker)")))
+                            message:
+                                "\(maxAttempts) workers stopped heartbeating on \(lease.job.label); last was \(lease.worker)"
+                        )))
             } else {
                 entries[key]?.status.state = .queued
                 entries[key]?.status.log += "--- lease of \(lease.worker) (attempt \(lease.attempt)) expired ---\n"

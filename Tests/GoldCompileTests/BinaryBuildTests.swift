@@ -20,7 +20,9 @@ import Testing
         let runner = CountingRunner()
         let hello = CProject.spec(project)
 
-        let jobs = try await resolver.jobs(for: [machine("m1", binaries: [hello]), machine("m2", march: "x86-64-v3", binaries: [hello])])
+        let jobs = try await resolver.jobs(for: [
+            machine("m1", binaries: [hello]), machine("m2", march: "x86-64-v3", binaries: [hello]),
+        ])
         #expect(jobs.count == 2)
         let queue = MemoryCompileQueue()
         for job in jobs { try await queue.submit(job) }
@@ -28,7 +30,10 @@ import Testing
         var manifests: [String: ArtifactManifest] = [:]
         let started = ContinuousClock.now
         while let outcome = try await worker.runOnce() {
-            guard case .artifact(let manifest, let reused) = outcome else { Issue.record("failed: \(outcome)"); return }
+            guard case .artifact(let manifest, let reused) = outcome else {
+                Issue.record("failed: \(outcome)")
+                return
+            }
             #expect(!reused)
             manifests[manifest.metadata.machines[0]] = manifest
         }
@@ -44,7 +49,9 @@ import Testing
         #expect(try String(contentsOfFile: dir.path + "/cflags", encoding: .utf8) == "-O2 -march=x86-64-v3\n")
         let log = try #require(manifests["m1"]?.file("build.log"))
         try store.fetch(sha256: log.sha256, to: dir.path + "/m1.log")
-        #expect(try String(contentsOfFile: dir.path + "/m1.log", encoding: .utf8).contains("-march=x86-64 -o hello hello.c"))
+        #expect(
+            try String(contentsOfFile: dir.path + "/m1.log", encoding: .utf8).contains("-march=x86-64 -o hello hello.c")
+        )
 
         // The baseline binary runs here and says what it was built for.
         let binary = try #require(manifests["m1"]?.file("usr/local/bin/hello"))
@@ -60,7 +67,9 @@ import Testing
         try await queue2.submit(third[0])
         let commandsBefore = runner.ran.count
         let reuseStarted = ContinuousClock.now
-        let outcome = try await CompileWorker(name: "w2", queue: queue2, store: store, workDir: dir.path + "/work2", runner: runner).runOnce()
+        let outcome = try await CompileWorker(
+            name: "w2", queue: queue2, store: store, workDir: dir.path + "/work2", runner: runner
+        ).runOnce()
         let reuseTime = ContinuousClock.now - reuseStarted
         #expect(outcome == .artifact(try #require(manifests["m1"]), reused: true))
         #expect(runner.ran.count == commandsBefore)
@@ -72,13 +81,19 @@ import Testing
         let dir = try TemporaryDirectory()
         let project = try CProject.write(into: dir)
         let queue = MemoryCompileQueue()
-        for job in try await InputResolver().jobs(for: [machine("m1", binaries: [CProject.spec(project, build: ["make"])])]) {
+        for job in try await InputResolver().jobs(for: [
+            machine("m1", binaries: [CProject.spec(project, build: ["make"])])
+        ]) {
             try await queue.submit(job)
         }
         let worker = CompileWorker(
-            name: "w1", queue: queue, store: try LocalArtifactStore(root: dir.path + "/store"), workDir: dir.path + "/work")
+            name: "w1", queue: queue, store: try LocalArtifactStore(root: dir.path + "/store"),
+            workDir: dir.path + "/work")
         let outcome = try await worker.runOnce()
-        guard case .failure(let failure) = outcome else { Issue.record("expected a failure, got \(String(describing: outcome))"); return }
+        guard case .failure(let failure) = outcome else {
+            Issue.record("expected a failure, got \(String(describing: outcome))")
+            return
+        }
         #expect(failure.step == "install" && failure.message.contains("DESTDIR"))
     }
 
@@ -90,10 +105,14 @@ import Testing
         let jobs = try await InputResolver().jobs(for: [machine("m1", binaries: [CProject.spec(project)])])
         try await queue.submit(jobs[0])
         let worker = CompileWorker(
-            name: "w1", queue: queue, store: try LocalArtifactStore(root: dir.path + "/store"), workDir: dir.path + "/work",
+            name: "w1", queue: queue, store: try LocalArtifactStore(root: dir.path + "/store"),
+            workDir: dir.path + "/work",
             configuration: .init(logInterval: .milliseconds(50)))
         let outcome = try await worker.runOnce()
-        guard case .failure(let failure) = outcome else { Issue.record("expected a failure, got \(String(describing: outcome))"); return }
+        guard case .failure(let failure) = outcome else {
+            Issue.record("expected a failure, got \(String(describing: outcome))")
+            return
+        }
         #expect(failure.step == "build" && failure.message.contains("exited 2") && failure.message.contains("error"))
         let log = try #require(try await queue.status(jobs[0].key)?.log)
         #expect(log.contains("FAILED at build"))

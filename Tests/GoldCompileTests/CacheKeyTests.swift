@@ -8,15 +8,18 @@ import Testing
     static let source = SourceInput(layout: .tarball, path: "/usr/src/linux-source-6.1.tar.xz", identity: "sha256:aa")
     static let kernel = KernelInputs(
         sourceName: "debian:linux-source-6.1", source: source, base: "tinyconfig", baseIdentity: "tinyconfig",
-        fragments: ["CONFIG_64BIT=y", "CONFIG_PRINTK=y"], localVersion: "-gold-lab", toolchain: "gcc (Debian 12.2.0-14) 12.2.0")
+        fragments: ["CONFIG_64BIT=y", "CONFIG_PRINTK=y"], localVersion: "-gold-lab",
+        toolchain: "gcc (Debian 12.2.0-14) 12.2.0")
     static let binary = BinaryInputs(
-        name: "hello", sourceName: "dir:/src/hello", source: SourceInput(layout: .directory, path: "/src/hello", identity: "sha256:bb"),
+        name: "hello", sourceName: "dir:/src/hello",
+        source: SourceInput(layout: .directory, path: "/src/hello", identity: "sha256:bb"),
         commands: ["make", "make install"], cflags: "-O2 -march=x86-64", march: "x86-64", toolchain: "gcc 12")
 
     @Test func stableAcrossRuns() {
         // A golden value: a change to the key's encoding must be deliberate (it rebuilds every artifact).
         #expect(CacheKey(.kernel(Self.kernel)) == CacheKey(.kernel(Self.kernel)))
-        #expect(CacheKey(.kernel(Self.kernel)).hex == "bcc8921f496eb11ac2ce9ca440e020b5c8c3c1bcccd650c0545d6d390bb8433a")
+        #expect(
+            CacheKey(.kernel(Self.kernel)).hex == "bcc8921f496eb11ac2ce9ca440e020b5c8c3c1bcccd650c0545d6d390bb8433a")
         #expect(CacheKey(.binary(Self.binary)).hex.count == 64)
     }
 
@@ -65,7 +68,8 @@ import Testing
 
     @Test func fragmentOrderAndDuplicatesDoNotMatter() throws {
         let a = try InputResolver.canonicalFragments(["CONFIG_PRINTK=y", "CONFIG_64BIT=y"], machine: "m")
-        let b = try InputResolver.canonicalFragments(["CONFIG_64BIT=n", "CONFIG_64BIT=y", "  CONFIG_PRINTK=y "], machine: "m")
+        let b = try InputResolver.canonicalFragments(
+            ["CONFIG_64BIT=n", "CONFIG_64BIT=y", "  CONFIG_PRINTK=y "], machine: "m")
         #expect(a == ["CONFIG_64BIT=y", "CONFIG_PRINTK=y"])
         #expect(a == b)
         #expect(try InputResolver.canonicalFragments(["CONFIG_X=n"], machine: "m") == ["# CONFIG_X is not set"])
@@ -78,7 +82,8 @@ import Testing
         let resolver = InputResolver(runner: FakeRunner())
         let hello = BinarySpec(name: "hello", source: "dir:\(dir.path)/src", build: ["make"])
         let jobs = try await resolver.jobs(for: [
-            machine("a", binaries: [hello]), machine("b", march: "x86-64-v3", binaries: [hello]), machine("c", binaries: [hello]),
+            machine("a", binaries: [hello]), machine("b", march: "x86-64-v3", binaries: [hello]),
+            machine("c", binaries: [hello]),
         ])
         #expect(jobs.count == 2)
         #expect(jobs.map(\.machines).sorted { $0.count > $1.count } == [["a", "c"], ["b"]])
@@ -94,7 +99,8 @@ import Testing
     @Test func refusesNativeAndPackageKernels() async throws {
         let resolver = InputResolver(runner: FakeRunner())
         await #expect(throws: CompileError.self) {
-            try await resolver.resolve(BinarySpec(name: "x", source: "dir:/tmp"), cpu: CPUSpec(march: "native"), machine: "m")
+            try await resolver.resolve(
+                BinarySpec(name: "x", source: "dir:/tmp"), cpu: CPUSpec(march: "native"), machine: "m")
         }
         await #expect(throws: CompileError.self) {
             try await resolver.resolve(KernelSpec(source: "package:linux-image-amd64"), machine: "m")

@@ -43,14 +43,16 @@ import Testing
     }
 
     @Test func mismatchNamesTheOptionAndWhatCameOut() throws {
-        let requested = ["CONFIG_GOLD_DOES_NOT_EXIST=y", "CONFIG_MODULES=y", "CONFIG_PRINTK=y"].compactMap(KernelFragment.init)
+        let requested = ["CONFIG_GOLD_DOES_NOT_EXIST=y", "CONFIG_MODULES=y", "CONFIG_PRINTK=y"].compactMap(
+            KernelFragment.init)
         let text = try Self.fixture().mismatches(requested).map(\.description)
         #expect(text == ["CONFIG_GOLD_DOES_NOT_EXIST=y (final: absent)", "CONFIG_MODULES=y (final: CONFIG_MODULES=n)"])
     }
 
     @Test func fragmentFileMergesLocalVersion() throws {
         let inputs = KernelInputs(
-            sourceName: "debian:linux-source-6.1", source: SourceInput(layout: .tarball, path: "/x", identity: "sha256:0"),
+            sourceName: "debian:linux-source-6.1",
+            source: SourceInput(layout: .tarball, path: "/x", identity: "sha256:0"),
             base: "tinyconfig", baseIdentity: "tinyconfig",
             fragments: try InputResolver.canonicalFragments(
                 ["CONFIG_PRINTK=y", "CONFIG_LOCALVERSION=\"-x\"", "CONFIG_MODULES=n"], machine: "m"),

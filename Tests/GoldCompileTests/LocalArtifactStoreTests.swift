@@ -16,7 +16,10 @@ import Testing
         let store = try LocalArtifactStore(root: dir.path + "/store")
         #expect(try store.manifest(for: Self.job.key) == nil)
         let manifest = try store.publish(
-            key: Self.job.key, files: [.init(name: "a", path: dir.path + "/in/a", mode: 0o755), .init(name: "b", path: dir.path + "/in/b")],
+            key: Self.job.key,
+            files: [
+                .init(name: "a", path: dir.path + "/in/a", mode: 0o755), .init(name: "b", path: dir.path + "/in/b"),
+            ],
             metadata: Self.metadata)
         let sha = Hashing.sha256(Data("alpha".utf8))
         #expect(manifest.files.map(\.sha256) == [sha, sha])
@@ -29,7 +32,8 @@ import Testing
 
         // A second publish of the key keeps the first artifact.
         try dir.write("in/c", "beta")
-        let again = try store.publish(key: Self.job.key, files: [.init(name: "c", path: dir.path + "/in/c")], metadata: Self.metadata)
+        let again = try store.publish(
+            key: Self.job.key, files: [.init(name: "c", path: dir.path + "/in/c")], metadata: Self.metadata)
         #expect(again == manifest)
         #expect(try store.keys() == [Self.job.key])
     }
@@ -40,7 +44,10 @@ import Testing
         let store = try LocalArtifactStore(root: dir.path + "/store")
         #expect(throws: CompileError.self) {
             try store.publish(
-                key: Self.job.key, files: [.init(name: "a", path: dir.path + "/in/a"), .init(name: "gone", path: dir.path + "/in/missing")],
+                key: Self.job.key,
+                files: [
+                    .init(name: "a", path: dir.path + "/in/a"), .init(name: "gone", path: dir.path + "/in/missing"),
+                ],
                 metadata: Self.metadata)
         }
         #expect(try store.manifest(for: Self.job.key) == nil)

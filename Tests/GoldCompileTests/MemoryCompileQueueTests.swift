@@ -9,7 +9,8 @@ import Testing
             machines: machines,
             inputs: .binary(
                 BinaryInputs(
-                    name: name, sourceName: "dir:/x", source: SourceInput(layout: .directory, path: "/x", identity: "sha256:\(name)"),
+                    name: name, sourceName: "dir:/x",
+                    source: SourceInput(layout: .directory, path: "/x", identity: "sha256:\(name)"),
                     commands: ["make"], cflags: "-O2 -march=x86-64", march: "x86-64", toolchain: "gcc")))
     }
 
@@ -17,13 +18,15 @@ import Testing
         .artifact(
             ArtifactManifest(
                 key: job.key, files: [],
-                metadata: ArtifactMetadata(key: job.key, kind: job.kind, inputs: job.inputs, machines: job.machines, worker: "w")),
+                metadata: ArtifactMetadata(
+                    key: job.key, kind: job.kind, inputs: job.inputs, machines: job.machines, worker: "w")),
             reused: false)
     }
 
     @Test func leasesInOrderAndNeverTwice() async throws {
         let queue = MemoryCompileQueue(clock: TestClock())
-        let a = Self.job("a"), b = Self.job("b")
+        let a = Self.job("a")
+        let b = Self.job("b")
         try await queue.submit(a)
         try await queue.submit(b)
         let first = try #require(try await queue.lease(worker: "w1", ttl: .seconds(30)))
@@ -67,7 +70,7 @@ import Testing
         #expect(try await queue.lease(worker: "w3", ttl: .seconds(30)) == nil)
     }
 
-    @Test func sameWorkerReleasingDoesNotRevivesOldLease() async throws {
+    @Test func sameWorkerLeasingAgainDoesNotReviveOldLease() async throws {
         let clock = TestClock()
         let queue = MemoryCompileQueue(clock: clock)
         let job = Self.job("a")
@@ -91,7 +94,10 @@ import Testing
         }
         #expect(try await queue.lease(worker: "w3", ttl: .seconds(10)) == nil)
         let status = try #require(try await queue.status(job.key))
-        guard case .finished(.failure(let failure)) = status.state else { Issue.record("not failed: \(status.state)"); return }
+        guard case .finished(.failure(let failure)) = status.state else {
+            Issue.record("not failed: \(status.state)")
+            return
+        }
         #expect(failure.step == "lease" && failure.message.contains("w2"))
     }
 

@@ -51,7 +51,11 @@ final class FakeRunner: BuildRunner, @unchecked Sendable {
     private var commands: [BuildCommand] = []
     let respond: @Sendable (BuildCommand) throws -> BuildCommandResult
 
-    init(respond: @escaping @Sendable (BuildCommand) throws -> BuildCommandResult = { _ in BuildCommandResult(exitCode: 0) }) {
+    init(
+        respond: @escaping @Sendable (BuildCommand) throws -> BuildCommandResult = { _ in
+            BuildCommandResult(exitCode: 0)
+        }
+    ) {
         self.respond = respond
     }
 
@@ -71,13 +75,17 @@ func requireFile(_ path: String, package: String) throws {
     }
 }
 
-func machine(_ name: String, march: String = "x86-64", kernel: KernelSpec? = nil, binaries: [BinarySpec] = []) -> MachineSpec {
+func machine(_ name: String, march: String = "x86-64", kernel: KernelSpec? = nil, binaries: [BinarySpec] = [])
+    -> MachineSpec
+{
     MachineSpec(
         name: name, macs: [], cpu: CPUSpec(march: march), kernel: kernel, binaries: binaries)
 }
 
 /// Waits (polling, no time limit) until the queue reports the job in a state `done` accepts.
-func waitFor(_ queue: any CompileQueue, _ key: CacheKey, _ done: (CompileJobState) -> Bool) async throws -> CompileJobStatus {
+func waitFor(_ queue: any CompileQueue, _ key: CacheKey, _ done: (CompileJobState) -> Bool) async throws
+    -> CompileJobStatus
+{
     while true {
         if let status = try await queue.status(key), done(status.state) { return status }
         try await Task.sleep(for: .milliseconds(20))

@@ -16,14 +16,20 @@ import Testing
     @Test func kernelStepsInOrderWithReproducibleEnvironment() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("linux.tar.xz", "not really")
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/tinyconfig-lab.config"
+        let fixture =
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/tinyconfig-lab.config"
         let src = dir.path + "/work/build/src"
         let runner = FakeRunner { command in
             let argv = command.argv
-            if argv.contains("olddefconfig") { try FileManager.default.copyItem(atPath: fixture, toPath: src + "/.config") }
+            if argv.contains("olddefconfig") {
+                try FileManager.default.copyItem(atPath: fixture, toPath: src + "/.config")
+            }
             if argv.contains("bzImage") {
-                try FileManager.default.createDirectory(atPath: src + "/arch/x86/boot", withIntermediateDirectories: true)
-                for file in ["arch/x86/boot/bzImage", "System.map"] { _ = FileManager.default.createFile(atPath: src + "/" + file, contents: Data(file.utf8)) }
+                try FileManager.default.createDirectory(
+                    atPath: src + "/arch/x86/boot", withIntermediateDirectories: true)
+                for file in ["arch/x86/boot/bzImage", "System.map"] {
+                    _ = FileManager.default.createFile(atPath: src + "/" + file, contents: Data(file.utf8))
+                }
                 if let log = command.logFile, let handle = FileHandle(forWritingAtPath: log) {
                     try handle.seekToEnd()
                     try handle.write(contentsOf: Data(String(repeating: "  CC      x.o\n", count: 10_000).utf8))
@@ -35,15 +41,21 @@ import Testing
         }
         let resolver = InputResolver(runner: runner, debianSourceDirectory: dir.path)
         let spec = KernelSpec(
-            source: "debian:linux", base: "tinyconfig", fragments: ["CONFIG_64BIT=y", "CONFIG_VIRTIO_BLK=y"], localVersion: "-gold-lab")
+            source: "debian:linux", base: "tinyconfig", fragments: ["CONFIG_64BIT=y", "CONFIG_VIRTIO_BLK=y"],
+            localVersion: "-gold-lab")
         let jobs = try await resolver.jobs(for: [machine("m1", kernel: spec), machine("m2", kernel: spec)])
         #expect(jobs.count == 1 && jobs[0].machines == ["m1", "m2"])
         let queue = MemoryCompileQueue()
         try await queue.submit(jobs[0])
         let store = try LocalArtifactStore(root: dir.path + "/store")
-        let worker = CompileWorker(name: "w1", queue: queue, store: store, workDir: dir.path + "/work", runner: runner, configuration: Self.fastBeats)
+        let worker = CompileWorker(
+            name: "w1", queue: queue, store: store, workDir: dir.path + "/work", runner: runner,
+            configuration: Self.fastBeats)
         let outcome = try await worker.runOnce()
-        guard case .artifact(let manifest, false) = outcome else { Issue.record("\(String(describing: outcome))"); return }
+        guard case .artifact(let manifest, false) = outcome else {
+            Issue.record("\(String(describing: outcome))")
+            return
+        }
 
         let steps = runner.ran.filter { $0.argv.last != "--version" }.map { $0.argv.joined(separator: " ") }
         #expect(steps.count == 6)
@@ -55,12 +67,15 @@ import Testing
         #expect(steps[5] == "make LOCALVERSION= -s kernelrelease")
         let build = try #require(runner.ran.first { $0.argv.contains("bzImage") })
         #expect(build.environment["KBUILD_BUILD_TIMESTAMP"] != nil && build.environment["KBUILD_BUILD_USER"] == "gold")
-        #expect(build.environment["KBUILD_BUILD_HOST"] == "gold" && build.environment["CCACHE_DIR"] == dir.path + "/work/ccache")
+        #expect(
+            build.environment["KBUILD_BUILD_HOST"] == "gold"
+                && build.environment["CCACHE_DIR"] == dir.path + "/work/ccache")
 
         #expect(manifest.files.map(\.name) == ["System.map", "build.log", "bzImage", "config", "metadata.json"])
         let kernel = try #require(manifest.metadata.kernel)
         #expect(kernel.release == "6.1.0-gold-lab" && !kernel.modules)
-        #expect(kernel.optionsVerified == ["CONFIG_64BIT=y", "CONFIG_LOCALVERSION=\"-gold-lab\"", "CONFIG_VIRTIO_BLK=y"])
+        #expect(
+            kernel.optionsVerified == ["CONFIG_64BIT=y", "CONFIG_LOCALVERSION=\"-gold-lab\"", "CONFIG_VIRTIO_BLK=y"])
         #expect(kernel.configSHA256 == (try Hashing.sha256(file: fixture)))
         #expect(manifest.metadata.machines == ["m1", "m2"])
 
@@ -76,36 +91,46 @@ import Testing
     @Test func killedWorkerJobFinishesOnAnother() async throws {
         let dir = try TemporaryDirectory()
         let project = try CProject.write(into: dir)
-        let gate = dir.path + "/gate", started = dir.path + "/started"
+        let gate = dir.path + "/gate"
+        let started = dir.path + "/started"
         // Only the first worker waits: by the time the second runs, the gate exists.
-        let spec = CProject.spec(project, build: ["test -e \(gate) || { echo $$ > \(started); exec sleep 600; }", "make", "make install"])
+        let spec = CProject.spec(
+            project, build: ["test -e \(gate) || { echo $$ > \(started); exec sleep 600; }", "make", "make install"])
         let clock = TestClock()
         let queue = MemoryCompileQueue(clock: clock)
         let job = try #require(try await InputResolver().jobs(for: [machine("m1", binaries: [spec])]).first)
         try await queue.submit(job)
         let store = try LocalArtifactStore(root: dir.path + "/store")
-        let first = CompileWorker(name: "w1", queue: queue, store: store, workDir: dir.path + "/w1", configuration: Self.fastBeats)
+        let first = CompileWorker(
+            name: "w1", queue: queue, store: store, workDir: dir.path + "/w1", configuration: Self.fastBeats)
         let task = Task { try await first.runOnce() }
         while !FileManager.default.fileExists(atPath: started) { try await Task.sleep(for: .milliseconds(20)) }
         let leased = try await waitFor(queue, job.key) { if case .leased = $0 { true } else { false } }
         #expect(leased.attempts == 1)
         // The log streams while the build runs.
-        while !(await queue.status(job.key)?.log.contains("[build] /bin/sh -c test -e") ?? false) { try await Task.sleep(for: .milliseconds(20)) }
+        while !(await queue.status(job.key)?.log.contains("[build] /bin/sh -c test -e") ?? false) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
 
         task.cancel()
         let result = await task.result
         #expect(throws: CancellationError.self) { try result.get() }
-        let pid = try #require(Int32(try String(contentsOfFile: started, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pid = try #require(
+            Int32(try String(contentsOfFile: started, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(pid, 0) == -1 && errno == ESRCH, "the killed worker's build (sleep, pid \(pid)) is still running")
         #expect(try store.keys().isEmpty)
 
         // Still leased to the dead worker until its ttl passes; then a second worker gets it.
-        let second = CompileWorker(name: "w2", queue: queue, store: store, workDir: dir.path + "/w2", configuration: Self.fastBeats)
+        let second = CompileWorker(
+            name: "w2", queue: queue, store: store, workDir: dir.path + "/w2", configuration: Self.fastBeats)
         #expect(try await second.runOnce() == nil)
         clock.advance(seconds: 31)
         _ = FileManager.default.createFile(atPath: gate, contents: nil)
         let outcome = try await second.runOnce()
-        guard case .artifact(let manifest, false) = outcome else { Issue.record("\(String(describing: outcome))"); return }
+        guard case .artifact(let manifest, false) = outcome else {
+            Issue.record("\(String(describing: outcome))")
+            return
+        }
         #expect(manifest.metadata.worker == "w2")
         let status = try #require(try await queue.status(job.key))
         #expect(status.attempts == 2 && status.state == .finished(.artifact(manifest, reused: false)))
