@@ -141,4 +141,28 @@ import Testing
         for file in manifest.files { #expect(try Hashing.sha256(file: store.blobPath(file.sha256)) == file.sha256) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.root + "/tmp").isEmpty)
     }
+
+    /// Cancelling a job in the queue: the worker's next heartbeat is refused, the build is killed, nothing is
+    /// published and the worker moves on.
+    @Test func cancelledJobStopsTheBuild() async throws {
+        let dir = try TemporaryDirectory()
+        let project = try CProject.write(into: dir)
+        let started = dir.path + "/started"
+        let spec = CProject.spec(project, build: ["echo $$ > \(started); exec sleep 600", "make install"])
+        let queue = MemoryCompileQueue()
+        let job = try #require(try await InputResolver().jobs(for: [machine("m1", binaries: [spec])]).first)
+        try await queue.submit(job)
+        let store = try LocalArtifactStore(root: dir.path + "/store")
+        let worker = CompileWorker(
+            name: "w1", queue: queue, store: store, workDir: dir.path + "/w1", configuration: Self.fastBeats)
+        let task = Task { try await worker.runOnce() }
+        while !FileManager.default.fileExists(atPath: started) { try await Task.sleep(for: .milliseconds(20)) }
+        try await queue.cancel(job.key)
+        #expect(try await task.value == nil)
+        let pid = try #require(
+            Int32(try String(contentsOfFile: started, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) == -1 && errno == ESRCH, "the cancelled build (sleep, pid \(pid)) is still running")
+        #expect(await queue.status(job.key)?.state == .cancelled)
+        #expect(try store.keys().isEmpty)
+    }
 }
