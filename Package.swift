@@ -156,6 +156,12 @@ let package = Package(
             dependencies: ["GoldCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // The compile server: cache-keyed kernel and binary jobs, a leased queue, workers, a content-addressed artifact store.
+        .target(
+            name: "GoldCompile",
+            dependencies: ["GoldCore", "GoldSpawn", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // Running programs: argument vectors, own process group, signals reset, SIGKILL at the deadline.
         .target(name: "GoldSpawn", swiftSettings: swiftSettings),
         // The netboot environment: Debian's kernel and an initramfs with busybox, the agent and the workflow tools.
@@ -205,6 +211,9 @@ let package = Package(
         .testTarget(name: "GoldPowerTests", dependencies: ["GoldPower"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldLabTests", dependencies: ["GoldLab", "GoldPower"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldImageTests", dependencies: ["GoldImage", "GoldCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GoldCompileTests", dependencies: ["GoldCompile", "GoldCore", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",
@@ -215,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "GoldDirectorTests",
             dependencies: [
-                "GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient",
+                "GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient", "GoldRunner", "GoldWorkflow",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

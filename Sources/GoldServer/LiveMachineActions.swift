@@ -53,6 +53,10 @@ public struct LiveMachineActions: MachineActions {
             case .cycle: try await driver.powerCycle()
             case .onOrCycle:
                 if try await driver.status() == .on { try await driver.powerCycle() } else { try await driver.powerOn() }
+            case .bootDisk:
+                try await driver.setNextBoot(.disk, persistent: false)
+            case .bootNetwork:
+                try await driver.setNextBoot(.network, persistent: false)
             }
             return .succeeded(detail: "power \(action.rawValue) through \(machine.spec.power.driver.rawValue)")
         } catch {

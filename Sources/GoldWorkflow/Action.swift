@@ -21,7 +21,7 @@ public enum Action: Hashable, Sendable, Codable {
     /// Whether running it twice for one decision could do harm (power, disk writes, binary swaps).
     public var isDestructive: Bool {
         switch self {
-        case .power: true
+        case .power(let action): action != .bootDisk && action != .bootNetwork
         case .agent(let request): request.isDestructive
         default: false
         }
@@ -32,6 +32,10 @@ public enum PowerAction: String, Hashable, Sendable, Codable {
     case on, off, cycle
     /// Power on, or cycle when already on.
     case onOrCycle = "on-or-cycle"
+    /// The next boot only, from the local disk (IPMI `bootdev disk`, Redfish boot override, QEMU boot order).
+    case bootDisk = "boot-disk"
+    /// The next boot only, from the network.
+    case bootNetwork = "boot-network"
 }
 
 /// The agent's command types: a closed list with validated arguments, never a shell line from the network.

@@ -31,16 +31,18 @@ public enum Runbook {
     }
 
     static func intoNetboot(_ t: StepTimings, viaAgent: Bool) -> [StepDefinition] {
+        let bootNetwork = StepDefinition("set the next boot to the network", .power(.bootNetwork), deadline: 60)
         let powerCycle = StepDefinition("power-cycle into the netboot environment", .power(.cycle), awaits: .bootFetch,
             deadline: t.pxeSeconds, retries: t.pxeRetries)
         var steps = [StepDefinition("set netboot once", .setNextBoot(.netbootOnce(.deploy)), deadline: 30)]
         if viaAgent {
             steps.append(StepDefinition("send reboot request, wait for ack", .agent(.reboot(netboot: true)), deadline: t.ackSeconds,
-                onFailure: .fallback(StepDefinition("power-cycle: the agent did not ack", .power(.cycle), awaits: .bootFetch,
+                onFailure: .fallback(bootNetwork, StepDefinition("power-cycle: the agent did not ack", .power(.cycle), awaits: .bootFetch,
                     deadline: t.pxeSeconds, retries: t.pxeRetries))))
             steps.append(StepDefinition("verify the machine fetches its boot files", .wait, awaits: .bootFetch, deadline: t.pxeSeconds,
-                onFailure: .fallback(powerCycle)))
+                onFailure: .fallback(bootNetwork, powerCycle)))
         } else {
+            steps.append(bootNetwork)
             steps.append(StepDefinition("power on or cycle into the netboot environment", .power(.onOrCycle), awaits: .bootFetch,
                 deadline: t.pxeSeconds, retries: t.pxeRetries))
         }
@@ -64,6 +66,7 @@ public enum Runbook {
             StepDefinition("mark provisioning", .setState(.provisioning), deadline: 30),
         ] + intoNetboot(t, viaAgent: false) + [
             StepDefinition("write the image to the local disk", .agent(.writeImage(version: nil)), deadline: t.imageWriteSeconds, retries: 1),
+            StepDefinition("set boot to disk", .power(.bootDisk), deadline: 60),
             StepDefinition("reboot from the local disk", .agent(.reboot(netboot: false)), awaits: .bootSuccess(kernel: nil),
                 deadline: t.bootSeconds,
                 onFailure: .fallback(StepDefinition("power-cycle: no boot success", .power(.cycle), awaits: .bootSuccess(kernel: nil),
@@ -75,6 +78,7 @@ public enum Runbook {
     public static func restore(_ t: StepTimings) -> [StepDefinition] {
         [StepDefinition("mark updating", .setState(.updating), deadline: 30)] + intoNetboot(t, viaAgent: true) + [
             StepDefinition("write the image version (delta)", .agent(.writeImage(version: nil)), deadline: t.imageWriteSeconds, retries: 1),
+            StepDefinition("set boot to disk", .power(.bootDisk), deadline: 60),
             StepDefinition("reboot from the local disk", .agent(.reboot(netboot: false)), awaits: .bootSuccess(kernel: nil),
                 deadline: t.bootSeconds,
                 onFailure: .fallback(StepDefinition("power-cycle: no boot success", .power(.cycle), awaits: .bootSuccess(kernel: nil),
@@ -90,6 +94,7 @@ public enum Runbook {
         ] + intoNetboot(t, viaAgent: true) + [
             StepDefinition("copy the kernel files to the local disk; next boot only", .agent(.installKernel(artifact: kernel)),
                 deadline: t.checksSeconds, retries: 1),
+            StepDefinition("set boot to disk", .power(.bootDisk), deadline: 60),
             StepDefinition("boot back to the local disk", .agent(.reboot(netboot: false)), deadline: t.ackSeconds),
             StepDefinition("boot success from the new kernel", .wait, awaits: .bootSuccess(kernel: kernel), deadline: t.bootSeconds,
                 onFailure: .recover(

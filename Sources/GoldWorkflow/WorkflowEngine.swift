@@ -97,7 +97,8 @@ public enum WorkflowEngine {
         step.actionDone = false
         step.progress = nil
         let index = workflow.recovery == nil ? "\(workflow.cursor)" : "r\(workflow.recoveringFrom ?? 0).\(workflow.recoveryCursor)"
-        let id = "\(workflow.id)/\(index)/\(step.attempts)"
+        // Dots, not slashes: the id travels in URL paths (/v1/agent/commands/ID/result).
+        let id = "\(workflow.id).\(index).\(step.attempts)"
         step.commandID = id
         update(&workflow, step)
         if step.definition.action == .wait {

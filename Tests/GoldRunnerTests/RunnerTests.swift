@@ -22,7 +22,7 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         let id = workflow.current?.commandID ?? "?"
         executed.withLock { $0.append((id, action)) }
         switch action {
-        case .power:
+        case .power(let power) where power == .onOrCycle || power == .cycle:
             if machineAnswers.withLock({ $0 }) {
                 // The machine PXE-boots: the deploy server sees it fetch its loader.
                 _ = try? await store.appendEvent(NewEvent(actor: "deploy", kind: "boot.fetch", machine: machine.name, message: "tftp undionly.kpxe"))
@@ -129,7 +129,7 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         let stuck = try #require(try await store.workflow(id: workflow.id))
         #expect(stuck.status == .intervention)
         #expect(stuck.intervention?.evidence.contains("serial: iPXE 1.21 -- Open Source Network Boot Firmware") == true)
-        #expect(world.executed.withLock { $0.filter { if case .power = $0.1 { true } else { false } }.count } == 3)
+        #expect(world.executed.withLock { $0.filter { $0.1 == .power(.onOrCycle) }.count } == 3)
         // Powered on by a person, then retried: the workflow finishes.
         world.machineAnswers.withLock { $0 = true }
         // Back to the wall clock, which stamps the store's events.
@@ -155,7 +155,7 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         let first = WorkflowRunner(store: store, actions: world, logger: Self.logger)
         let workflow = try await first.start(.provision, machine: "m1", parameters: [:], actor: "test")
         for _ in 0..<6 { try await Self.turn(first, world) }
-        let interrupted = try await store.openCommands().filter { if case .power = $0.command.action { true } else { false } }
+        let interrupted = try await store.openCommands().filter { $0.command.action == .power(.onOrCycle) }
         #expect(interrupted.map(\.state) == [.started])
         // A new director on the same store.
         let second = WorkflowRunner(store: store, actions: world, logger: Self.logger)

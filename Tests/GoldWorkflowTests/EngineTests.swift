@@ -52,6 +52,7 @@ struct Drive {
         #expect(d.workflow.context["image.version"] == "3")
         d.succeedCurrent() // mark provisioning
         d.succeedCurrent() // set netboot once
+        d.succeedCurrent() // set the next boot to the network
         #expect(d.step == "power on or cycle into the netboot environment")
         // Power is on, but the step waits for the fetch, not for the power driver.
         d.send(.completed(commandID: d.lastID, outcome: .succeeded(detail: "on")))
@@ -63,7 +64,10 @@ struct Drive {
         #expect(d.step == "verify check-in from the netboot environment")
         d.send(.observed(.netbootCheckIn))
         #expect(d.step == "write the image to the local disk")
+        // The version the build step learned fills the write command.
+        #expect(d.issued.last?.action == .agent(.writeImage(version: 3)))
         d.succeedCurrent()
+        d.succeedCurrent() // set boot to disk
         d.succeedCurrent(observation: .bootSuccess(kernel: "6.1.0-gold"))
         while d.workflow.status == .running { d.succeedCurrent() }
         #expect(d.workflow.status == .succeeded)
@@ -77,7 +81,7 @@ struct Drive {
         timings.pxeRetries = 2
         var d = Drive(.provision, timings: timings)
         d.send(.start)
-        for _ in 0..<4 { d.succeedCurrent() }
+        for _ in 0..<5 { d.succeedCurrent() }
         #expect(d.step == "power on or cycle into the netboot environment")
         // Not seen fetching by the PXE deadline: power-cycled again, twice, with a new command id each time.
         let first = d.advance(seconds: 91)
@@ -98,6 +102,7 @@ struct Drive {
         d.send(.observed(.bootFetch(file: "undionly.kpxe")))
         d.send(.observed(.netbootCheckIn))
         d.succeedCurrent()
+        d.succeedCurrent()
         d.succeedCurrent(observation: .bootSuccess(kernel: "k"))
         while d.workflow.status == .running { d.succeedCurrent() }
         #expect(d.workflow.status == .succeeded)
@@ -114,6 +119,7 @@ struct Drive {
         d.send(.observed(.netbootCheckIn))
         #expect(d.step == "copy the kernel files to the local disk; next boot only")
         d.succeedCurrent()
+        d.succeedCurrent() // set boot to disk
         d.succeedCurrent() // boot back to local disk
         #expect(d.step == "boot success from the new kernel")
         // The new kernel panics: the old one reports boot success, which is not what the step awaits.
@@ -157,6 +163,8 @@ struct Drive {
         d.succeedCurrent() // set netboot once
         #expect(d.step == "send reboot request, wait for ack")
         d.send(.completed(commandID: d.lastID, outcome: .failed(reason: "the agent did not answer")))
+        #expect(d.issued.last?.action == .power(.bootNetwork))
+        d.succeedCurrent()
         #expect(d.issued.last?.action == .power(.cycle))
         d.send(.observed(.bootFetch(file: "undionly.kpxe")))
         // The power-cycle got it to PXE: the reboot step counts as done, and the fetch step is next.
@@ -168,7 +176,7 @@ struct Drive {
     @Test func unknownOutcomeNeverRunsTheDestructiveCommandAgainForTheSameDecision() {
         var d = Drive(.provision)
         d.send(.start)
-        for _ in 0..<4 { d.succeedCurrent() }
+        for _ in 0..<5 { d.succeedCurrent() }
         let powerID = d.lastID
         // The director died while the power command ran: it waits for the fetch, and issues nothing.
         #expect(d.send(.completed(commandID: powerID, outcome: .unknown)).isEmpty)
