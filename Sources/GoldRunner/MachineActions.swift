@@ -6,4 +6,10 @@ public protocol MachineActions: Sendable {
     func execute(_ action: Action, machine: MachineRecord, workflow: Workflow) async -> WorkflowEvent.Outcome
     /// What a person should see when the machine needs them: the serial console's tail in the lab, and so on.
     func evidence(machine: MachineRecord) async -> [String]
+    /// Parameters a workflow starts with when the caller gave none (a restore writes the machine's current version).
+    func defaults(for kind: WorkflowKind, machine: MachineRecord) async -> [String: String]
+}
+
+extension MachineActions {
+    public func defaults(for kind: WorkflowKind, machine: MachineRecord) async -> [String: String] { [:] }
 }

@@ -32,9 +32,10 @@ public actor WorkflowRunner: WorkflowControl, Service {
     // MARK: - WorkflowControl
 
     public func start(_ kind: WorkflowKind, machine: String, parameters: [String: String], actor: String) async throws -> Workflow {
-        guard try await store.machine(named: machine) != nil else {
+        guard let record = try await store.machine(named: machine) else {
             throw GoldError(.notFound, "no machine named '\(machine)'", at: "machine")
         }
+        let parameters = await actions.defaults(for: kind, machine: record).merging(parameters) { _, given in given }
         let id = "wf-" + String(UInt64(clock().timeIntervalSince1970 * 1000), radix: 36) + "-" + String(UInt32.random(in: .min ... .max), radix: 36)
         let workflow = Workflow(id: id, kind: kind, machine: machine,
             steps: Runbook.steps(for: kind, timings: timings, parameters: parameters), context: parameters, now: clock())
@@ -148,7 +149,7 @@ public actor WorkflowRunner: WorkflowControl, Service {
 
     /// The machine's recent boot events and the adapters' evidence (the serial console's tail in the lab).
     func evidence(_ machine: MachineRecord, since: Date) async -> [String] {
-        var lines = await actions.evidence(machine: machine)
+        var lines = await actions.evidence(machine: machine).map { String($0.prefix(300)) }
         if let workflow = try? await store.listWorkflows(machine: machine.name, activeOnly: true, limit: 1).first,
             let logs = workflow.context["logs"] {
             lines += logs.split(separator: "\n").suffix(60).map { "log: \($0)" }

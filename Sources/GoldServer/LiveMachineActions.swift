@@ -86,12 +86,17 @@ public struct LiveMachineActions: MachineActions {
         }
     }
 
+    public func defaults(for kind: WorkflowKind, machine: MachineRecord) async -> [String: String] {
+        guard kind == .restore, let version = try? images.imageStore.currentVersion(machine: machine.name) else { return [:] }
+        return ["image.version": "\(version)"]
+    }
+
     public func evidence(machine: MachineRecord) async -> [String] {
         // In the lab the serial console is logged beside the QMP socket.
         guard machine.spec.power.driver == .qemu, let socket = machine.spec.power.address else { return [] }
         let log = (socket as NSString).deletingLastPathComponent + "/serial.log"
         guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(40).map { "serial: \($0)" }
+        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).suffix(40).map { "serial: \($0)" }
     }
 }
 
