@@ -52,14 +52,25 @@ struct DirectorClient: Sendable {
 
     func send(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
               timeout: Duration = .seconds(30)) async throws -> HTTPClientResponse {
-        let response: HTTPClientResponse
-        do {
-            response = try await HTTPClient.send(method, baseURL + path,
-                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", contentType), ("Accept", "application/json")],
-                body: body, timeout: timeout)
-        } catch let error as HTTPClientError {
-            throw GoldError(.unavailable, "cannot reach the director: \(error.message); is 'gold serve' running?", at: error.url)
+        var response: HTTPClientResponse?
+        // Reads are retried on a dropped connection (a busy director, a restart); writes are not.
+        let tries = method == "GET" ? 4 : 1
+        for attempt in 1...tries {
+            do {
+                response = try await HTTPClient.send(method, baseURL + path,
+                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", contentType), ("Accept", "application/json")],
+                    body: body, timeout: timeout)
+                break
+            } catch let error as HTTPClientError {
+                if attempt == tries {
+                    throw GoldError(.unavailable, "cannot reach the director: \(error.message); is 'gold serve' running?", at: error.url)
+                }
+            } catch {
+                if attempt == tries { throw GoldError(.unavailable, "the connection to the director failed: \(error)", at: baseURL + path) }
+            }
+            try await Task.sleep(for: .seconds(attempt))
         }
+        guard let response else { throw GoldError(.unavailable, "no answer from the director", at: baseURL + path) }
         guard (200..<300).contains(response.status) else { throw Self.error(from: response) }
         return response
     }

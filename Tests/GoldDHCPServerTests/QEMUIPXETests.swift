@@ -55,7 +55,9 @@ struct QEMUIPXETests {
                 return seen
             })
         let answered = seen.filter { $0.outcome != .ignored }
-        #expect(answered.map(\.outcome) == [.replied(.offer), .replied(.ack)], "\(seen)")
+        // A slow guest may send DISCOVER again before it takes an OFFER: offers, then the one ACK.
+        #expect(answered.first?.outcome == .replied(.offer) && answered.last?.outcome == .replied(.ack), "\(seen)")
+        #expect(answered.dropLast().allSatisfy { $0.outcome == .replied(.offer) }, "\(seen)")
         #expect(answered.allSatisfy { $0.isIPXE && $0.bootfile == scriptURL && $0.architecture == .x86BIOS })
         #expect(answered.last?.offeredAddress == IPv4Address(10, 198, 0, 60))
     }
