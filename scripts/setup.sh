@@ -14,6 +14,7 @@ PACKAGES="
 qemu-system-x86 qemu-utils ovmf ipxe
 grub-efi-amd64-bin grub-pc-bin grub-common
 mtools dosfstools e2fsprogs fdisk busybox-static cpio zstd bmap-tools mmdebstrap
+arch-test fakechroot fakeroot gpg libdistro-info-perl libdpkg-perl uidmap
 tftpd-hpa tftp-hpa atftp curl dnsmasq-base
 stress-ng ipmitool openipmi iproute2
 pxelinux syslinux-common
