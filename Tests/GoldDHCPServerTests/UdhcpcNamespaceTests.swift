@@ -52,7 +52,8 @@ struct UdhcpcNamespaceTests {
             _ = try await dhcp.listeningAddresses()
             let output = try await NetworkNamespaceLab.runDetached([
                 "ip", "netns", "exec", lab.clientNamespace, "busybox", "udhcpc", "-i", lab.clientInterface, "-n", "-q",
-                "-f", "-t", "5", "-T", "1", "-s", script.path,
+                // Generous retries: the whole suite runs in parallel on two cores.
+                "-f", "-t", "10", "-T", "3", "-s", script.path,
             ])
             await group.triggerGracefulShutdown()
             for try await _ in tasks {}
