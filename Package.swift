@@ -96,7 +96,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Power drivers: QEMU (QMP), IPMI (ipmitool), manual.
-        .target(name: "GoldPower", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(name: "GoldPower", dependencies: ["GoldCore", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // The lab: a network namespace with a bridge, QEMU machines on taps, serial consoles.
         .target(name: "GoldLab", dependencies: ["GoldPower", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // Runs workflows in the director: persists transitions, runs commands, reads observations from the event log.
@@ -208,7 +208,7 @@ let package = Package(
             dependencies: ["GoldRunner", "GoldWorkflow", "GoldCore", "GoldSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(name: "GoldNetbootTests", dependencies: ["GoldNetboot"], swiftSettings: swiftSettings),
-        .testTarget(name: "GoldPowerTests", dependencies: ["GoldPower"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldPowerTests", dependencies: ["GoldPower", "GoldCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldLabTests", dependencies: ["GoldLab", "GoldPower"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldImageTests", dependencies: ["GoldImage", "GoldCore"], swiftSettings: swiftSettings),
         .testTarget(

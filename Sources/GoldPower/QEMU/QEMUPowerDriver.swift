@@ -1,3 +1,4 @@
+import GoldCore
 import Foundation
 import Logging
 

@@ -1,3 +1,4 @@
+import GoldCore
 import Foundation
 
 /// One line QEMU's QMP server sends (QEMU docs, "QEMU Machine Protocol Specification", §2.2–2.5).

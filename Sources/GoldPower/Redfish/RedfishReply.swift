@@ -1,3 +1,4 @@
+import GoldCore
 import Foundation
 
 /// Reading Redfish (DMTF DSP0266/DSP0268) replies as `curl -w` leaves them: the body, then a last line with the HTTP
