@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "GoldDeploy",
             dependencies: [
-                "GoldCore", "GoldTFTPServer", "GoldHTTPClient", "GoldDHCP", "GoldDHCPServer", "GoldImage",
+                "GoldCore", "GoldTFTPServer", "GoldHTTPClient", "GoldDHCP", "GoldDHCPServer", "GoldImage", "GoldCompile",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,7 +126,7 @@ let package = Package(
             name: "GoldServer",
             dependencies: [
                 "GoldCore", "GoldSQLite", "GoldDirector", "GoldDeploy", "GoldTFTPServer", "GoldRunner", "GoldWorkflow", "GoldPower",
-                "GoldHTTPClient", "GoldLab", "GoldNetboot", "GoldSpawn", "GoldImage",
+                "GoldHTTPClient", "GoldLab", "GoldNetboot", "GoldSpawn", "GoldImage", "GoldCompile",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -217,7 +217,7 @@ let package = Package(
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",
-            dependencies: ["GoldAgentKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["GoldAgentKit", "GoldImage", "GoldCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldStoreTests", dependencies: ["GoldCore", "GoldSQLite"], swiftSettings: swiftSettings),

@@ -68,3 +68,46 @@ public struct AgentAPI: Sendable {
         _ = try await send("PUT", "/v1/machines/\(machine)/inventory", inventory)
     }
 }
+
+extension AgentAPI {
+    public struct BackupFile: Codable, Sendable, Hashable {
+        public var path: String
+        public var sha256: String?
+        public var size: Int
+        public var mode: Int
+    }
+
+    public struct BackupSet: Codable, Sendable {
+        public var id: String
+        public var at: Date
+        public var files: [BackupFile]
+    }
+
+    /// Keeps the old file on the director before it is replaced; `bytes` nil records that there was none.
+    func putBackup(binary: String, id: String, path: String, mode: UInt16, bytes: [UInt8]?) async throws {
+        var query = "path=\(Self.escape(path))&mode=\(String(mode, radix: 8))"
+        query += bytes.map { "&sha256=\(SHA256Hex.of($0))" } ?? "&absent=true"
+        let response = try await HTTPClient.send("PUT", "\(director)/v1/machines/\(machine)/backups/\(binary)/\(id)?\(query)",
+            headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/octet-stream")], body: bytes ?? [], timeout: .seconds(300))
+        guard response.status == 200 else { throw AgentError("the director refused the backup of \(path) (\(response.status)): \(response.text.prefix(300))") }
+    }
+
+    func backups(binary: String) async throws -> [BackupSet] {
+        let response = try await HTTPClient.send("GET", "\(director)/v1/machines/\(machine)/backups/\(binary)", headers: headers)
+        guard response.status == 200 else { throw AgentError("backups of \(binary): \(response.status) \(response.text.prefix(200))") }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode([BackupSet].self, from: Data(response.body))
+    }
+
+    func backupFile(binary: String, id: String, path: String) async throws -> [UInt8] {
+        let response = try await HTTPClient.send("GET", "\(director)/v1/machines/\(machine)/backups/\(binary)/\(id)/file?path=\(Self.escape(path))",
+            headers: headers, timeout: .seconds(300))
+        guard response.status == 200 else { throw AgentError("backup \(id) of \(path): \(response.status) \(response.text.prefix(200))") }
+        return response.body
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-._~"))) ?? text
+    }
+}

@@ -9,10 +9,13 @@ public struct LiveHandlers: AgentHandlers {
     public enum Mode: String, Sendable { case installed, netboot }
     public let mode: Mode
     public let runner: any ProgramRunner
+    /// Prefix of the installed system's paths ("" on a machine; a scratch directory in tests).
+    public let root: String
 
-    public init(mode: Mode, runner: any ProgramRunner = LiveProgramRunner()) {
+    public init(mode: Mode, runner: any ProgramRunner = LiveProgramRunner(), root: String = "") {
         self.mode = mode
         self.runner = runner
+        self.root = root
     }
 
     public func handle(_ request: AgentRequest, command: Command, api: AgentAPI) async -> HandlerResult {
@@ -40,8 +43,16 @@ public struct LiveHandlers: AgentHandlers {
                 return try await services(binary: binary, api: api, stop: true)
             case .startServices(let binary):
                 return try await services(binary: binary, api: api, stop: false)
-            default:
-                return .failed("this agent cannot do \(request) yet")
+            case .installKernel(let artifact):
+                return try await installKernel(key: artifact, api: api)
+            case .promoteKernel(let release):
+                return try await promoteKernel(release: release)
+            case .removeKernel(let release):
+                return try await removeKernel(release: release)
+            case .replaceBinary(let name, let artifact):
+                return try await replaceBinary(name: name, key: artifact, command: command, api: api)
+            case .restoreBinary(let name):
+                return try await restoreBinary(name: name, api: api)
             }
         } catch {
             return .failed("\(error)")

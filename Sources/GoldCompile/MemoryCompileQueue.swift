@@ -84,6 +84,12 @@ public actor MemoryCompileQueue: CompileQueue {
         }
     }
 
+    /// Every job the queue knows, oldest first.
+    public func all() -> [CompileJobStatus] {
+        expireLeases(now: clock.now())
+        return entries.values.sorted { $0.order < $1.order }.map(\.status)
+    }
+
     public func status(_ key: CacheKey) -> CompileJobStatus? {
         expireLeases(now: clock.now())
         return entries[key]?.status

@@ -22,10 +22,13 @@ public struct DeployServer: Sendable {
         public var tftpRoot: String
         /// The image store: manifests and chunks served to agents, whole raw disks to `curl | dd`.
         public var imageStore: String?
+        /// The compile server's artifacts (kernels, binaries), served to agents by key and by blob hash.
+        public var artifactStore: String?
 
         public init(httpHost: String, httpPort: Int, publicURL: String?, tftp: TFTPServerConfiguration, filesDir: String, tftpRoot: String,
-                    imageStore: String? = nil) {
+                    imageStore: String? = nil, artifactStore: String? = nil) {
             self.imageStore = imageStore
+            self.artifactStore = artifactStore
             self.httpHost = httpHost
             self.httpPort = httpPort
             self.publicURL = publicURL
@@ -73,6 +76,9 @@ public struct DeployServer: Sendable {
                 router.get(prefix) { request, context in try await Self.serveImage(images, request, context, reporter: reporter) }
                 router.head(prefix) { request, context in try await Self.serveImage(images, request, context, reporter: reporter) }
             }
+        }
+        if let root = configuration.artifactStore {
+            addArtifactRoutes(router, root: root)
         }
         // Machines reach the director through the deploy server they boot from: the director may stay on a
         // management network the machines cannot see.

@@ -12,10 +12,13 @@ public struct Director: Sendable {
     public let logger: Logger
     public let unknownMachines: UnknownMachinePolicy
     public let workflows: (any WorkflowControl)?
+    /// Where the binaries an update replaced are kept; nil: this director takes no backups.
+    public let backups: BinaryBackups?
     let workflowStoreBase: (any WorkflowStore)?
 
     public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger, unknownMachines: UnknownMachinePolicy = .ignore,
-                workflows: (any WorkflowControl)? = nil) {
+                workflows: (any WorkflowControl)? = nil, backups: BinaryBackups? = nil) {
+        self.backups = backups
         self.store = MeasuredStore(base: store)
         self.workflowStoreBase = store as? any WorkflowStore
         self.workflows = workflows
@@ -52,6 +55,7 @@ public struct Director: Sendable {
         addTokenRoutes(router)
         addBootRoutes(router)
         addWorkflowRoutes(router)
+        addBackupRoutes(router)
         return router
     }
 

@@ -208,6 +208,35 @@ paths:
       parameters: [{name: id, in: path, required: true, schema: {type: string}}]
       requestBody: {required: true, content: {application/json: {schema: {type: object, required: [machine, fraction], properties: {machine: {type: string}, fraction: {type: number}, detail: {type: string}}}}}}
       responses: {"204": {description: recorded}}
+  /v1/machines/{name}/backups/{binary}/{id}:
+    put:
+      summary: The machine's agent stores the file an update is about to replace (set id = the replace command's id). The body must hash to sha256.
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string}}
+        - {name: binary, in: path, required: true, schema: {type: string}}
+        - {name: id, in: path, required: true, schema: {type: string}}
+        - {name: path, in: query, required: true, schema: {type: string}}
+        - {name: mode, in: query, required: true, schema: {type: string, description: octal}}
+        - {name: sha256, in: query, schema: {type: string}}
+        - {name: absent, in: query, schema: {type: boolean, description: the machine had no file at path}}
+      requestBody: {content: {application/octet-stream: {schema: {type: string, format: binary}}}}
+      responses: {"200": {description: the backup set}, "400": {description: bad path, mode or hash}}
+  /v1/machines/{name}/backups/{binary}:
+    get:
+      summary: The machine's backup sets of a binary, oldest first, each file with path, mode, sha256 and size.
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string}}
+        - {name: binary, in: path, required: true, schema: {type: string}}
+      responses: {"200": {description: backup sets}}
+  /v1/machines/{name}/backups/{binary}/{id}/file:
+    get:
+      summary: One backed-up file's bytes.
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string}}
+        - {name: binary, in: path, required: true, schema: {type: string}}
+        - {name: id, in: path, required: true, schema: {type: string}}
+        - {name: path, in: query, required: true, schema: {type: string}}
+      responses: {"200": {description: the file}, "404": {description: no such backup or file}}
   /v1/profiles:
     get:
       summary: Every profile.

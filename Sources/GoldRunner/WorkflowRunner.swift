@@ -129,7 +129,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
                     outcome = .failed(reason: "machine or workflow no longer exists")
                     break
                 }
-                outcome = await actions.execute(command.action, machine: machine, workflow: workflow)
+                outcome = await actions.execute(command.action, machine: machine, workflow: workflow) { fraction, detail in
+                    _ = try? await self.transition(command.workflow, .progress(commandID: command.id, fraction: fraction, detail: detail), actor: "director")
+                }
             }
             try await store.finishCommand(id: command.id, outcome: outcome)
             try await transition(command.workflow, .completed(commandID: command.id, outcome: outcome), actor: "workflow \(command.workflow)")

@@ -1,4 +1,5 @@
 import Foundation
+import GoldCompile
 import GoldCore
 import GoldDeploy
 import GoldDirector
@@ -36,11 +37,18 @@ public struct GoldProcess: Sendable {
     /// Runs every role until SIGTERM or SIGINT, then drains them in reverse order.
     public func run(onDirectorRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var services: [any Service] = []
+        // Director and compile role in one process share the queue; alone, the director has no compile role to ask.
+        let compile = config.roles.contains(.compile) ? try CompileHub(config: config) : nil
+        if let compile {
+            services.append(CompileService(worker: CompileWorker(name: "compile@\(ProcessInfo.processInfo.hostName)", queue: compile.queue,
+                store: compile.artifacts, workDir: compile.workDir, logger: logger)))
+        }
         if config.roles.contains(.director) {
             let store = try Self.openStore(config)
-            let runner = WorkflowRunner(store: store, actions: LiveMachineActions(config: config, store: store, logger: logger), logger: logger)
+            let runner = WorkflowRunner(store: store, actions: LiveMachineActions(config: config, store: store, compile: compile, logger: logger), logger: logger)
             services.append(runner)
-            let director = Director(store: store, registry: Metrics.registry, logger: logger, workflows: runner)
+            let director = Director(store: store, registry: Metrics.registry, logger: logger, workflows: runner,
+                backups: BinaryBackups(root: config.dataDir + "/backups"))
             services.append(director.makeApplication(host: config.director.listen.host, port: config.director.listen.port) { port in
                 logger.info("director listening", metadata: ["address": "\(config.director.listen.host):\(port)"])
                 await onDirectorRunning(port)
@@ -49,8 +57,8 @@ public struct GoldProcess: Sendable {
         if config.roles.contains(.deploy) {
             services += try deployServices()
         }
-        for role in config.roles where role == .compile {
-            logger.warning("role not built yet; this process does not run it", metadata: ["role": "\(role.rawValue)"])
+        if config.roles.contains(.compile) && !config.roles.contains(.director) {
+            logger.warning("a compile role without the director in its process has no queue to take jobs from yet (the queue over HTTP is not built); run --roles director,compile")
         }
         guard !services.isEmpty else {
             throw GoldError(.invalidInput, "no role this process can run; roles: \(config.roles.map(\.rawValue).joined(separator: ", "))", at: "roles")
@@ -79,7 +87,8 @@ public struct GoldProcess: Sendable {
         let publicURL = config.deploy.publicURL ?? (["0.0.0.0", "::"].contains(config.deploy.http.host) ? nil : "http://\(config.deploy.http)")
         let server = DeployServer(
             configuration: .init(httpHost: config.deploy.http.host, httpPort: config.deploy.http.port, publicURL: publicURL,
-                tftp: tftp, filesDir: filesDir, tftpRoot: tftpRoot, imageStore: config.dataDir + "/images"),
+                tftp: tftp, filesDir: filesDir, tftpRoot: tftpRoot, imageStore: config.dataDir + "/images",
+                artifactStore: config.dataDir + "/artifacts"),
             link: DirectorLink(url: config.deploy.director, token: token), logger: logger)
         let http = Application(
             router: server.makeRouter(),

@@ -1,6 +1,8 @@
 import Foundation
+import GoldCompile
 import GoldCore
 import GoldImage
+import GoldSpawn
 import GoldWorkflow
 import Logging
 
@@ -8,6 +10,8 @@ import Logging
 struct ImageActions: Sendable {
     let config: ServerConfig
     let store: any GoldStore
+    /// The compile server's artifacts: the kernel and binaries the workflow's compile step named.
+    let artifacts: LocalArtifactStore?
     let logger: Logger
 
     var imageStore: ImageStore { ImageStore(root: URL(fileURLWithPath: config.dataDir + "/images"), logger: logger) }
@@ -24,17 +28,21 @@ struct ImageActions: Sendable {
         return DebianRecipe(packages: DebianRecipe.bootablePackages + ["grub-common", "stress-ng"], mirror: mirror)
     }
 
-    func build(_ machine: MachineRecord, change: ImageChange, description: String) async -> WorkflowEvent.Outcome {
+    func build(_ machine: MachineRecord, change: ImageChange, description: String, context: [String: String] = [:]) async -> WorkflowEvent.Outcome {
         do {
             guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
                 return .failed(reason: "no gold-agent for images at \(agentBinary): build it with scripts/build-agent.sh and set director.agent_binary")
             }
-            // The installed agent's own token, bound to this machine.
-            let secret = TokenSecret.generate()
-            try await store.insertToken(TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: .agent, machine: machine.name,
-                label: "agent \(machine.name) (image)", createdAt: Date()), actor: "image builder")
+            // The installed agent's own token, bound to this machine; derived, so every version of the image carries
+            // the same one until the machine is enrolled again.
+            let secret = TokenSecret.derived(key: try await store.directorKey(), purpose: "image-agent:\(machine.name):\(machine.enrolGeneration)")
+            if try await store.token(hash: secret.hash) == nil {
+                try await store.insertToken(TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: .agent, machine: machine.name,
+                    label: "agent \(machine.name) (image)", createdAt: Date()), actor: "image builder")
+            }
             let request = ImageBuildRequest(
-                machine: machine.spec, base: .debian(try Self.recipe()),
+                machine: machine.spec, base: .debian(try Self.recipe()), kernel: try await kernelInput(context),
+                binaries: try binaryFiles(context),
                 agent: AgentHook(files: agentFiles(machine.name, token: secret.value), enable: ["gold-agent.service", "gold-boot-success.service"]))
             // Base root filesystems are a cache shared by every data directory on this host.
             let builder = ImageBuilder(dataDirectory: URL(fileURLWithPath: "/var/cache/gold/image-build"), logger: logger)
@@ -51,6 +59,44 @@ struct ImageActions: Sendable {
         } catch {
             return .failed(reason: "image build for \(machine.name) failed: \(error)")
         }
+    }
+
+    /// The compiled kernel as the image builder takes it: `vmlinuz-RELEASE` and `lib/modules/RELEASE`, unpacked once
+    /// per artifact beside the store.
+    func kernelInput(_ context: [String: String]) async throws -> KernelInput? {
+        guard let key = context["kernel.artifact"] else { return nil }
+        guard let artifacts, let manifest = try artifacts.manifest(for: CacheKey(hex: key)) else {
+            throw GoldError(.notFound, "kernel artifact \(key.prefix(12)) is not in the artifact store", at: "kernel.artifact")
+        }
+        guard let release = manifest.metadata.kernel?.release, let image = manifest.file("bzImage") else {
+            throw GoldError(.invalidInput, "artifact \(key.prefix(12)) is not a kernel", at: "kernel.artifact")
+        }
+        let dir = "\(artifacts.root)/unpacked/\(key)"
+        if !FileManager.default.fileExists(atPath: dir + "/.complete") {
+            try? FileManager.default.removeItem(atPath: dir)
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: artifacts.blobPath(image.sha256), toPath: "\(dir)/vmlinuz-\(release)")
+            if let modules = manifest.file("modules.tar") {
+                let result = try await Spawn.run("tar", ["-xf", artifacts.blobPath(modules.sha256), "-C", dir], timeout: .seconds(600))
+                guard result.exitCode == 0 else { throw GoldError(.unavailable, "unpacking modules of \(release) failed: \(result.output)") }
+            }
+            FileManager.default.createFile(atPath: dir + "/.complete", contents: Data())
+        }
+        return KernelInput(directory: URL(fileURLWithPath: dir))
+    }
+
+    /// The compiled binaries' files, straight from the artifact store's blobs.
+    func binaryFiles(_ context: [String: String]) throws -> [ImageFile] {
+        var files: [ImageFile] = []
+        for (name, key) in context.sorted(by: { $0.key < $1.key }) where name.hasPrefix("binary.") && name.hasSuffix(".artifact") {
+            guard let artifacts, let manifest = try artifacts.manifest(for: CacheKey(hex: key)), let outputs = manifest.metadata.binary?.outputs else {
+                throw GoldError(.notFound, "binary artifact \(key.prefix(12)) is not in the artifact store", at: name)
+            }
+            for output in outputs {
+                files.append(ImageFile(path: output.path, mode: output.mode, source: .file(URL(fileURLWithPath: artifacts.blobPath(output.sha256)))))
+            }
+        }
+        return files
     }
 
     func agentFiles(_ machine: String, token: String) -> [ImageFile] {

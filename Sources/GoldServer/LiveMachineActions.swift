@@ -11,33 +11,36 @@ import Logging
 public struct LiveMachineActions: MachineActions {
     public let logger: Logger
     let images: ImageActions
+    let compiler: CompileActions
 
-    public init(config: ServerConfig, store: any GoldStore, logger: Logger) {
+    public init(config: ServerConfig, store: any GoldStore, compile: CompileHub? = nil, logger: Logger) {
         self.logger = logger
-        self.images = ImageActions(config: config, store: store, logger: logger)
+        self.images = ImageActions(config: config, store: store, artifacts: compile?.artifacts, logger: logger)
+        self.compiler = CompileActions(hub: compile, logger: logger)
     }
 
     public func execute(_ action: Action, machine: MachineRecord, workflow: Workflow) async -> WorkflowEvent.Outcome {
+        await execute(action, machine: machine, workflow: workflow) { _, _ in }
+    }
+
+    public func execute(_ action: Action, machine: MachineRecord, workflow: Workflow, progress: @escaping ActionProgress) async -> WorkflowEvent.Outcome {
         switch action {
         case .power(let power):
             return await self.power(power, machine: machine)
         case .serverChecks:
             return await ServerChecks.run(machine.spec)
         case .compile:
-            let kernel = machine.spec.kernel
-            if (kernel == nil || kernel!.source.hasPrefix("package:")) && machine.spec.binaries.isEmpty {
-                return .succeeded(detail: "Debian's packaged kernel and no binaries: nothing to compile")
-            }
-            return .failed(reason: "the compile server is not built yet: machine \(machine.name) asks for kernel \(kernel?.source ?? "-") and \(machine.spec.binaries.count) binaries")
+            return await compiler.compile(machine, progress: progress)
         case .buildImage:
             let images = self.images
             return await withTaskExecutorPreference(BlockingExecutor.shared) {
-                await images.build(machine, change: .provision, description: "\(workflow.kind.rawValue) \(workflow.id)")
+                await images.build(machine, change: .provision, description: "\(workflow.kind.rawValue) \(workflow.id)", context: workflow.context)
             }
         case .recordImageVersion(let change):
             let images = self.images
             return await withTaskExecutorPreference(BlockingExecutor.shared) {
-                await images.build(machine, change: ImageChange(rawValue: change) ?? .capture, description: "\(workflow.kind.rawValue) \(workflow.id)")
+                await images.build(machine, change: ImageChange(rawValue: change) ?? .capture, description: "\(workflow.kind.rawValue) \(workflow.id)",
+                    context: workflow.context)
             }
         default:
             return .failed(reason: "the director does not run \(action) itself")

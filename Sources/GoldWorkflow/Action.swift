@@ -44,9 +44,12 @@ public enum AgentRequest: Hashable, Sendable, Codable {
     case reboot(netboot: Bool)
     /// nil: the version this workflow built.
     case writeImage(version: Int?)
+    /// Copy the compile server's kernel artifact (by key) to the local disk's /boot and make it GRUB's next boot only.
     case installKernel(artifact: String)
-    case promoteKernel(artifact: String)
-    case removeKernel(artifact: String)
+    /// Make the kernel of this release GRUB's default (`saved_entry`).
+    case promoteKernel(release: String)
+    /// Remove the kernel of this release: its GRUB entry, its files in /boot, a pending `next_entry` for it.
+    case removeKernel(release: String)
     case stopServices(binary: String)
     case replaceBinary(name: String, artifact: String)
     case restoreBinary(name: String)
@@ -72,7 +75,7 @@ public enum Observation: Hashable, Sendable, Codable {
     /// The installed system's agent reports that this boot made it through, with this kernel.
     case bootSuccess(kernel: String)
 
-    /// Whether this observation completes a step awaiting `awaited`.
+    /// Whether this observation completes a step awaiting `awaited` (kernel names already resolved).
     func satisfies(_ awaited: Awaited) -> Bool {
         switch (self, awaited) {
         case (.bootFetch, .bootFetch): true
@@ -80,6 +83,12 @@ public enum Observation: Hashable, Sendable, Codable {
         case (.bootSuccess(let kernel), .bootSuccess(let wanted)): wanted == nil || wanted == kernel
         default: false
         }
+    }
+
+    /// A boot success from another kernel than the one awaited: the machine came back on its old kernel.
+    func contradicts(_ awaited: Awaited) -> String? {
+        if case .bootSuccess(let kernel) = self, case .bootSuccess(let wanted?) = awaited, kernel != wanted { return kernel }
+        return nil
     }
 }
 

@@ -25,7 +25,7 @@ public enum Runbook {
         switch kind {
         case .provision: provision(t)
         case .restore: restore(t)
-        case .kernelUpgrade: kernelUpgrade(t, kernel: parameters["kernel"] ?? "new")
+        case .kernelUpgrade: kernelUpgrade(t, kernel: parameters["kernel"] ?? "{kernel.release}")
         case .softwareUpdate: softwareUpdate(t, binary: parameters["binary"] ?? "", reboot: parameters["reboot"] == "true")
         }
     }
@@ -86,23 +86,25 @@ public enum Runbook {
         ] + verifyAndTorture(t) + [StepDefinition("ready", .setState(.ready), deadline: 30)]
     }
 
-    /// Kernel upgrade: the new kernel is a one-shot `next_entry`; without boot success it is reverted by a power-cycle.
+    /// Kernel upgrade: the new kernel is a one-shot `next_entry`; without boot success the machine comes back on the
+    /// old one (by itself after a panic, `panic=10`, or by a power-cycle after a hang), then a person is asked.
+    /// `kernel` names the release to expect; by default the one the compile step reports (`{kernel.release}`).
     public static func kernelUpgrade(_ t: StepTimings, kernel: String) -> [StepDefinition] {
         [
             StepDefinition("compile the new kernel", .compile, deadline: t.compileSeconds),
             StepDefinition("mark updating", .setState(.updating), deadline: 30),
         ] + intoNetboot(t, viaAgent: true) + [
-            StepDefinition("copy the kernel files to the local disk; next boot only", .agent(.installKernel(artifact: kernel)),
+            StepDefinition("copy the kernel files to the local disk; next boot only", .agent(.installKernel(artifact: "{kernel.artifact}")),
                 deadline: t.checksSeconds, retries: 1),
             StepDefinition("set boot to disk", .power(.bootDisk), deadline: 60),
             StepDefinition("boot back to the local disk", .agent(.reboot(netboot: false)), deadline: t.ackSeconds),
             StepDefinition("boot success from the new kernel", .wait, awaits: .bootSuccess(kernel: kernel), deadline: t.bootSeconds,
                 onFailure: .recover(
                     StepDefinition("power-cycle: the old kernel boots by itself", .power(.cycle), awaits: .bootSuccess(kernel: nil),
-                        deadline: t.bootSeconds),
+                        deadline: t.bootSeconds, skipIf: "kernel.fellBack"),
                     StepDefinition("collect the failed boot's logs", .agent(.collectLogs), deadline: t.checksSeconds),
-                    StepDefinition("remove the bad kernel's entry", .agent(.removeKernel(artifact: kernel)), deadline: t.checksSeconds))),
-            StepDefinition("promote the new kernel to the default", .agent(.promoteKernel(artifact: kernel)), deadline: t.checksSeconds),
+                    StepDefinition("remove the bad kernel's entry", .agent(.removeKernel(release: kernel)), deadline: t.checksSeconds))),
+            StepDefinition("promote the new kernel to the default", .agent(.promoteKernel(release: kernel)), deadline: t.checksSeconds),
         ] + verifyAndTorture(t) + [
             StepDefinition("new image version with the same kernel change", .recordImageVersion(change: "kernel-upgrade"), deadline: t.imageBuildSeconds),
             StepDefinition("ready", .setState(.ready), deadline: 30),
@@ -123,7 +125,7 @@ public enum Runbook {
             steps.append(StepDefinition("stop and mask the services that use it", .agent(.stopServices(binary: binary)), deadline: t.checksSeconds))
         }
         steps += [
-            StepDefinition("back up the old binary and install the new one", .agent(.replaceBinary(name: binary, artifact: binary)),
+            StepDefinition("back up the old binary and install the new one", .agent(.replaceBinary(name: binary, artifact: "{binary.\(binary).artifact}")),
                 deadline: t.checksSeconds, onFailure: restore),
         ]
         if reboot {

@@ -10,8 +10,13 @@ public struct StepDefinition: Hashable, Sendable, Codable {
     public var retries: Int
     /// What Gold does by itself when this step fails for good, before a person is asked.
     public var onFailure: FailurePlan?
+    /// When the workflow's context holds this key, the step has nothing to do and is passed over (a power-cycle
+    /// to bring back the old kernel is not needed when the machine already came back on it by itself).
+    public var skipIf: String?
 
-    public init(_ name: String, _ action: Action, awaits: Awaited? = nil, deadline: Int, retries: Int = 0, onFailure: FailurePlan? = nil) {
+    public init(_ name: String, _ action: Action, awaits: Awaited? = nil, deadline: Int, retries: Int = 0, onFailure: FailurePlan? = nil,
+                skipIf: String? = nil) {
+        self.skipIf = skipIf
         self.name = name
         self.action = action
         self.awaits = awaits

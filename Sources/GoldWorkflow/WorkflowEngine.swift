@@ -38,15 +38,21 @@ public enum WorkflowEngine {
 
         case .observed(let observation):
             guard workflow.status == .running, let step = workflow.current, step.state == .running,
-                let awaited = step.definition.awaits, observation.satisfies(awaited)
+                let awaited = step.definition.awaits.map({ fill($0, context: workflow.context) })
             else { return [] }
-            return succeed(&workflow, now: now)
+            if observation.satisfies(awaited) { return succeed(&workflow, now: now) }
+            if let other = observation.contradicts(awaited), step.actionDone || step.definition.action == .wait {
+                // The trial kernel did not make it: GRUB's one-shot entry is spent and the default booted again.
+                workflow.context["kernel.fellBack"] = other
+                return fail(&workflow, reason: "the machine came back on kernel \(other), not \(Self.kernelName(awaited)): the new kernel did not boot", now: now)
+            }
+            return []
 
         case .tick:
             guard workflow.status == .running, let step = workflow.current, step.state == .running,
                 let deadline = step.deadline, now >= deadline
             else { return [] }
-            return fail(&workflow, reason: "no \(what(step.definition)) within \(step.definition.deadlineSeconds) s", now: now)
+            return fail(&workflow, reason: "no \(what(step.definition, context: workflow.context)) within \(step.definition.deadlineSeconds) s", now: now)
 
         case .progress(let id, let fraction, let detail):
             guard var step = workflow.current, step.commandID == id else { return [] }
@@ -90,6 +96,14 @@ public enum WorkflowEngine {
 
     static func enter(_ workflow: inout Workflow, now: Date) -> [Command] {
         guard var step = workflow.current else { return [] }
+        if let key = step.definition.skipIf, let value = workflow.context[key] {
+            step.state = .succeeded
+            step.startedAt = now
+            step.finishedAt = now
+            step.detail = "not needed: \(key) = \(value)"
+            update(&workflow, step)
+            return advance(&workflow, now: now)
+        }
         step.state = .running
         step.attempts += 1
         step.startedAt = now
@@ -105,8 +119,10 @@ public enum WorkflowEngine {
             // Nothing to run: the step only waits for its observation.
             return []
         }
-        return [Command(id: id, workflow: workflow.id, machine: workflow.machine, step: step.definition.name,
-            action: resolve(step.definition.action, context: workflow.context))]
+        guard let action = resolve(step.definition.action, context: workflow.context) else {
+            return fail(&workflow, reason: "'\(step.definition.name)' needs \(placeholders(in: step.definition.action).joined(separator: ", ")), which no earlier step produced", now: now)
+        }
+        return [Command(id: id, workflow: workflow.id, machine: workflow.machine, step: step.definition.name, action: action)]
     }
 
     static func succeed(_ workflow: inout Workflow, now: Date) -> [Command] {
@@ -176,12 +192,55 @@ public enum WorkflowEngine {
         return []
     }
 
-    /// Fills what a step left open from what earlier steps learned: the image version this workflow built.
-    static func resolve(_ action: Action, context: [String: String]) -> Action {
-        if case .agent(.writeImage(nil)) = action, let version = context["image.version"].flatMap(Int.init) {
+    /// Fills what a step left open from what earlier steps learned: the image version this workflow built, the
+    /// kernel artifact and release the compile step produced (`{kernel.release}`). Nil when something is missing.
+    static func resolve(_ action: Action, context: [String: String]) -> Action? {
+        guard case .agent(let request) = action else { return action }
+        func f(_ text: String) -> String? { fill(text, context: context) }
+        switch request {
+        case .writeImage(nil):
+            guard let version = context["image.version"].flatMap(Int.init) else { return action }
             return .agent(.writeImage(version: version))
+        case .installKernel(let artifact): return f(artifact).map { .agent(.installKernel(artifact: $0)) }
+        case .promoteKernel(let release): return f(release).map { .agent(.promoteKernel(release: $0)) }
+        case .removeKernel(let release): return f(release).map { .agent(.removeKernel(release: $0)) }
+        case .replaceBinary(let name, let artifact): return f(artifact).map { .agent(.replaceBinary(name: name, artifact: $0)) }
+        default: return action
         }
-        return action
+    }
+
+    /// `{key}` placeholders replaced by the context's values; nil when one has no value.
+    static func fill(_ text: String, context: [String: String]) -> String? {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            out += rest[..<open]
+            guard let value = context[String(rest[rest.index(after: open)..<close])] else { return nil }
+            out += value
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    static func fill(_ awaited: Awaited, context: [String: String]) -> Awaited {
+        if case .bootSuccess(let kernel?) = awaited { return .bootSuccess(kernel: fill(kernel, context: context) ?? kernel) }
+        return awaited
+    }
+
+    static func placeholders(in action: Action) -> [String] {
+        let text = "\(action)"
+        var names: [String] = []
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            names.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
+    static func kernelName(_ awaited: Awaited) -> String {
+        if case .bootSuccess(let kernel?) = awaited { return kernel }
+        return "the new kernel"
     }
 
     static func update(_ workflow: inout Workflow, _ step: Workflow.StepRun) {
@@ -192,8 +251,8 @@ public enum WorkflowEngine {
         }
     }
 
-    static func what(_ step: StepDefinition) -> String {
-        switch step.awaits {
+    static func what(_ step: StepDefinition, context: [String: String]) -> String {
+        switch step.awaits.map({ fill($0, context: context) }) {
         case .bootFetch: "boot file fetch from the deploy server"
         case .netbootCheckIn: "check-in from the netboot environment"
         case .bootSuccess(let kernel): "boot success" + (kernel.map { " from kernel \($0)" } ?? "")

@@ -108,44 +108,91 @@ struct Drive {
         #expect(d.workflow.status == .succeeded)
     }
 
-    @Test func aKernelThatPanicsIsRevertedByItselfThenAPersonIsAsked() {
-        var d = Drive(.kernelUpgrade, parameters: ["kernel": "6.1.0-gold2"])
+    /// Up to the trial boot: compile (reporting artifact and release), netboot, install, reboot to disk.
+    static func upToTrialBoot() -> Drive {
+        var d = Drive(.kernelUpgrade)
         d.send(.start)
-        d.succeedCurrent() // compile
+        d.succeedCurrent(outputs: ["kernel.artifact": "k3y", "kernel.release": "6.1.192-gold-lab"]) // compile
         d.succeedCurrent() // mark updating
         d.succeedCurrent() // set netboot once
         d.succeedCurrent() // reboot request acked
         d.send(.observed(.bootFetch(file: "ipxe.efi")))
         d.send(.observed(.netbootCheckIn))
         #expect(d.step == "copy the kernel files to the local disk; next boot only")
+        #expect(d.issued.last?.action == .agent(.installKernel(artifact: "k3y")))
         d.succeedCurrent()
         d.succeedCurrent() // set boot to disk
         d.succeedCurrent() // boot back to local disk
         #expect(d.step == "boot success from the new kernel")
-        // The new kernel panics: the old one reports boot success, which is not what the step awaits.
+        return d
+    }
+
+    @Test func aKernelThatBootsIsPromoted() {
+        var d = Self.upToTrialBoot()
+        d.send(.observed(.bootSuccess(kernel: "6.1.192-gold-lab")))
+        #expect(d.step == "promote the new kernel to the default")
+        #expect(d.issued.last?.action == .agent(.promoteKernel(release: "6.1.192-gold-lab")))
+    }
+
+    @Test func aKernelThatPanicsComesBackOnTheOldOneByItselfThenAPersonIsAsked() {
+        var d = Self.upToTrialBoot()
+        // panic=10 rebooted the machine; GRUB's one-shot entry was spent, so the old kernel reports boot success.
         d.send(.observed(.bootSuccess(kernel: "6.1.0-old")))
-        #expect(d.step == "boot success from the new kernel")
-        let recovery = d.advance(seconds: 601)
-        #expect(recovery.map(\.action) == [.power(.cycle)])
-        #expect(d.workflow.recovery != nil)
-        d.send(.completed(commandID: d.lastID, outcome: .succeeded()))
-        d.send(.observed(.bootSuccess(kernel: "6.1.0-old")))
+        #expect(d.workflow.context["kernel.fellBack"] == "6.1.0-old")
+        // No power-cycle: the machine is already back.
+        #expect(!d.issued.contains { $0.action == .power(.cycle) })
         #expect(d.step == "collect the failed boot's logs")
-        d.succeedCurrent()
-        #expect(d.issued.last?.action == .agent(.removeKernel(artifact: "6.1.0-gold2")))
+        d.succeedCurrent(outputs: ["logs": "Kernel panic - not syncing: VFS: Unable to mount root fs"])
+        #expect(d.issued.last?.action == .agent(.removeKernel(release: "6.1.192-gold-lab")))
         d.succeedCurrent()
         #expect(d.workflow.status == .intervention)
+        #expect(d.workflow.intervention?.reason == "the machine came back on kernel 6.1.0-old, not 6.1.192-gold-lab: the new kernel did not boot")
         #expect(d.workflow.intervention?.recoveredBy == [
             "power-cycle: the old kernel boots by itself", "collect the failed boot's logs", "remove the bad kernel's entry",
         ])
-        #expect(d.workflow.intervention?.reason == "no boot success from kernel 6.1.0-gold2 within 600 s")
-        #expect(!d.issued.contains { $0.action == .agent(.promoteKernel(artifact: "6.1.0-gold2")) })
+        #expect(d.workflow.recovery == nil)
+        #expect(!d.issued.contains { $0.action == .agent(.promoteKernel(release: "6.1.192-gold-lab")) })
+    }
+
+    @Test func aKernelThatHangsIsPowerCycledBackToTheOldOne() {
+        var d = Self.upToTrialBoot()
+        let recovery = d.advance(seconds: 601)
+        #expect(recovery.map(\.action) == [.power(.cycle)])
+        d.send(.completed(commandID: d.lastID, outcome: .succeeded()))
+        #expect(d.step == "power-cycle: the old kernel boots by itself")
+        d.send(.observed(.bootSuccess(kernel: "6.1.0-old")))
+        #expect(d.step == "collect the failed boot's logs")
+        d.succeedCurrent()
+        d.succeedCurrent()
+        #expect(d.workflow.status == .intervention)
+        #expect(d.workflow.intervention?.reason == "no boot success from kernel 6.1.192-gold-lab within 600 s")
+    }
+
+    @Test func aStepWhosePlaceholderNoStepFilledFailsWithTheName() {
+        var d = Drive(.kernelUpgrade)
+        d.send(.start)
+        d.succeedCurrent() // compile reports nothing
+        while d.step != "copy the kernel files to the local disk; next boot only" && d.workflow.status == .running {
+            d.succeedCurrent(observation: d.workflow.current?.definition.awaits == .bootFetch ? .bootFetch(file: "x")
+                : d.workflow.current?.definition.awaits == .netbootCheckIn ? .netbootCheckIn : nil)
+        }
+        #expect(d.workflow.status == .intervention)
+        #expect(d.workflow.intervention?.reason.contains("needs kernel.artifact, which no earlier step produced") == true)
+        #expect(!d.issued.contains { if case .agent(.installKernel) = $0.action { true } else { false } })
+    }
+
+    @Test func placeholdersFillFromTheContext() {
+        #expect(WorkflowEngine.fill("{a}-{b}", context: ["a": "1", "b": "2"]) == "1-2")
+        #expect(WorkflowEngine.fill("plain", context: [:]) == "plain")
+        #expect(WorkflowEngine.fill("{missing}", context: [:]) == nil)
     }
 
     @Test func aFailedSoftwareCheckRestoresTheBackup() {
         var d = Drive(.softwareUpdate, parameters: ["binary": "hello"])
         d.send(.start)
-        while d.step != "test on the machine" { d.succeedCurrent() }
+        d.succeedCurrent(outputs: ["binary.hello.artifact": "b1n"]) // compile
+        while d.step != "test on the machine" && d.workflow.status == .running { d.succeedCurrent() }
+        #expect(d.issued.contains { $0.action == .agent(.replaceBinary(name: "hello", artifact: "b1n")) })
         d.send(.completed(commandID: d.lastID, outcome: .failed(reason: "check 'hello --version' exited 1")))
         #expect(d.issued.suffix(1).map(\.action) == [.agent(.restoreBinary(name: "hello"))])
         d.succeedCurrent()

@@ -13,6 +13,13 @@ public struct TokenSecret: Hashable, Sendable {
         return TokenSecret(value: "gold_" + base64url(bytes))
     }
 
+    /// A secret derived from the director's key and a purpose: the same inputs give the same secret, so an image
+    /// rebuilt for the same machine carries the same agent token (and differs from the last only where it changed).
+    public static func derived(key: [UInt8], purpose: String) -> TokenSecret {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(purpose.utf8), using: SymmetricKey(data: key))
+        return TokenSecret(value: "gold_" + base64url(Array(mac)))
+    }
+
     /// The hex SHA-256 that the store keeps.
     public var hash: String { Self.hash(value) }
 

@@ -12,7 +12,13 @@ import GoldCore
 public struct GrubConfig: Hashable, Sendable {
     public struct Kernel: Hashable, Sendable {
         public var version: String
-        public init(version: String) { self.version = version }
+        /// Whether `/boot/initrd.img-VERSION` exists. A kernel without one (the compile server's, drivers built in)
+        /// finds its root by partition UUID: only an initramfs resolves `root=UUID=`.
+        public var initrd: Bool
+        public init(version: String, initrd: Bool = true) {
+            self.version = version
+            self.initrd = initrd
+        }
         /// The stable menu entry id: `gold-kernel-<version>`.
         public var entryID: String { "gold-kernel-\(version)" }
     }
@@ -25,6 +31,8 @@ public struct GrubConfig: Hashable, Sendable {
     /// `/boot` when /boot lives on the root filesystem, empty when /boot is its own partition.
     public var bootPathPrefix: String
     public var rootFilesystemUUID: String
+    /// The GPT partition UUID of the root partition (`root=PARTUUID=` for kernels without an initramfs).
+    public var rootPartitionUUID: String?
     /// The filesystem and path of the environment block.
     public var environmentFilesystemUUID: String
     public var environmentPath: String
@@ -86,11 +94,11 @@ public struct GrubConfig: Hashable, Sendable {
                 menuentry 'Gold \(machine): Linux \(kernel.version)' --id \(kernel.entryID) {
                   search --no-floppy --fs-uuid --set=root \(bootFilesystemUUID)
                   echo 'Loading Linux \(kernel.version) ...'
-                  linux \(bootPathPrefix)/vmlinuz-\(kernel.version) root=UUID=\(rootFilesystemUUID) ro gold.entry=\(kernel.entryID)\(kernelArguments.isEmpty ? "" : " " + kernelArguments)
-                  initrd \(bootPathPrefix)/initrd.img-\(kernel.version)
-                }
+                  linux \(bootPathPrefix)/vmlinuz-\(kernel.version) \(root(kernel)) ro gold.entry=\(kernel.entryID)\(kernelArguments.isEmpty ? "" : " " + kernelArguments)
 
                 """
+            if kernel.initrd { out += "  initrd \(bootPathPrefix)/initrd.img-\(kernel.version)\n" }
+            out += "}\n"
         }
         out += "\nmenuentry 'Gold netboot (iPXE)' --id \(Self.netbootEntryID) {\n"
         switch boot {
@@ -105,6 +113,11 @@ public struct GrubConfig: Hashable, Sendable {
         }
         out += "}\n"
         return out
+    }
+
+    func root(_ kernel: Kernel) -> String {
+        if !kernel.initrd, let part = rootPartitionUUID { return "root=PARTUUID=\(part.lowercased())" }
+        return "root=UUID=\(rootFilesystemUUID)"
     }
 
     /// A GRUB environment block: the header, `name=value` lines, `#` padding to 1024 bytes (grub-editenv's format).

@@ -92,7 +92,7 @@ public struct ImageBuildRequest: Hashable, Sendable {
     public init(
         machine: MachineSpec, base: BaseSource, kernel: KernelInput? = nil, binaries: [ImageFile] = [],
         agent: AgentHook = AgentHook(), sourceDateEpoch: Int64 = 1_700_000_000,
-        kernelArguments: String = "console=tty0 console=ttyS0,115200n8", grubTimeout: Int = 1,
+        kernelArguments: String = "console=tty0 console=ttyS0,115200n8 panic=10", grubTimeout: Int = 1,
         netbootArguments: String = "",
         grubEnvironment: [String: String] = [:], bootloader: BootloaderFiles = BootloaderFiles()
     ) {

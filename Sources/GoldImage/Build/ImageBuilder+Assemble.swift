@@ -40,7 +40,7 @@ extension ImageBuilder {
         }
     }
 
-    func grubConfig(_ request: ImageBuildRequest, plans: [DiskPlan], kernels: [String]) throws -> GrubConfig {
+    func grubConfig(_ request: ImageBuildRequest, plans: [DiskPlan], kernels: [GrubConfig.Kernel]) throws -> GrubConfig {
         let all = plans.flatMap(\.partitions)
         guard let root = all.first(where: { $0.mount == "/" }), let rootUUID = root.fsUUID else {
             throw GoldError(.invalidInput, "no partition is mounted at /", at: "\(request.machine.name).disks")
@@ -69,8 +69,8 @@ extension ImageBuilder {
             envPath = "\(prefix)/grub/grubenv"
         }
         return GrubConfig(
-            machine: request.machine.name, kernels: kernels.map(GrubConfig.Kernel.init), bootFilesystemUUID: bootUUID,
-            bootPathPrefix: prefix, rootFilesystemUUID: rootUUID, environmentFilesystemUUID: envUUID,
+            machine: request.machine.name, kernels: kernels, bootFilesystemUUID: bootUUID,
+            bootPathPrefix: prefix, rootFilesystemUUID: rootUUID, rootPartitionUUID: root.partUUID, environmentFilesystemUUID: envUUID,
             environmentPath: envPath, boot: request.machine.boot, kernelArguments: request.kernelArguments,
             timeoutSeconds: request.grubTimeout, netbootArguments: request.netbootArguments,
             espFilesystemUUID: esp?.fsUUID)

@@ -119,7 +119,7 @@ public struct ImageBuilder: Sendable {
         }
         report("done", total)
         return ImageBuildResult(
-            images: images, plans: plans, files: files, kernels: kernels, grubConfig: grub, workDirectory: work)
+            images: images, plans: plans, files: files, kernels: kernels.map(\.version), grubConfig: grub, workDirectory: work)
     }
 
     // MARK: Base
@@ -166,8 +166,8 @@ public struct ImageBuilder: Sendable {
 
     // MARK: Kernel
 
-    /// Installs the kernel input (or finds the base's) and returns the kernel versions in /boot, default first.
-    func installKernel(_ input: KernelInput?, stage: URL, overlay: OverlayLog) async throws -> [String] {
+    /// Installs the kernel input (or finds the base's) and returns the kernels in /boot, default first.
+    func installKernel(_ input: KernelInput?, stage: URL, overlay: OverlayLog) async throws -> [GrubConfig.Kernel] {
         let boot = stage.appendingPathComponent("boot")
         var primary: String?
         if let input {
@@ -177,13 +177,8 @@ public struct ImageBuilder: Sendable {
                     .notFound, "kernel input \(input.directory.path) has no vmlinuz-VERSION", at: input.directory.path)
             }
             let version = String(image.dropFirst("vmlinuz-".count))
-            guard names.contains("initrd.img-\(version)") else {
-                throw GoldError(
-                    .notFound,
-                    "kernel input \(input.directory.path) has vmlinuz-\(version) but no initrd.img-\(version)",
-                    at: input.directory.path)
-            }
-            for name in [image, "initrd.img-\(version)"] {
+            // No initrd: a kernel with its drivers built in (the compile server's) boots without one.
+            for name in [image, "initrd.img-\(version)"] where names.contains(name) {
                 let target = boot.appendingPathComponent(name)
                 try? FileManager.default.removeItem(at: target)
                 try await runner.check(
@@ -205,15 +200,16 @@ public struct ImageBuilder: Sendable {
         }
         let present = ((try? FileManager.default.contentsOfDirectory(atPath: boot.path)) ?? [])
             .filter { $0.hasPrefix("vmlinuz-") }.map { String($0.dropFirst("vmlinuz-".count)) }
-            .filter { FileManager.default.fileExists(atPath: boot.appendingPathComponent("initrd.img-\($0)").path) }
             .sorted { $0.compare($1, options: .numeric) == .orderedDescending }
         guard let first = primary ?? present.first else {
             throw GoldError(
                 .notFound,
-                "no kernel: give a kernel input directory (vmlinuz-VERSION, initrd.img-VERSION) or a base with /boot/vmlinuz-* and its initrd.img",
+                "no kernel: give a kernel input directory (vmlinuz-VERSION, optionally initrd.img-VERSION) or a base with /boot/vmlinuz-*",
                 at: "kernel")
         }
-        return [first] + present.filter { $0 != first }
+        return ([first] + present.filter { $0 != first }).map {
+            GrubConfig.Kernel(version: $0, initrd: FileManager.default.fileExists(atPath: boot.appendingPathComponent("initrd.img-\($0)").path))
+        }
     }
 }
 

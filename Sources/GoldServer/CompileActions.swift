@@ -1,0 +1,90 @@
+import Foundation
+import GoldCompile
+import GoldCore
+import GoldWorkflow
+import Logging
+import ServiceLifecycle
+
+/// The compile server's queue and artifact store as one process holds them: the director submits jobs, the compile
+/// role's worker builds them, the deploy role serves the artifacts (`/artifacts/…`) from the same store.
+public struct CompileHub: Sendable {
+    public let queue: MemoryCompileQueue
+    public let artifacts: LocalArtifactStore
+    /// Where workers unpack and build; kept between jobs for ccache.
+    public let workDir: String
+
+    public init(config: ServerConfig) throws {
+        queue = MemoryCompileQueue()
+        artifacts = try LocalArtifactStore(root: config.dataDir + "/artifacts")
+        workDir = config.compile.workDir ?? "/var/cache/gold/compile"
+    }
+}
+
+/// The compile role: one worker building the queue's jobs until the process drains.
+struct CompileService: Service {
+    let worker: CompileWorker
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            do { try await worker.run() } catch is CancellationError {}
+        }
+    }
+}
+
+/// The workflow step "compile the machine's kernel and binaries": one job per distinct input set, cached by key.
+struct CompileActions: Sendable {
+    let hub: CompileHub?
+    let logger: Logger
+
+    func compile(_ machine: MachineRecord, progress: @escaping @Sendable (Double, String) async -> Void) async -> WorkflowEvent.Outcome {
+        let jobs: [CompileJob]
+        do {
+            jobs = try await InputResolver().jobs(for: [machine.spec])
+        } catch {
+            return .failed(reason: "compile inputs of \(machine.name): \(error)")
+        }
+        if jobs.isEmpty { return .succeeded(detail: "Debian's packaged kernel and no binaries: nothing to compile") }
+        guard let hub else {
+            return .failed(reason: "machine \(machine.name) needs \(jobs.count) build(s) but no compile role runs in this process (gold serve --roles director,compile)")
+        }
+        var outputs: [String: String] = [:]
+        var details: [String] = []
+        for (index, job) in jobs.enumerated() {
+            do {
+                try await hub.queue.submit(job)
+                let started = ContinuousClock.now
+                while true {
+                    guard let status = await hub.queue.status(job.key) else { return .failed(reason: "\(job.label) vanished from the queue") }
+                    switch status.state {
+                    case .queued, .leased:
+                        let last = status.log.split(separator: "\n").last.map(String.init) ?? "queued"
+                        await progress(Double(index) / Double(jobs.count), "\(job.label): \(last.prefix(120))")
+                        try await Task.sleep(for: .seconds(2))
+                        continue
+                    case .cancelled:
+                        return .failed(reason: "\(job.label) was cancelled")
+                    case .finished(.failure(let failure)):
+                        let tail = status.log.split(separator: "\n").suffix(20).joined(separator: "\n")
+                        return .failed(reason: "\(job.label) failed at \(failure.step): \(failure.message)"
+                            + (failure.missingOptions.isEmpty ? "" : "; options that did not survive: \(failure.missingOptions.joined(separator: ", "))")
+                            + "\n\(tail)")
+                    case .finished(.artifact(let manifest, let reused)):
+                        switch job.inputs {
+                        case .kernel:
+                            outputs["kernel.artifact"] = job.key.hex
+                            if let release = manifest.metadata.kernel?.release { outputs["kernel.release"] = release }
+                        case .binary(let inputs):
+                            outputs["binary.\(inputs.name).artifact"] = job.key.hex
+                        }
+                        let seconds = Double((ContinuousClock.now - started).components.seconds)
+                        details.append("\(job.label) \(job.key.short): " + (reused ? "reused from the cache" : "built in \(Int(seconds)) s"))
+                    }
+                    break
+                }
+            } catch {
+                return .failed(reason: "\(job.label): \(error)")
+            }
+        }
+        return .succeeded(detail: details.joined(separator: "; "), outputs: outputs)
+    }
+}
