@@ -142,6 +142,10 @@ public struct LiveHandlers: AgentHandlers {
             units += ServiceFinder.units(using: path, showOutput: show)
         }
         units = Array(Set(units)).sorted()
+        if !stop {
+            // An update may have replaced unit files too.
+            _ = try await runner.run("systemctl", ["daemon-reload"], timeout: .seconds(120))
+        }
         for unit in units {
             let steps: [[String]] = stop ? [["stop", unit], ["mask", "--runtime", unit]] : [["unmask", "--runtime", unit], ["start", unit]]
             for arguments in steps {

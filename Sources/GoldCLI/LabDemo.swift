@@ -14,6 +14,8 @@ extension Gold.LabCommand {
         @Option(help: "How many machines (UEFI and BIOS in turn).") var machines = 2
         @Option(help: ArgumentHelp("The statically linked gold-agent.", valueName: "path"))
         var agent = ProcessInfo.processInfo.environment["GOLD_AGENT_BINARY"] ?? ".build-agent/release/gold-agent"
+        @Flag(help: "Stop after provisioning (the kernel upgrade compiles a kernel: about 10 minutes on 2 cores, cached after).")
+        var skipKernelUpgrade = false
 
         func run() async throws {
             let controller = lab.controller
@@ -35,24 +37,7 @@ extension Gold.LabCommand {
                 print("demo: provisioning \(name) (\(workflow.id))")
             }
             // Both machines provision at once; print every step as it changes.
-            var printed: [String: String] = [:]
-            var finished: [String: Workflow] = [:]
-            while finished.count < workflows.count {
-                for (name, id) in workflows.sorted(by: { $0.key < $1.key }) where finished[name] == nil {
-                    let workflow = try await api.get("/v1/workflows/\(id)", as: Workflow.self)
-                    for (index, run) in (workflow.steps + (workflow.recovery ?? [])).enumerated() where run.state != .pending {
-                        // A new line when the step's state, attempt or progress (in 10% steps) changes, not its clock.
-                        let key = "\(run.state)/\(run.attempts)/\(Int((run.progress ?? 0) * 10))"
-                        if printed["\(name)/\(index)/\(run.definition.name)"] != key {
-                            print("\(name): \(WorkflowView.line(run, index: index))")
-                            printed["\(name)/\(index)/\(run.definition.name)"] = key
-                        }
-                    }
-                    if workflow.status != .running { finished[name] = workflow }
-                }
-                fflush(nil)
-                try await Task.sleep(for: .seconds(1))
-            }
+            var finished = try await Gold.LabCommand.watch(api, workflows)
             print("\ndemo: summary after \(Int(Date().timeIntervalSince(started))) s")
             var rows: [[String]] = []
             for name in names {
@@ -67,6 +52,27 @@ extension Gold.LabCommand {
             }
             print(table(["MACHINE", "STATE", "WORKFLOW", "KERNEL", "IMAGE", "TIME"], rows))
             for workflow in finished.values where workflow.status != .succeeded { print(WorkflowView.summary(workflow)) }
+            if !skipKernelUpgrade, finished.values.allSatisfy({ $0.status == .succeeded }) {
+                // The seed's kernel upgrade: compile a kernel for one machine, install it for one boot from the
+                // netboot environment, promote it on boot success.
+                let target = names.contains("lab-bios-01") ? "lab-bios-01" : names[0]
+                print("\ndemo: kernel upgrade of \(target) to a kernel the compile role builds for it (linux-source-6.1, tinyconfig + lab fragment)")
+                try await controller.applyFleet(profiles: [target: "lab-kernel"])
+                struct Body: Encodable { var kind: String; var machine: String }
+                let body = try JSONEncoder().encode(Body(kind: "kernel-upgrade", machine: target))
+                let upgrade = try api.decode(Workflow.self, try await api.send("POST", "/v1/workflows", body: Array(body)))
+                print("demo: kernel upgrade of \(target) (\(upgrade.id))")
+                let done = try await Gold.LabCommand.watch(api, [target: upgrade.id])
+                finished["\(target) kernel upgrade"] = done[target]
+                let machine = try await api.get("/v1/machines/\(target)", as: MachineRecord.self)
+                let kernel: String = {
+                    if case .object(let facts) = machine.inventory ?? .null, case .string(let k) = facts["kernel"] ?? .null { return k }
+                    return "-"
+                }()
+                print("demo: kernel upgrade \(done[target]!.status.rawValue) after \(Int(done[target]!.updatedAt.timeIntervalSince(done[target]!.createdAt))) s; "
+                    + "\(target) runs kernel \(kernel) (expected \(done[target]!.context["kernel.release"] ?? "?"))")
+                if done[target]!.status != .succeeded { print(WorkflowView.summary(done[target]!)) }
+            }
             print("""
 
                 The lab keeps running. Look around:
@@ -77,5 +83,28 @@ extension Gold.LabCommand {
                 """)
             if finished.values.contains(where: { $0.status != .succeeded }) { throw ExitCode(2) }
         }
+    }
+
+    /// Prints every step of these workflows as it changes until all have ended; returns them by machine.
+    static func watch(_ api: DirectorClient, _ workflows: [String: String]) async throws -> [String: Workflow] {
+        var printed: [String: String] = [:]
+        var finished: [String: Workflow] = [:]
+        while finished.count < workflows.count {
+            for (name, id) in workflows.sorted(by: { $0.key < $1.key }) where finished[name] == nil {
+                let workflow = try await api.get("/v1/workflows/\(id)", as: Workflow.self)
+                for (index, run) in (workflow.steps + (workflow.recovery ?? [])).enumerated() where run.state != .pending {
+                    // A new line when the step's state, attempt or progress (in 10% steps) changes, not its clock.
+                    let key = "\(run.state)/\(run.attempts)/\(Int((run.progress ?? 0) * 10))"
+                    if printed["\(name)/\(index)/\(run.definition.name)"] != key {
+                        print("\(name): \(WorkflowView.line(run, index: index))")
+                        printed["\(name)/\(index)/\(run.definition.name)"] = key
+                    }
+                }
+                if workflow.status != .running { finished[name] = workflow }
+            }
+            fflush(nil)
+            try await Task.sleep(for: .seconds(1))
+        }
+        return finished
     }
 }

@@ -5,7 +5,28 @@ import GoldCore
 extension Gold {
     struct MachineCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "machine", abstract: "The fleet's machines.", subcommands: [List.self, Show.self])
+            commandName: "machine", abstract: "The fleet's machines.", subcommands: [List.self, Show.self, Backups.self])
+
+        struct Backups: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "The binaries an update replaced on a machine, as the director keeps them (hash, mode, time).")
+            @Argument(help: "The machine.") var machine: String
+            @Argument(help: "The binary, as its fleet entry names it.") var binary: String
+            @OptionGroup var client: ClientOptions
+            @OptionGroup var output: OutputOptions
+
+            struct File: Codable { var path: String; var sha256: String?; var size: Int; var mode: Int }
+            struct BackupSet: Codable { var id: String; var at: Date; var files: [File] }
+
+            func run() async throws {
+                let sets = try await client.client().get("/v1/machines/\(machine)/backups/\(binary)", as: [BackupSet].self)
+                if output.json { return try printJSON(sets) }
+                print(table(["BACKUP", "TAKEN", "PATH", "MODE", "SIZE", "SHA256"], sets.flatMap { set in
+                    set.files.map { [set.id, ISO8601DateFormatter().string(from: set.at), $0.path, String($0.mode, radix: 8), "\($0.size)",
+                                     $0.sha256 ?? "(absent before)"] }
+                }))
+            }
+        }
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List machines.")

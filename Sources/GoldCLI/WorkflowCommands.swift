@@ -81,7 +81,11 @@ enum WorkflowView {
         if let intervention = workflow.intervention {
             text += "\n  step: \(intervention.step)\n  reason: \(intervention.reason)"
             if !intervention.recoveredBy.isEmpty { text += "\n  Gold did: \(intervention.recoveredBy.joined(separator: "; "))" }
-            if !intervention.evidence.isEmpty { text += "\n  evidence:\n" + intervention.evidence.suffix(15).map { "    \($0)" }.joined(separator: "\n") }
+            if !intervention.evidence.isEmpty {
+                // What scrolled away (a panic before the old kernel booted again) first, then the latest lines.
+                let shown = intervention.evidence.filter { $0.hasPrefix("serial (earlier)") } + intervention.evidence.suffix(15)
+                text += "\n  evidence (all of it: gold workflow show \(workflow.id) --json):\n" + shown.map { "    \($0)" }.joined(separator: "\n")
+            }
             text += "\n  then: gold interventions retry|resolve|abort \(workflow.id)"
         }
         return text

@@ -80,14 +80,9 @@ public struct LabController: Sendable {
                 "--roles", "deploy"], log: stateDirectory + "/gold-deploy.log")
             try lab.recordGoldProcess(deploy)
 
-            progress("applying the lab's fleet")
-            let fleetFile = stateDirectory + "/fleet.yaml"
-            try Self.fleetYAML(state).write(toFile: fleetFile, atomically: true, encoding: .utf8)
-            let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            let response = try await HTTPClient.send("POST", directorURL + "/v1/fleet/apply?file=\(fleetFile)",
-                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/yaml")],
-                body: Array(try String(contentsOfFile: fleetFile, encoding: .utf8).utf8))
-            guard response.status == 200 else { throw GoldError(.internalError, "applying the lab's fleet failed: \(response.text)") }
+            progress("applying the lab's fleet (sample service source in \(softwareDirectory))")
+            try LabSoftware.write(to: softwareDirectory)
+            try await applyFleet(profiles: [:])
         } catch {
             logger.error("lab up failed; tearing it down", metadata: ["error": "\(error)"])
             _ = try? await down()
@@ -101,7 +96,7 @@ public struct LabController: Sendable {
     public func down() async throws -> Lab.DownResult {
         let result = try await lab.down()
         guard case .removed(var removed, let leftovers) = result else { return result }
-        for path in [dataDir, stateDirectory + "/gold.log", stateDirectory + "/gold-deploy.log", stateDirectory + "/fleet.yaml"] where FileManager.default.fileExists(atPath: path) {
+        for path in [dataDir, stateDirectory + "/gold.log", stateDirectory + "/gold-deploy.log", stateDirectory + "/fleet.yaml", stateDirectory + "/src"] where FileManager.default.fileExists(atPath: path) {
             try FileManager.default.removeItem(atPath: path)
             removed.append(path)
         }
@@ -147,20 +142,59 @@ public struct LabController: Sendable {
         """
     }
 
-    /// The fleet file for the lab's machines: their MACs, firmware, disks and QMP power, a static address each.
-    public static func fleetYAML(_ state: LabState) -> String {
-        var text = """
-            # Written by gold lab up: the lab's QEMU machines.
-            profiles:
-              lab:
-                role: lab
+    /// Where the lab's sample software's source lives (`gold update` rebuilds it from there).
+    public var softwareDirectory: String { stateDirectory + "/src/hello" }
+
+    /// The fleet file for the lab's machines: their MACs, firmware, disks and QMP power, a static address each, the
+    /// sample service `hello` compiled for each. `profiles` names a machine's profile when it is not `lab`: `lab-kernel`
+    /// runs a kernel the compile role builds, `lab-kernel-panics` one built without its root filesystem's driver.
+    public static func fleetYAML(_ state: LabState, softwareDirectory: String, profiles: [String: String] = [:]) -> String {
+        func kernel(_ fragments: [String], localVersion: String) -> String {
+            let lines = fragments.map { "      - '\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: "\n")
+            return """
+                    kernel:
+                      source: "debian:linux-source-6.1"
+                      base: tinyconfig
+                      localversion: "\(localVersion)"
+                      fragments:
+                \(lines)
+                """
+        }
+        let common = """
                 cpu: {model: "QEMU TCG", march: x86-64}
-                kernel: {source: "package:linux-image-amd64"}
                 users:
                   - name: ops
                     groups: [sudo]
                     keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoldLabDemoKeyNotForProductionUseXXXXXXXXX ops@gold-lab"]
                     sudo: "ALL=(ALL) NOPASSWD: ALL"
+                binaries:
+                  - name: hello
+                    source: "dir:\(softwareDirectory)"
+                    build:
+            \(LabSoftware.build.map { "          - '\($0)'" }.joined(separator: "\n"))
+                    installs: [/usr/local/bin/hello]
+                    services: [hello]
+                services: [hello]
+                checks:
+                  - command: "/usr/local/bin/hello --check"
+                  - tcp: ":\(LabSoftware.port)"
+
+            """
+        var text = """
+            # Written by gold lab up: the lab's QEMU machines.
+            profiles:
+              lab:
+                role: lab
+                kernel: {source: "package:linux-image-amd64"}
+            \(common)
+              lab-kernel:
+                role: lab
+            \(kernel(LabKernels.lab, localVersion: "-gold-lab"))
+            \(common)
+              lab-kernel-panics:
+                role: lab
+            \(kernel(LabKernels.panics, localVersion: "-gold-panics"))
+            \(common)
             machines:
 
             """
@@ -172,7 +206,7 @@ public struct LabController: Sendable {
                 : "[{size: rest, fs: ext4, mount: /}]"
             text += """
                   - name: \(machine.spec.name)
-                    profile: lab
+                    profile: \(profiles[machine.spec.name] ?? "lab")
                     macs: ["\(machine.spec.effectiveMAC)"]
                     boot: \(machine.spec.bootMode == .uefi ? "uefi" : "bios")
                     disks:
@@ -183,5 +217,17 @@ public struct LabController: Sendable {
                 """
         }
         return text
+    }
+
+    /// Rewrites the lab's fleet file with these profile choices and applies it.
+    public func applyFleet(profiles: [String: String]) async throws {
+        guard let state = try lab.current() else { throw GoldError(.notFound, "no lab is up", at: stateDirectory) }
+        let fleetFile = stateDirectory + "/fleet.yaml"
+        try Self.fleetYAML(state, softwareDirectory: softwareDirectory, profiles: profiles).write(toFile: fleetFile, atomically: true, encoding: .utf8)
+        let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let response = try await HTTPClient.send("POST", directorURL + "/v1/fleet/apply?file=\(fleetFile)",
+            headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/yaml")],
+            body: Array(try String(contentsOfFile: fleetFile, encoding: .utf8).utf8))
+        guard response.status == 200 else { throw GoldError(.internalError, "applying the lab's fleet failed: \(response.text)") }
     }
 }

@@ -98,8 +98,13 @@ public struct LiveMachineActions: MachineActions {
         // In the lab the serial console is logged beside the QMP socket.
         guard machine.spec.power.driver == .qemu, let socket = machine.spec.power.address else { return [] }
         let log = (socket as NSString).deletingLastPathComponent + "/serial.log"
-        guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
-        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).suffix(40).map { "serial: \($0)" }
+        guard let data = FileManager.default.contents(atPath: log) else { return [] }
+        // Firmware writes stray bytes: decode leniently.
+        let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r" }).suffix(3000)
+        // A panic scrolls away while the old kernel boots again: keep what matters from further back too.
+        let markers = ["Kernel panic", "Oops", "BUG:", "VFS:", "Call Trace", "end Kernel panic"]
+        let important = lines.dropLast(40).filter { line in markers.contains { line.contains($0) } }.suffix(20)
+        return important.map { "serial (earlier): \($0)" } + lines.suffix(40).map { "serial: \($0)" }
     }
 }
 

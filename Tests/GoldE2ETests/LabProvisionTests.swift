@@ -19,7 +19,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: log) }
         let environment = ProcessInfo.processInfo.environment.merging(env) { _, new in new }
         let result = try await Spawn.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" >\(log) 2>&1", DurabilityTests.binary] + arguments,
-            timeout: .seconds(1800), environment: environment)
+            timeout: .seconds(3600), environment: environment)
         let out = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         return (result.exitCode, out)
     }
@@ -54,6 +54,39 @@ import Testing
         #expect(restore.out.contains("✔ write the image version (delta)"))
         #expect(restore.out.contains("unchanged"))
 
+        // The demo ended with a kernel upgrade of lab-bios-01 to a kernel the compile role built.
+        #expect(demo.out.contains("lab-bios-01: ✔ promote the new kernel to the default"), "\(demo.out.suffix(4000))")
+        #expect(demo.out.contains("lab-bios-01 runs kernel 6.1.192-gold-lab (expected 6.1.192-gold-lab)"), "\(demo.out.suffix(4000))")
+
+        // A software update that passes: hello 2 replaces hello 1, the old binary is backed up with its hash.
+        try rewrite(state + "/src/hello/VERSION", "2\n")
+        let update = try await gold(["update", "lab-bios-01", "--binary", "hello", "--watch"], env: env)
+        #expect(update.status == 0, "update failed:\n\(update.out.suffix(6000))")
+        #expect(update.out.contains("✔ back up the old binary and install the new one"))
+        #expect(try await answer("10.77.0.12", LabSoftwarePort) == "hello 2")
+        let backups = try await gold(["machine", "backups", "lab-bios-01", "hello", "--json"], env: env)
+        #expect(backups.status == 0 && backups.out.contains("/usr/local/bin/hello") && backups.out.contains("sha256"), "\(backups.out)")
+
+        // A software update whose check fails: the backup goes back, the service runs hello 2 again.
+        try rewrite(state + "/src/hello/VERSION", "3\n")
+        try rewrite(state + "/src/hello/CHECK_EXIT", "1\n")
+        let broken = try await gold(["update", "lab-bios-01", "--binary", "hello", "--watch"], env: env)
+        #expect(broken.status != 0, "an update whose check fails must not succeed:\n\(broken.out.suffix(4000))")
+        #expect(broken.out.contains("✔ restore the backed-up binary"), "\(broken.out.suffix(4000))")
+        #expect(broken.out.contains("FAILED (this build is broken on purpose)"), "the intervention lacks the check's output:\n\(broken.out.suffix(4000))")
+        #expect(try await answer("10.77.0.12", LabSoftwarePort) == "hello 2")
+
+        // A kernel that panics (no ext4 for its root): the machine comes back on its old kernel by itself.
+        let fleet = state + "/fleet.yaml"
+        let text = try String(contentsOfFile: fleet, encoding: .utf8)
+        try rewrite(fleet, text.replacingOccurrences(of: "- name: lab-bios-01\n    profile: lab-kernel\n", with: "- name: lab-bios-01\n    profile: lab-kernel-panics\n"))
+        #expect(try await gold(["fleet", "apply", fleet], env: env).status == 0)
+        let panics = try await gold(["kernel", "upgrade", "lab-bios-01", "--watch"], env: env)
+        #expect(panics.status != 0, "a kernel that panics must not be promoted:\n\(panics.out.suffix(4000))")
+        #expect(panics.out.contains("came back on kernel 6.1.192-gold-lab, not 6.1.192-gold-panics"), "\(panics.out.suffix(6000))")
+        #expect(panics.out.contains("✔ remove the bad kernel's entry"), "\(panics.out.suffix(4000))")
+        #expect(panics.out.contains("Kernel panic"), "the intervention lacks the panic:\n\(panics.out.suffix(6000))")
+
         let down = try await gold(["lab", "down", "--state-dir", state])
         #expect(down.status == 0, "\(down.out)")
         #expect(down.out.contains("namespace gold-lab"))
@@ -61,6 +94,18 @@ import Testing
         #expect(!namespaces.contains("goldlab-h"), "the lab's veth is still there")
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/gold-lab"), "the lab's namespace is still there")
     }
+}
+
+let LabSoftwarePort = 7070
+
+func rewrite(_ path: String, _ text: String) throws {
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// The first line a TCP service at host:port sends (the lab's hello answers "hello VERSION").
+func answer(_ host: String, _ port: Int) async throws -> String {
+    let result = try await Spawn.run("/bin/bash", ["-c", "exec 3<>/dev/tcp/$0/$1 2>/dev/null && head -n1 <&3", host, "\(port)"], timeout: .seconds(20))
+    return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
 /// `gold lab down` from a `defer`, which cannot await: a blocking run of its own.
