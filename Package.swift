@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "GoldDirector",
             dependencies: [
-                "GoldCore", "GoldWorkflow",
+                "GoldCore", "GoldWorkflow", "GoldImage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "GoldCLI",
             dependencies: [
-                "GoldCore", "GoldServer", "GoldHTTPClient", "GoldTFTPServer", "GoldWorkflow", "GoldLab", "GoldNetboot", "GoldPower",
+                "GoldCore", "GoldServer", "GoldDirector", "GoldImage", "GoldHTTPClient", "GoldTFTPServer", "GoldWorkflow", "GoldLab", "GoldNetboot", "GoldPower",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -14,11 +14,14 @@ public struct Director: Sendable {
     public let workflows: (any WorkflowControl)?
     /// Where the binaries an update replaced are kept; nil: this director takes no backups.
     public let backups: BinaryBackups?
+    /// The image store's directory (versions, manifests, file lists); nil: no image routes.
+    public let imageStore: String?
     let workflowStoreBase: (any WorkflowStore)?
 
     public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger, unknownMachines: UnknownMachinePolicy = .ignore,
-                workflows: (any WorkflowControl)? = nil, backups: BinaryBackups? = nil) {
+                workflows: (any WorkflowControl)? = nil, backups: BinaryBackups? = nil, imageStore: String? = nil) {
         self.backups = backups
+        self.imageStore = imageStore
         self.store = MeasuredStore(base: store)
         self.workflowStoreBase = store as? any WorkflowStore
         self.workflows = workflows
@@ -56,6 +59,7 @@ public struct Director: Sendable {
         addBootRoutes(router)
         addWorkflowRoutes(router)
         addBackupRoutes(router)
+        addImageRoutes(router)
         return router
     }
 

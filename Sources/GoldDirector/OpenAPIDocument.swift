@@ -237,6 +237,19 @@ paths:
         - {name: id, in: path, required: true, schema: {type: string}}
         - {name: path, in: query, required: true, schema: {type: string}}
       responses: {"200": {description: the file}, "404": {description: no such backup or file}}
+  /v1/images/{machine}:
+    get:
+      summary: The machine's image versions, oldest first (parent, change, description, disks with size and sha256, which is current).
+      parameters: [{name: machine, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: versions}, "400": {description: bad machine name}}
+  /v1/images/{machine}/diff:
+    get:
+      summary: Files added, removed or modified from one version to another.
+      parameters:
+        - {name: machine, in: path, required: true, schema: {type: string}}
+        - {name: from, in: query, required: true, schema: {type: integer}}
+        - {name: to, in: query, required: true, schema: {type: integer}}
+      responses: {"200": {description: changes}, "404": {description: no such version}}
   /v1/profiles:
     get:
       summary: Every profile.

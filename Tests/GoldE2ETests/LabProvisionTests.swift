@@ -58,12 +58,19 @@ import Testing
         #expect(demo.out.contains("lab-bios-01: ✔ promote the new kernel to the default"), "\(demo.out.suffix(4000))")
         #expect(demo.out.contains("lab-bios-01 runs kernel 6.1.192-gold-lab (expected 6.1.192-gold-lab)"), "\(demo.out.suffix(4000))")
 
+        // The new image version differs from the one before only in the kernel and GRUB's menu.
+        let kernelDiff = try await gold(["image", "diff", "lab-bios-01"], env: env)
+        #expect(kernelDiff.out.contains("added     /boot/vmlinuz-6.1.192-gold-lab"), "\(kernelDiff.out)")
+        #expect(kernelDiff.out.contains("modified  /boot/grub/grub.cfg") && kernelDiff.out.contains(": 2 change(s)"), "\(kernelDiff.out)")
+
         // A software update that passes: hello 2 replaces hello 1, the old binary is backed up with its hash.
         try rewrite(state + "/src/hello/VERSION", "2\n")
         let update = try await gold(["update", "lab-bios-01", "--binary", "hello", "--watch"], env: env)
         #expect(update.status == 0, "update failed:\n\(update.out.suffix(6000))")
         #expect(update.out.contains("✔ back up the old binary and install the new one"))
         #expect(try await answer("10.77.0.12", LabSoftwarePort) == "hello 2")
+        let updateDiff = try await gold(["image", "diff", "lab-bios-01"], env: env)
+        #expect(updateDiff.out.contains("modified  /usr/local/bin/hello") && updateDiff.out.contains(": 1 change(s)"), "\(updateDiff.out)")
         let backups = try await gold(["machine", "backups", "lab-bios-01", "hello", "--json"], env: env)
         #expect(backups.status == 0 && backups.out.contains("/usr/local/bin/hello") && backups.out.contains("sha256"), "\(backups.out)")
 
