@@ -7,6 +7,17 @@ extension Workflow: ResponseEncodable {}
 extension Command: ResponseEncodable {}
 extension MachineSpec: ResponseEncodable {}
 
+extension Rollout: ResponseEncodable {}
+
+struct StartRolloutRequest: Codable {
+    var kind: String
+    var select: String
+    var parameters: [String: String]?
+    var canary: Int?
+    var batch: Int?
+    var max_failures: Int?
+}
+
 struct StartWorkflowRequest: Codable {
     var kind: String
     var machine: String
@@ -66,6 +77,35 @@ extension Director {
             router.post("/v1/workflows/{id}/\(verb)") { _, context -> Workflow in
                 let identity = try context.require(.operate)
                 return try await requireWorkflows().act(event, on: try context.parameters.require("id"), actor: identity.actor)
+            }
+        }
+        router.post("/v1/rollouts") { request, context -> EditedResponse<Rollout> in
+            let identity = try context.require(.operate)
+            let body: StartRolloutRequest
+            do { body = try await request.decode(as: StartRolloutRequest.self, context: context) } catch {
+                throw GoldError(.invalidInput, "expected {\"kind\": …, \"select\": \"role=web\", \"canary\": 1, \"batch\": 2, \"max_failures\": 1, \"parameters\": {…}}", at: "body")
+            }
+            guard let kind = WorkflowKind(rawValue: body.kind) else {
+                throw GoldError(.invalidInput, "unknown workflow '\(body.kind)'; a rollout runs kernel-upgrade, software-update or restore", at: "body.kind")
+            }
+            let rollout = try await requireWorkflows().startRollout(kind, selector: body.select, parameters: body.parameters ?? [:],
+                canary: body.canary ?? 1, batchSize: body.batch ?? 1, maxFailures: body.max_failures ?? 0, actor: identity.actor)
+            return EditedResponse(status: .created, response: rollout)
+        }
+        router.get("/v1/rollouts") { request, context -> [Rollout] in
+            _ = try context.require(.read)
+            return try await workflowStore().listRollouts(activeOnly: request.uri.queryParameters.get("active") == "true", limit: 100)
+        }
+        router.get("/v1/rollouts/{id}") { _, context -> Rollout in
+            _ = try context.require(.read)
+            let id = try context.parameters.require("id")
+            guard let rollout = try await workflowStore().rollout(id: id) else { throw GoldError(.notFound, "no rollout '\(id)'", at: "path.id") }
+            return rollout
+        }
+        for (verb, event) in [("pause", RolloutEvent.pause), ("resume", .resume), ("abort", .abort)] {
+            router.post("/v1/rollouts/{id}/\(verb)") { _, context -> Rollout in
+                let identity = try context.require(.operate)
+                return try await requireWorkflows().act(event, onRollout: try context.parameters.require("id"), actor: identity.actor)
             }
         }
         router.get("/v1/interventions") { _, context -> [Workflow] in

@@ -1,4 +1,5 @@
 import Foundation
+import GoldCompile
 import GoldCore
 import GoldWorkflow
 import Hummingbird
@@ -16,10 +17,14 @@ public struct Director: Sendable {
     public let backups: BinaryBackups?
     /// The image store's directory (versions, manifests, file lists); nil: no image routes.
     public let imageStore: String?
+    /// The compile role's queue when it runs in this process; nil: no job routes.
+    public let compileQueue: MemoryCompileQueue?
     let workflowStoreBase: (any WorkflowStore)?
 
     public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger, unknownMachines: UnknownMachinePolicy = .ignore,
-                workflows: (any WorkflowControl)? = nil, backups: BinaryBackups? = nil, imageStore: String? = nil) {
+                workflows: (any WorkflowControl)? = nil, backups: BinaryBackups? = nil, imageStore: String? = nil,
+                compileQueue: MemoryCompileQueue? = nil) {
+        self.compileQueue = compileQueue
         self.backups = backups
         self.imageStore = imageStore
         self.store = MeasuredStore(base: store)
@@ -60,6 +65,7 @@ public struct Director: Sendable {
         addWorkflowRoutes(router)
         addBackupRoutes(router)
         addImageRoutes(router)
+        addJobRoutes(router)
         return router
     }
 

@@ -180,6 +180,35 @@ paths:
       summary: Stops a workflow.
       parameters: [{name: id, in: path, required: true, schema: {type: string}}]
       responses: {"200": {description: workflow}, "409": {description: already finished}}
+  /v1/rollouts:
+    post:
+      summary: Starts a rollout of kernel-upgrade, software-update or restore over the machines a selector picks; canary first, then batches.
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [kind, select], properties: {kind: {type: string}, select: {type: string, description: "role=ROLE, profile=NAME, name=A,B or all"}, canary: {type: integer}, batch: {type: integer}, max_failures: {type: integer}, parameters: {type: object}}}}}}
+      responses: {"201": {description: the rollout}, "400": {description: bad selector, sizes or kind}}
+    get:
+      summary: Rollouts, newest first (active=true for running and paused ones).
+      parameters: [{name: active, in: query, schema: {type: boolean}}]
+      responses: {"200": {description: rollouts}}
+  /v1/rollouts/{id}:
+    get:
+      summary: One rollout with every machine's batch, workflow and outcome.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: the rollout}, "404": {description: no such rollout}}
+  /v1/rollouts/{id}/pause:
+    post:
+      summary: Holds the next batch; running workflows finish.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: the rollout}, "409": {description: not running}}
+  /v1/rollouts/{id}/resume:
+    post:
+      summary: Resumes a paused rollout.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: the rollout}, "409": {description: not paused}}
+  /v1/rollouts/{id}/abort:
+    post:
+      summary: Stops the rollout; workflows already running finish on their own.
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: the rollout}, "409": {description: already finished}}
   /v1/interventions:
     get:
       summary: Workflows waiting for a person, with the reason, the failed step, what Gold did by itself, and the evidence.
@@ -250,6 +279,27 @@ paths:
         - {name: from, in: query, required: true, schema: {type: integer}}
         - {name: to, in: query, required: true, schema: {type: integer}}
       responses: {"200": {description: changes}, "404": {description: no such version}}
+  /v1/jobs:
+    get:
+      summary: Compile jobs (kernels and binaries), oldest first, with state, worker, attempts and outcome.
+      responses: {"200": {description: jobs}, "503": {description: no compile role in this process}}
+  /v1/jobs/{key}:
+    get:
+      summary: One compile job; a unique key prefix (6+ hex digits) is enough.
+      parameters: [{name: key, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: the job}, "404": {description: no such job}}
+  /v1/jobs/{key}/log:
+    get:
+      summary: The job's build log from a byte offset; poll with the returned next offset to follow it.
+      parameters:
+        - {name: key, in: path, required: true, schema: {type: string}}
+        - {name: offset, in: query, schema: {type: integer}}
+      responses: {"200": {description: "{text, next, finished}"}}
+  /v1/jobs/{key}/cancel:
+    post:
+      summary: Stops a queued or building job; its worker's next heartbeat fails and the build is killed.
+      parameters: [{name: key, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: the job}}
   /v1/profiles:
     get:
       summary: Every profile.

@@ -86,6 +86,19 @@ extension SQLiteStore {
                     CREATE INDEX command_open ON command (state, machine);
                     """)
         }
+        migrator.registerMigration("v4: rollouts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE rollout (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        status TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX rollout_status ON rollout (status, created_at);
+                    """)
+        }
         return migrator
     }
 }

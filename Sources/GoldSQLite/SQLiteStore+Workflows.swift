@@ -37,6 +37,38 @@ extension SQLiteStore: WorkflowStore {
         }
     }
 
+    public func createRollout(_ rollout: Rollout, actor: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT INTO rollout (id, status, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [rollout.id, rollout.status.rawValue, try Self.json(rollout), Self.millis(rollout.createdAt), Self.millis(rollout.updatedAt)])
+            try Self.insertEvent(db, NewEvent(actor: actor, kind: "rollout.created", machine: nil,
+                message: "\(rollout.kind.rawValue) rollout \(rollout.id) over \(rollout.targets.count) machines (\(rollout.selector)): canary \(rollout.canary), batch \(rollout.batchSize), max failures \(rollout.maxFailures)"))
+        }
+    }
+
+    public func saveRollout(_ rollout: Rollout, events: [NewEvent]) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE rollout SET status = ?, state = ?, updated_at = ? WHERE id = ?",
+                arguments: [rollout.status.rawValue, try Self.json(rollout), Self.millis(rollout.updatedAt), rollout.id])
+            guard db.changesCount == 1 else { throw GoldError(.notFound, "no rollout '\(rollout.id)'") }
+            for event in events { try Self.insertEvent(db, event) }
+        }
+    }
+
+    public func rollout(id: String) async throws -> Rollout? {
+        try await writer.read { db in
+            try String.fetchOne(db, sql: "SELECT state FROM rollout WHERE id = ?", arguments: [id]).map { try Self.decode(Rollout.self, $0) }
+        }
+    }
+
+    public func listRollouts(activeOnly: Bool, limit: Int) async throws -> [Rollout] {
+        try await writer.read { db in
+            let filter = activeOnly ? " WHERE status IN ('running', 'paused')" : ""
+            return try String.fetchAll(db, sql: "SELECT state FROM rollout\(filter) ORDER BY created_at DESC, id DESC LIMIT ?", arguments: [limit])
+                .map { try Self.decode(Rollout.self, $0) }
+        }
+    }
+
     public func workflow(id: String) async throws -> Workflow? {
         try await writer.read { db in
             try String.fetchOne(db, sql: "SELECT state FROM workflow WHERE id = ?", arguments: [id]).map { try Self.decode(Workflow.self, $0) }

@@ -77,7 +77,7 @@ struct CompileActions: Sendable {
                             outputs["binary.\(inputs.name).artifact"] = job.key.hex
                         }
                         let seconds = Double((ContinuousClock.now - started).components.seconds)
-                        details.append("\(job.label) \(job.key.short): " + (reused ? "reused from the cache" : "built in \(Int(seconds)) s"))
+                        details.append("\(job.label): " + (reused ? "reused from the cache" : "built in \(Int(seconds)) s"))
                     }
                     break
                 }

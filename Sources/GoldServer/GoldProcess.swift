@@ -48,7 +48,8 @@ public struct GoldProcess: Sendable {
             let runner = WorkflowRunner(store: store, actions: LiveMachineActions(config: config, store: store, compile: compile, logger: logger), logger: logger)
             services.append(runner)
             let director = Director(store: store, registry: Metrics.registry, logger: logger, workflows: runner,
-                backups: BinaryBackups(root: config.dataDir + "/backups"), imageStore: config.dataDir + "/images")
+                backups: BinaryBackups(root: config.dataDir + "/backups"), imageStore: config.dataDir + "/images",
+                compileQueue: compile?.queue)
             services.append(director.makeApplication(host: config.director.listen.host, port: config.director.listen.port) { port in
                 logger.info("director listening", metadata: ["address": "\(config.director.listen.host):\(port)"])
                 await onDirectorRunning(port)

@@ -84,7 +84,7 @@ public enum LabKernels {
         "CONFIG_RTC_CLASS=y",
         "CONFIG_RTC_DRV_CMOS=y",
     ]
-    /// /tmp/lab-panics-placeholder.config
+    /// Lab/kernels/lab-panics.config
     public static let panics: [String] = [
         "CONFIG_64BIT=y",
         "CONFIG_BASE_FULL=y",
@@ -141,8 +141,7 @@ public enum LabKernels {
         "CONFIG_PARTITION_ADVANCED=y",
         "CONFIG_EFI_PARTITION=y",
         "CONFIG_MSDOS_PARTITION=y",
-        "CONFIG_EXT4_FS=y",
-        "CONFIG_EXT4_FS_POSIX_ACL=y",
+        "# CONFIG_EXT4_FS is not set",
         "CONFIG_NET=y",
         "CONFIG_UNIX=y",
         "CONFIG_INET=y",

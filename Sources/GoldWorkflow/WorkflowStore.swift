@@ -30,4 +30,10 @@ public protocol WorkflowStore: Sendable {
     func startCommand(id: String) async throws -> Bool
     func finishCommand(id: String, outcome: WorkflowEvent.Outcome) async throws
     func command(id: String) async throws -> CommandRecord?
+    func createRollout(_ rollout: Rollout, actor: String) async throws
+    /// Saves a rollout's new state with events for people.
+    func saveRollout(_ rollout: Rollout, events: [NewEvent]) async throws
+    func rollout(id: String) async throws -> Rollout?
+    /// Newest first; `activeOnly`: running or paused.
+    func listRollouts(activeOnly: Bool, limit: Int) async throws -> [Rollout]
 }

@@ -24,6 +24,17 @@ import Testing
         return (result.exitCode, out)
     }
 
+    /// Aborts the machine's workflow that waits for a person, so the next one can start.
+    func abortActive(_ machine: String, env: [String: String]) async throws -> Bool {
+        let list = try await gold(["workflow", "list", "--machine", machine, "--active", "--json"], env: env)
+        guard let data = list.out.data(using: .utf8), let workflows = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else { return false }
+        for workflow in workflows {
+            guard let id = workflow["id"] as? String else { continue }
+            guard try await gold(["interventions", "abort", id], env: env).status == 0 else { return false }
+        }
+        return true
+    }
+
     @Test func demoProvisionsEveryLabMachineThenRestoreAndDownLeaveNothing() async throws {
         #expect(getuid() == 0, "the lab needs root (network namespaces, taps)")
         #expect(FileManager.default.isExecutableFile(atPath: Self.agent), "no static agent at \(Self.agent): run scripts/build-agent.sh debug")
@@ -68,7 +79,7 @@ import Testing
         let update = try await gold(["update", "lab-bios-01", "--binary", "hello", "--watch"], env: env)
         #expect(update.status == 0, "update failed:\n\(update.out.suffix(6000))")
         #expect(update.out.contains("✔ back up the old binary and install the new one"))
-        #expect(try await answer("10.77.0.12", LabSoftwarePort) == "hello 2")
+        do { let got = try await answer("10.77.0.12", LabSoftwarePort); #expect(got == "hello 2", "hello on \("10.77.0.12") answered '\(got)'") }
         let updateDiff = try await gold(["image", "diff", "lab-bios-01"], env: env)
         #expect(updateDiff.out.contains("modified  /usr/local/bin/hello") && updateDiff.out.contains(": 1 change(s)"), "\(updateDiff.out)")
         let backups = try await gold(["machine", "backups", "lab-bios-01", "hello", "--json"], env: env)
@@ -81,7 +92,22 @@ import Testing
         #expect(broken.status != 0, "an update whose check fails must not succeed:\n\(broken.out.suffix(4000))")
         #expect(broken.out.contains("✔ restore the backed-up binary"), "\(broken.out.suffix(4000))")
         #expect(broken.out.contains("FAILED (this build is broken on purpose)"), "the intervention lacks the check's output:\n\(broken.out.suffix(4000))")
-        #expect(try await answer("10.77.0.12", LabSoftwarePort) == "hello 2")
+        do { let got = try await answer("10.77.0.12", LabSoftwarePort); #expect(got == "hello 2", "hello on \("10.77.0.12") answered '\(got)'") }
+
+        // A rollout whose canary fails halts before touching the other machine; hello 3 is still broken.
+        #expect(try await abortActive("lab-bios-01", env: env))
+        let halted = try await gold(["rollout", "update", "--select", "role=lab", "--binary", "hello", "--canary", "1", "--batch", "1", "--watch"], env: env)
+        #expect(halted.status != 0 && halted.out.contains("halted — canary lab-bios-01 failed"), "\(halted.out.suffix(3000))")
+        #expect(halted.out.contains("lab-uefi-01") && halted.out.contains("not started"), "\(halted.out.suffix(3000))")
+        do { let got = try await answer("10.77.0.11", LabSoftwarePort); #expect(got == "hello 1", "hello on \("10.77.0.11") answered '\(got)'") }
+        #expect(try await abortActive("lab-bios-01", env: env))
+        // Fixed: the canary passes, then the next batch.
+        try rewrite(state + "/src/hello/VERSION", "4\n")
+        try rewrite(state + "/src/hello/CHECK_EXIT", "0\n")
+        let rollout = try await gold(["rollout", "update", "--select", "role=lab", "--binary", "hello", "--canary", "1", "--batch", "1", "--watch"], env: env)
+        #expect(rollout.status == 0 && rollout.out.contains(": succeeded"), "\(rollout.out.suffix(3000))")
+        #expect(rollout.out.contains("batch 2/2 lab-uefi-01: succeeded"), "\(rollout.out.suffix(3000))")
+        for address in ["10.77.0.11", "10.77.0.12"] { let got = try await answer(address, LabSoftwarePort); #expect(got == "hello 4", "hello on \(address) answered '\(got)'") }
 
         // A kernel that panics (no ext4 for its root): the machine comes back on its old kernel by itself.
         let fleet = state + "/fleet.yaml"

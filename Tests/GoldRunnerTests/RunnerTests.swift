@@ -15,6 +15,8 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
     let machineAnswers = Mutex(true)
     /// The director "dies" inside the next power command: the machine acts, the director never hears back.
     let hangNextPower = Mutex(false)
+    /// Machines whose checks from the build server fail.
+    let failChecks = Mutex<Set<String>>([])
 
     init(store: SQLiteStore) { self.store = store }
 
@@ -32,6 +34,9 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
             }
             return .succeeded(detail: "power")
         case .buildImage: return .succeeded(detail: "built", outputs: ["image.version": "1"])
+        case .compile: return .succeeded(detail: "reused", outputs: ["binary.hello.artifact": String(repeating: "ab", count: 32)])
+        case .serverChecks where failChecks.withLock({ $0.contains(machine.name) }):
+            return .failed(reason: "check tcp \(machine.name):7070 failed: connection refused")
         default: return .succeeded(detail: "\(action)")
         }
     }

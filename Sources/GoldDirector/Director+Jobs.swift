@@ -1,0 +1,94 @@
+import Foundation
+import GoldCompile
+import GoldCore
+import Hummingbird
+
+/// A compile job as `gold job list|show` shows it.
+public struct JobSummary: Codable, Sendable, ResponseEncodable {
+    public var key: String
+    public var label: String
+    public var kind: String
+    public var machines: [String]
+    /// queued, building, succeeded, reused, failed, cancelled
+    public var state: String
+    public var worker: String?
+    public var attempts: Int
+    public var detail: String?
+    public var logBytes: Int
+
+    init(_ status: CompileJobStatus) {
+        key = status.job.key.hex
+        label = status.job.label
+        kind = status.job.kind.rawValue
+        machines = status.job.machines
+        attempts = status.attempts
+        logBytes = status.log.utf8.count
+        switch status.state {
+        case .queued: state = "queued"
+        case .leased(let lease):
+            state = "building"
+            worker = lease.worker
+        case .finished(.artifact(let manifest, let reused)):
+            state = reused ? "reused" : "succeeded"
+            worker = manifest.metadata.worker
+            detail = manifest.metadata.kernel.map { "kernel \($0.release)" }
+                ?? manifest.metadata.binary.map { $0.outputs.map(\.path).joined(separator: ", ") }
+        case .finished(.failure(let failure)):
+            state = "failed"
+            detail = failure.description + (failure.missingOptions.isEmpty ? "" : "; did not survive: \(failure.missingOptions.joined(separator: ", "))")
+        case .cancelled: state = "cancelled"
+        }
+    }
+}
+
+/// A slice of a job's build log from `offset`; `next` is where the following request starts.
+public struct JobLog: Codable, Sendable, ResponseEncodable {
+    public var text: String
+    public var next: Int
+    public var finished: Bool
+}
+
+extension Director {
+    func requireQueue() throws -> MemoryCompileQueue {
+        guard let compileQueue else { throw GoldError(.unavailable, "no compile role runs in the director's process (gold serve --roles director,compile)") }
+        return compileQueue
+    }
+
+    func job(_ context: DirectorContext) async throws -> CompileJobStatus {
+        let key = try context.parameters.require("key")
+        let queue = try requireQueue()
+        // A key prefix as `gold job list` prints it is enough when it names one job.
+        let matches = await queue.all().filter { $0.job.key.hex.hasPrefix(key) }
+        guard key.count >= 6, matches.count == 1 else {
+            throw GoldError(matches.isEmpty ? .notFound : .invalidInput,
+                matches.isEmpty ? "no compile job '\(key)'" : "'\(key)' names \(matches.count) jobs; give more of the key", at: "path.key")
+        }
+        return matches[0]
+    }
+
+    /// The compile queue: jobs, their build logs (followable), cancellation.
+    func addJobRoutes(_ router: Router<DirectorContext>) {
+        router.get("/v1/jobs") { _, context -> [JobSummary] in
+            _ = try context.require(.read)
+            return await try requireQueue().all().map(JobSummary.init)
+        }
+        router.get("/v1/jobs/{key}") { _, context -> JobSummary in
+            _ = try context.require(.read)
+            return JobSummary(try await job(context))
+        }
+        router.get("/v1/jobs/{key}/log") { request, context -> JobLog in
+            _ = try context.require(.read)
+            let status = try await job(context)
+            let bytes = Array(status.log.utf8)
+            let offset = min(max(Int(request.uri.queryParameters.get("offset") ?? "0") ?? 0, 0), bytes.count)
+            let finished: Bool = switch status.state { case .queued, .leased: false; default: true }
+            return JobLog(text: String(decoding: bytes[offset...], as: UTF8.self), next: bytes.count, finished: finished)
+        }
+        router.post("/v1/jobs/{key}/cancel") { _, context -> JobSummary in
+            _ = try context.require(.operate)
+            let status = try await job(context)
+            try await requireQueue().cancel(status.job.key)
+            return JobSummary(try await job(context))
+        }
+    }
+}
