@@ -8,7 +8,7 @@ public struct AgentCommand: AsyncParsableCommand {
         commandName: "gold-agent",
         abstract: "Gold's agent: reports for this machine to the director.",
         version: "0.1.0",
-        subcommands: [InventoryCommand.self, CheckIn.self, Netboot.self, Run.self, BootSuccessCommand.self])
+        subcommands: [InventoryCommand.self, CheckIn.self, Netboot.self, Run.self, BootSuccessCommand.self, WriteImageCommand.self])
 
     public init() {}
 }

@@ -7,7 +7,7 @@ extension Gold {
     struct ImageCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "image", abstract: "Machines' image lineages: every version, and what changed between two.",
-            subcommands: [List.self, Diff.self])
+            subcommands: [List.self, Diff.self, Import.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "A machine's image versions, oldest first.")
@@ -22,6 +22,47 @@ extension Gold {
                      v.disks.map { "\($0.size >> 20) MiB" }.joined(separator: "+"), v.disks.map { String($0.sha256.prefix(12)) }.joined(separator: ","),
                      v.description]
                 }))
+            }
+        }
+
+        /// Chunks a raw disk file straight into an image store directory, without a director.
+        struct Import: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Import a raw disk image file into a local image store as a machine's next version.",
+                discussion: """
+                    Works on the store directory directly, no director needed (for example to seed a store, or to \
+                    write the image elsewhere with `gold-agent write-image`). Do not import into a store a running \
+                    director is writing to: versions are numbered by the importing process.
+                    """)
+            @Argument(help: "The raw disk image file.") var file: String
+            @Option(help: "The machine the image is for.") var machine: String
+            @Option(help: "The image store directory.") var store = "/var/lib/gold/images"
+            @Option(help: "The device the image is for (e.g. /dev/vda), recorded in the manifest.") var device: String?
+            @Option(help: "What kind of change this version is: provision, kernel-upgrade, software-update or capture.")
+            var change = "capture"
+            @Option(help: "A note kept with the version.") var description = ""
+            @OptionGroup var output: OutputOptions
+
+            struct Imported: Encodable {
+                let machine: String, version: Int, size: UInt64, sha256: String
+                let chunks: Int, zeroChunks: Int, newChunks: Int, newBytes: UInt64
+            }
+
+            func run() async throws {
+                guard let kind = ImageChange(rawValue: change) else {
+                    throw ValidationError("--change must be one of \(ImageChange.allCases.map(\.rawValue).joined(separator: ", ")), not '\(change)'")
+                }
+                guard FileManager.default.isReadableFile(atPath: file) else { throw ValidationError("cannot read image file \(file)") }
+                let images = ImageStore(root: URL(fileURLWithPath: store))
+                let stats = try images.importImages(
+                    files: [URL(fileURLWithPath: file)], devices: [device], machine: machine, change: kind, description: description)
+                let disk = try images.manifest(machine: machine, version: stats.version).disks[0]
+                let imported = Imported(
+                    machine: machine, version: stats.version, size: disk.size, sha256: disk.sha256, chunks: stats.totalChunks,
+                    zeroChunks: stats.zeroChunks, newChunks: stats.newChunks, newBytes: stats.newBytes)
+                if output.json { return try printJSON(imported) }
+                print("\(machine) version \(stats.version): \(disk.size >> 20) MiB, sha256 \(disk.sha256.prefix(12))…; \(stats.totalChunks) chunks "
+                    + "(\(stats.zeroChunks) zero, \(stats.newChunks) new, \(stats.newBytes >> 20) MiB new) in \(store)")
             }
         }
 

@@ -92,7 +92,7 @@ extension Gold.LabCommand {
         while finished.count < workflows.count {
             for (name, id) in workflows.sorted(by: { $0.key < $1.key }) where finished[name] == nil {
                 let workflow = try await api.get("/v1/workflows/\(id)", as: Workflow.self)
-                for (index, run) in (workflow.steps + (workflow.recovery ?? [])).enumerated() where run.state != .pending {
+                for (index, run) in workflow.allRuns.enumerated() where run.state != .pending {
                     // A new line when the step's state, attempt or progress (in 10% steps) changes, not its clock.
                     let key = "\(run.state)/\(run.attempts)/\(Int((run.progress ?? 0) * 10))"
                     if printed["\(name)/\(index)/\(run.definition.name)"] != key {

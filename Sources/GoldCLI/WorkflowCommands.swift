@@ -23,7 +23,7 @@ func watchWorkflow(_ id: String, api: DirectorClient, json: Bool) async throws {
     var printed: [String: String] = [:]
     while true {
         let workflow = try await api.get("/v1/workflows/\(id)", as: Workflow.self)
-        let runs = workflow.steps + (workflow.recovery ?? [])
+        let runs = workflow.allRuns
         for (index, run) in runs.enumerated() {
             // A new line when the step's state, attempt or progress (in 10% steps) changes, not its clock.
             let key = "\(index)/\(run.definition.name)"
@@ -183,7 +183,7 @@ extension Gold {
             func run() async throws {
                 let workflow = try await client.client().get("/v1/workflows/\(id)", as: Workflow.self)
                 if output.json { return try printJSON(workflow) }
-                for (index, run) in (workflow.steps + (workflow.recovery ?? [])).enumerated() { print(WorkflowView.line(run, index: index)) }
+                for (index, run) in workflow.allRuns.enumerated() { print(WorkflowView.line(run, index: index)) }
                 print(WorkflowView.summary(workflow))
             }
         }

@@ -33,10 +33,14 @@ struct ImageActions: Sendable {
             guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
                 return .failed(reason: "no gold-agent for images at \(agentBinary): build it with scripts/build-agent.sh and set director.agent_binary")
             }
-            // The installed agent's own token, bound to this machine; derived, so every version of the image carries
-            // the same one until the machine is enrolled again.
-            let secret = TokenSecret.derived(key: try await store.directorKey(), purpose: "image-agent:\(machine.name):\(machine.enrolGeneration)")
-            if try await store.token(hash: secret.hash) == nil {
+            // The installed agent's own token, bound to this machine; derived from the director's key, so every version of
+            // the machine's image carries the same one (and `gold image diff` shows only real changes).
+            let secret = TokenSecret.derived(key: try await store.directorKey(), purpose: "image-agent:\(machine.name)")
+            if let existing = try await store.token(hash: secret.hash) {
+                guard existing.revokedAt == nil else {
+                    return .failed(reason: "the agent token of \(machine.name)'s images (\(existing.id)) was revoked; images would carry a dead token")
+                }
+            } else {
                 try await store.insertToken(TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: .agent, machine: machine.name,
                     label: "agent \(machine.name) (image)", createdAt: Date()), actor: "image builder")
             }

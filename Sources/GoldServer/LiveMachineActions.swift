@@ -100,7 +100,8 @@ public struct LiveMachineActions: MachineActions {
         let log = (socket as NSString).deletingLastPathComponent + "/serial.log"
         guard let data = FileManager.default.contents(atPath: log) else { return [] }
         // Firmware writes stray bytes: decode leniently.
-        let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r" }).suffix(3000)
+        // "\r\n" is one Character in Swift: split on every kind of line end.
+        let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).suffix(3000)
         // A panic scrolls away while the old kernel boots again: keep what matters from further back too.
         let markers = ["Kernel panic", "Oops", "BUG:", "VFS:", "Call Trace", "end Kernel panic"]
         let important = lines.dropLast(40).filter { line in markers.contains { line.contains($0) } }.suffix(20)

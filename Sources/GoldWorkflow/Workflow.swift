@@ -59,6 +59,8 @@ public struct Workflow: Hashable, Sendable, Codable {
     public var recovery: [StepRun]?
     public var recoveryCursor: Int
     public var recoveringFrom: Int?
+    /// Recovery steps that ran to their end, oldest first: kept so people see what Gold did by itself.
+    public var recovered: [StepRun]?
     public var intervention: Intervention?
     /// What steps learned for later steps: `image.version`, `kernel.release`, …
     public var context: [String: String]
@@ -88,6 +90,9 @@ public struct Workflow: Hashable, Sendable, Codable {
     }
 
     public var isFinished: Bool { [.succeeded, .failed, .aborted].contains(status) }
+
+    /// Every step that ran or runs, in order: the runbook's, then recovery steps (finished ones, then current ones).
+    public var allRuns: [StepRun] { steps + (recovered ?? []) + (recovery ?? []) }
 }
 
 /// A command the engine asks adapters to run. Its id names the workflow, step and attempt: one decision, one id.

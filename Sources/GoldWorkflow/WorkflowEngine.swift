@@ -140,8 +140,7 @@ public enum WorkflowEngine {
             if workflow.recoveryCursor < recovery.count { return enter(&workflow, now: now) }
             let failed = workflow.steps[workflow.cursor]
             let names = recovery.map(\.definition.name)
-            workflow.recovery = nil
-            workflow.recoveringFrom = nil
+            retireRecovery(&workflow)
             if failed.definition.onFailure?.resumes == true {
                 // The other way worked: the step is done and the workflow goes on.
                 workflow.steps[workflow.cursor].state = .succeeded
@@ -171,8 +170,7 @@ public enum WorkflowEngine {
         if workflow.recovery != nil {
             // A recovery step failed too: the machine could not bring itself back.
             let recoveredBy = (workflow.recovery ?? []).prefix(workflow.recoveryCursor).map(\.definition.name)
-            workflow.recovery = nil
-            workflow.recoveringFrom = nil
+            retireRecovery(&workflow)
             return openIntervention(&workflow, reason: "\(workflow.steps[workflow.cursor].detail ?? "failed"); recovery step '\(step.definition.name)' failed too: \(reason)",
                 recoveredBy: Array(recoveredBy))
         }
@@ -183,6 +181,13 @@ public enum WorkflowEngine {
             return enter(&workflow, now: now)
         }
         return openIntervention(&workflow, reason: reason, recoveredBy: [])
+    }
+
+    /// The recovery's runs join the record of what was done; the workflow is no longer recovering.
+    static func retireRecovery(_ workflow: inout Workflow) {
+        workflow.recovered = (workflow.recovered ?? []) + (workflow.recovery ?? [])
+        workflow.recovery = nil
+        workflow.recoveringFrom = nil
     }
 
     static func openIntervention(_ workflow: inout Workflow, reason: String, recoveredBy: [String]) -> [Command] {

@@ -135,9 +135,16 @@ func rewrite(_ path: String, _ text: String) throws {
     try text.write(toFile: path, atomically: true, encoding: .utf8)
 }
 
-/// The first line a TCP service at host:port sends (the lab's hello answers "hello VERSION").
+/// The first line a TCP service at host:port sends (the lab's hello answers "hello VERSION"), or what went wrong.
 func answer(_ host: String, _ port: Int) async throws -> String {
-    let result = try await Spawn.run("/bin/bash", ["-c", "exec 3<>/dev/tcp/$0/$1 2>/dev/null && head -n1 <&3", host, "\(port)"], timeout: .seconds(20))
+    let result = try await Spawn.run("/usr/bin/python3", ["-c", """
+        import socket, sys
+        try:
+            s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+            print(s.makefile().readline().strip())
+        except Exception as e:
+            print("error: %r" % e)
+        """, host, "\(port)"], timeout: .seconds(30))
     return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
