@@ -6,6 +6,18 @@ extension LiveHandlers {
     /// Backs up every file the new build installs (to the director, with hash, mode and time), then puts the new
     /// files in place by rename. Nothing is replaced before every backup is stored.
     func replaceBinary(name: String, key: String, command: Command, api: AgentAPI) async throws -> HandlerResult {
+        if mode == .netboot {
+            // An update that needs a reboot is installed from the netboot environment: onto the disk's root.
+            let disk = try await MountedDisk.mount(runner: runner)
+            guard let root = disk.rootDir else {
+                await disk.unmount(runner: runner)
+                return .failed("no root filesystem (etc/fstab) on the local disks: \(disk.devices.map(\.device))")
+            }
+            let onDisk = LiveHandlers(mode: .installed, runner: runner, root: root)
+            let result = await Self.attempt { try await onDisk.replaceBinary(name: name, key: key, command: command, api: api) }
+            await disk.unmount(runner: runner)
+            return result
+        }
         let manifest = try await ArtifactClient(base: api.director, token: api.token).manifest(key)
         guard let outputs = manifest.metadata.binary?.outputs, !outputs.isEmpty else {
             return .failed("artifact \(key.prefix(12)) is not a binary build (no outputs)")
@@ -38,6 +50,17 @@ extension LiveHandlers {
 
     /// Puts back the newest backup set of `name`: each file as it was (or removed, if there was none).
     func restoreBinary(name: String, api: AgentAPI) async throws -> HandlerResult {
+        if mode == .netboot {
+            let disk = try await MountedDisk.mount(runner: runner)
+            guard let root = disk.rootDir else {
+                await disk.unmount(runner: runner)
+                return .failed("no root filesystem (etc/fstab) on the local disks: \(disk.devices.map(\.device))")
+            }
+            let onDisk = LiveHandlers(mode: .installed, runner: runner, root: root)
+            let result = await Self.attempt { try await onDisk.restoreBinary(name: name, api: api) }
+            await disk.unmount(runner: runner)
+            return result
+        }
         guard let set = try await api.backups(binary: name).last else { return .failed("no backup of \(name) on the director: nothing to restore") }
         var restored: [String] = []
         for file in set.files {
@@ -54,5 +77,9 @@ extension LiveHandlers {
             restored.append("\(file.path) sha256 \(sha.prefix(12))…")
         }
         return HandlerResult(ok: true, detail: "restored backup \(set.id) from \(set.at): \(restored.joined(separator: ", "))")
+    }
+
+    static func attempt(_ body: () async throws -> HandlerResult) async -> HandlerResult {
+        do { return try await body() } catch { return .failed("\(error)") }
     }
 }

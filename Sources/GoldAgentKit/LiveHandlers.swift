@@ -119,7 +119,8 @@ public struct LiveHandlers: AgentHandlers {
             guard result.exitCode == 0 else {
                 return .failed("check '\(check.target)' exited \(result.exitCode): \(result.output.suffix(2000))")
             }
-            passed.append(check.target)
+            let said = result.output.split(whereSeparator: \.isNewline).first.map { " (\($0.prefix(120)))" } ?? ""
+            passed.append(check.target + said)
         }
         return HandlerResult(ok: true, detail: passed.isEmpty ? "no checks on the machine" : "passed: \(passed.joined(separator: "; "))")
     }

@@ -129,6 +129,7 @@ public enum Runbook {
                 deadline: t.checksSeconds, onFailure: restore),
         ]
         if reboot {
+            steps.append(StepDefinition("set boot to disk", .power(.bootDisk), deadline: 60))
             steps.append(StepDefinition("boot back to the local disk", .agent(.reboot(netboot: false)), awaits: .bootSuccess(kernel: nil),
                 deadline: t.bootSeconds, onFailure: restore))
         } else {

@@ -137,7 +137,8 @@ func rewrite(_ path: String, _ text: String) throws {
 
 /// The first line a TCP service at host:port sends (the lab's hello answers "hello VERSION"), or what went wrong.
 func answer(_ host: String, _ port: Int) async throws -> String {
-    let result = try await Spawn.run("/usr/bin/python3", ["-c", """
+    // From inside the lab's namespace, on the machines' own segment, as a client on that network would ask.
+    let result = try await Spawn.run("/usr/sbin/ip", ["netns", "exec", "gold-lab", "/usr/bin/python3", "-c", """
         import socket, sys
         try:
             s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
