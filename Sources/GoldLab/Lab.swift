@@ -95,6 +95,10 @@ public struct Lab: Sendable {
             try state.save()
             try await network.createUplink(host: uplink.hostLink, lab: uplink.labLink, hostAddress: uplink.hostAddress,
                 labAddress: uplink.labAddress)
+            guard let segment = LabNetwork.network(of: configuration.gatewayAddress) else {
+                throw LabError(.invalidSpec, "gateway address \(configuration.gatewayAddress) is not an IPv4 CIDR")
+            }
+            try await network.routeSegment(segment, via: uplink.labAddress, hostLink: uplink.hostLink)
         }
 
         for (index, spec) in specs.enumerated() {

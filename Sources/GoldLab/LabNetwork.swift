@@ -52,6 +52,27 @@ public struct LabNetwork: Sendable {
         try await ip(["-n", namespace, "link", "set", lab, "up"])
     }
 
+    /// Routes the machines' segment from the host through the uplink, and lets the namespace forward between its
+    /// uplink and the bridge: the director's checks reach the machines and nothing for them leaves by the host's
+    /// default route. The route goes with the veth when the lab is removed.
+    public func routeSegment(_ segment: String, via labAddress: String, hostLink: String) async throws {
+        let gateway = String(labAddress.split(separator: "/")[0])
+        try await ip(["route", "replace", segment, "via", gateway, "dev", hostLink])
+        try await ip(["netns", "exec", namespace, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
+    }
+
+    /// `10.77.0.1/24` → `10.77.0.0/24`.
+    public static func network(of cidr: String) -> String? {
+        let parts = cidr.split(separator: "/")
+        guard parts.count == 2, let prefix = Int(parts[1]), (0...32).contains(prefix) else { return nil }
+        let octets = parts[0].split(separator: ".").compactMap { UInt32($0) }
+        guard octets.count == 4, octets.allSatisfy({ $0 < 256 }) else { return nil }
+        let address = octets.reduce(0) { $0 << 8 | $1 }
+        let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix)
+        let network = address & mask
+        return "\(network >> 24).\(network >> 16 & 255).\(network >> 8 & 255).\(network & 255)/\(prefix)"
+    }
+
     /// Deletes a link of the host's own namespace if present (its veth peer goes with it).
     @discardableResult
     public func deleteHostLink(_ name: String) async throws -> Bool {

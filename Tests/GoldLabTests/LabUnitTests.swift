@@ -149,3 +149,12 @@ func temporaryDirectory(_ prefix: String) throws -> String {
         #expect(timeout.description.contains("/Booting from/"))
     }
 }
+
+@Suite struct LabSegmentTests {
+    @Test func theMachinesSegmentIsTheGatewaysNetwork() {
+        #expect(LabNetwork.network(of: "10.77.0.1/24") == "10.77.0.0/24")
+        #expect(LabNetwork.network(of: "192.168.7.130/25") == "192.168.7.128/25")
+        #expect(LabNetwork.network(of: "10.77.0.1") == nil)
+        #expect(LabNetwork.network(of: "10.77.0.300/24") == nil)
+    }
+}
