@@ -148,7 +148,8 @@ public struct LiveHandlers: AgentHandlers {
             _ = try await runner.run("systemctl", ["daemon-reload"], timeout: .seconds(120))
         }
         for unit in units {
-            let steps: [[String]] = stop ? [["stop", unit], ["mask", "--runtime", unit]] : [["unmask", "--runtime", unit], ["start", unit]]
+            // restart, not start: after a restore the service may still be running the binary that was just replaced.
+            let steps: [[String]] = stop ? [["stop", unit], ["mask", "--runtime", unit]] : [["unmask", "--runtime", unit], ["restart", unit]]
             for arguments in steps {
                 let result = try await runner.run("systemctl", arguments, timeout: .seconds(120))
                 guard result.exitCode == 0 else { return .failed("systemctl \(arguments.joined(separator: " ")) failed: \(result.output)") }
@@ -158,7 +159,7 @@ public struct LiveHandlers: AgentHandlers {
             let still = recipe.installs.flatMap { ServiceFinder.processes(using: $0) }
             guard still.isEmpty else { return .failed("processes still run \(binary): \(still)") }
         }
-        return HandlerResult(ok: true, detail: "\(stop ? "stopped and masked" : "unmasked and started"): \(units.joined(separator: ", "))")
+        return HandlerResult(ok: true, detail: "\(stop ? "stopped and masked" : "unmasked and restarted"): \(units.joined(separator: ", "))")
     }
 }
 
