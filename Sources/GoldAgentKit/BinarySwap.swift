@@ -8,15 +8,7 @@ extension LiveHandlers {
     func replaceBinary(name: String, key: String, command: Command, api: AgentAPI) async throws -> HandlerResult {
         if mode == .netboot {
             // An update that needs a reboot is installed from the netboot environment: onto the disk's root.
-            let disk = try await MountedDisk.mount(runner: runner)
-            guard let root = disk.rootDir else {
-                await disk.unmount(runner: runner)
-                return .failed("no root filesystem (etc/fstab) on the local disks: \(disk.devices.map(\.device))")
-            }
-            let onDisk = LiveHandlers(mode: .installed, runner: runner, root: root)
-            let result = await Self.attempt { try await onDisk.replaceBinary(name: name, key: key, command: command, api: api) }
-            await disk.unmount(runner: runner)
-            return result
+            return try await onLocalDisk { try await $0.replaceBinary(name: name, key: key, command: command, api: api) }
         }
         let manifest = try await ArtifactClient(base: api.director, token: api.token).manifest(key)
         guard let outputs = manifest.metadata.binary?.outputs, !outputs.isEmpty else {
@@ -51,15 +43,7 @@ extension LiveHandlers {
     /// Puts back the newest backup set of `name`: each file as it was (or removed, if there was none).
     func restoreBinary(name: String, api: AgentAPI) async throws -> HandlerResult {
         if mode == .netboot {
-            let disk = try await MountedDisk.mount(runner: runner)
-            guard let root = disk.rootDir else {
-                await disk.unmount(runner: runner)
-                return .failed("no root filesystem (etc/fstab) on the local disks: \(disk.devices.map(\.device))")
-            }
-            let onDisk = LiveHandlers(mode: .installed, runner: runner, root: root)
-            let result = await Self.attempt { try await onDisk.restoreBinary(name: name, api: api) }
-            await disk.unmount(runner: runner)
-            return result
+            return try await onLocalDisk { try await $0.restoreBinary(name: name, api: api) }
         }
         guard let set = try await api.backups(binary: name).last else { return .failed("no backup of \(name) on the director: nothing to restore") }
         var restored: [String] = []
@@ -79,7 +63,16 @@ extension LiveHandlers {
         return HandlerResult(ok: true, detail: "restored backup \(set.id) from \(set.at): \(restored.joined(separator: ", "))")
     }
 
-    static func attempt(_ body: () async throws -> HandlerResult) async -> HandlerResult {
-        do { return try await body() } catch { return .failed("\(error)") }
+    /// From the netboot environment: `body` with handlers rooted at the local disk's root filesystem, unmounted after.
+    func onLocalDisk(_ body: (LiveHandlers) async throws -> HandlerResult) async throws -> HandlerResult {
+        let disk = try await MountedDisk.mount(runner: runner)
+        let result: HandlerResult
+        if let root = disk.rootDir {
+            do { result = try await body(LiveHandlers(mode: .installed, runner: runner, root: root)) } catch { result = .failed("\(error)") }
+        } else {
+            result = .failed("no root filesystem (etc/fstab) on the local disks: \(disk.devices.map(\.device))")
+        }
+        await disk.unmount(runner: runner)
+        return result
     }
 }
