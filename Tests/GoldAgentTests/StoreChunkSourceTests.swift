@@ -127,6 +127,21 @@ import Testing
         #expect((try? WriteImageCommand.targets(given, for: manifest)) == expected)
     }
 
+    /// A hole may be reported as data (some file systems do), data never as a hole; past the end is a hole.
+    @Test func aFileTargetNeverCallsDataAHole() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let path = scratch.path("sparse.raw")
+        try WriteImageCommand.prepare(path, size: UInt64(8 * chunkSize), create: true)
+        let target = try FileBlockTarget(path: path)
+        try target.write(offset: UInt64(5 * chunkSize + 100), bytes: [1])
+        try target.flush()
+        #expect(!target.isHole(offset: UInt64(5 * chunkSize), count: chunkSize))
+        #expect(!target.isHole(offset: 0, count: 8 * chunkSize))
+        #expect(!target.isHole(offset: UInt64(4 * chunkSize), count: 2 * chunkSize))
+        #expect(target.isHole(offset: UInt64(8 * chunkSize), count: chunkSize))
+    }
+
     @Test func aMissingDeviceTheImageNamesIsNeverCreated() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
