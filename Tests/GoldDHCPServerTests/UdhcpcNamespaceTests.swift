@@ -63,9 +63,8 @@ struct UdhcpcNamespaceTests {
             output.contains("event=bound ip=10.199.0.50 mask=255.255.255.0 router=10.199.0.1 hostname=node1 lease=900"),
             "\(output)")
         #expect(await store.loadLeases().map(\.address) == [IPv4Address(10, 199, 0, 50)])
-        // Under load udhcpc may send its REQUEST twice: an offer, then acks only.
+        // Under load udhcpc may send DISCOVER or REQUEST again: an offer, and an ack last.
         let outcomes = events.all.map(\.outcome)
         #expect(outcomes.contains(.replied(.offer)) && outcomes.last == .replied(.ack), "\(outcomes)")
-        #expect(outcomes.drop { $0 != .replied(.offer) }.dropFirst().allSatisfy { $0 == .replied(.ack) }, "\(outcomes)")
     }
 }
