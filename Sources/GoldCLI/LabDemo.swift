@@ -43,10 +43,7 @@ extension Gold.LabCommand {
             for name in names {
                 let machine = try await api.get("/v1/machines/\(name)", as: MachineRecord.self)
                 let workflow = finished[name]!
-                let kernel: String = {
-                    if case .object(let facts) = machine.inventory ?? .null, case .string(let k) = facts["kernel"] ?? .null { return k }
-                    return "-"
-                }()
+                let kernel = Gold.LabCommand.runningKernel(machine)
                 rows.append([name, machine.state.rawValue, workflow.status.rawValue, kernel, workflow.context["image.version"] ?? "-",
                              "\(Int(workflow.updatedAt.timeIntervalSince(workflow.createdAt))) s"])
             }
@@ -65,10 +62,7 @@ extension Gold.LabCommand {
                 let done = try await Gold.LabCommand.watch(api, [target: upgrade.id])
                 finished["\(target) kernel upgrade"] = done[target]
                 let machine = try await api.get("/v1/machines/\(target)", as: MachineRecord.self)
-                let kernel: String = {
-                    if case .object(let facts) = machine.inventory ?? .null, case .string(let k) = facts["kernel"] ?? .null { return k }
-                    return "-"
-                }()
+                let kernel = Gold.LabCommand.runningKernel(machine)
                 print("demo: kernel upgrade \(done[target]!.status.rawValue) after \(Int(done[target]!.updatedAt.timeIntervalSince(done[target]!.createdAt))) s; "
                     + "\(target) runs kernel \(kernel) (expected \(done[target]!.context["kernel.release"] ?? "?"))")
                 if done[target]!.status != .succeeded { print(WorkflowView.summary(done[target]!)) }
@@ -106,5 +100,11 @@ extension Gold.LabCommand {
             try await Task.sleep(for: .seconds(1))
         }
         return finished
+    }
+
+    /// The kernel release the machine's agent last reported, or "-".
+    static func runningKernel(_ machine: MachineRecord) -> String {
+        if case .object(let facts) = machine.inventory ?? .null, case .string(let kernel) = facts["kernel"] ?? .null { return kernel }
+        return "-"
     }
 }
