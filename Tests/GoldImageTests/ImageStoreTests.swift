@@ -2,6 +2,10 @@ import Foundation
 import GoldCore
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @testable import GoldImage
 
 @Suite struct ImageStoreTests {
@@ -68,6 +72,8 @@ import Testing
         let next = try store.importImage(file: dir.path("a.raw"), machine: "node1", change: .softwareUpdate)
         #expect(next.version == 2)
         #expect(try store.manifest(machine: "node1", version: 2).parent == 1)
+        // The interrupted import's file list is not this image's: a capture has none.
+        #expect(throws: GoldError.self) { try store.files(machine: "node1", version: 2) }
     }
 
     @Test func missingFileOrBadParentLeavesNoVersion() throws {
@@ -106,9 +112,10 @@ import Testing
         try store.importImage(file: dir.path("a.raw"), machine: "node1", change: .provision)
         let hash = try #require(try store.manifest(machine: "node1", version: 1).disks[0].chunks[2])
         try Data(repeating: 0xAC, count: 1 << 20).write(to: store.chunks.url(for: hash))
-        await #expect(throws: GoldError.self) {
+        let error = await #expect(throws: GoldError.self) {
             try await store.export(machine: "node1", version: 1, to: dir.path("out.raw"))
         }
+        #expect(error?.message.contains("chunk \(hash.hex) is corrupt") == true)
         #expect(!FileManager.default.fileExists(atPath: dir.path("out.raw").path))
     }
 
@@ -120,7 +127,10 @@ import Testing
             try store.importImage(file: dir.path("v.raw"), machine: "node1", change: .softwareUpdate)
         }
         try store.setCurrent(machine: "node1", version: 2)
+        let orphan = store.filesURL("node1", 7)  // what an import that stopped before its manifest leaves
+        try Data("{}".utf8).write(to: orphan)
         let gc = try store.garbageCollect(keep: RetentionRule(keepLast: 1))
+        #expect(!FileManager.default.fileExists(atPath: orphan.path))
         #expect(gc.removedVersions["node1"] == [1, 3])
         #expect(try store.list(machine: "node1") == [2, 4])
         #expect(gc.removedChunks == 2)  // variants 1 and 3; the 0xAB and 0xCD chunks are shared
@@ -131,6 +141,28 @@ import Testing
             }
         }
         #expect(try store.garbageCollect(keep: RetentionRule(keepLast: 1)).bytesFreed == 0)
+    }
+
+    /// The writer lock is a `flock` on `<store>/lock`: held by one `ImageStore`, it excludes another descriptor
+    /// (another instance or process), which is what keeps an import's chunks from a concurrent collection.
+    @Test func writerLockExcludesOtherInstancesAndProcesses() throws {
+        let dir = try TestDirectory()
+        let store = ImageStore(root: dir.path("store"))
+        _ = try Self.sampleImage(dir.path("a.raw"))
+        try store.importImage(file: dir.path("a.raw"), machine: "node1", change: .provision)
+        let lockPath = store.root.appendingPathComponent("lock").path
+        let other = ImageStore(root: store.root)
+        try store.withWriteLock {
+            let fd = open(lockPath, O_RDWR | O_CLOEXEC)
+            defer { close(fd) }
+            #expect(fd >= 0)
+            #expect(flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+        }
+        let fd = open(lockPath, O_RDWR | O_CLOEXEC)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        flock(fd, LOCK_UN)
+        #expect(try other.garbageCollect(keep: RetentionRule(), dryRun: true).removedChunks == 0)
     }
 
     @Test func diffListsChangedFiles() throws {

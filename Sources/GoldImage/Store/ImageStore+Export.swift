@@ -5,40 +5,22 @@ import GoldCore
 /// The file format of an exported image.
 public enum ImageFormat: String, Hashable, Sendable, Codable, CaseIterable { case raw, qcow2 }
 
-/// Which versions garbage collection keeps, besides every machine's current version (always kept).
-public struct RetentionRule: Hashable, Sendable {
-    /// The newest `keepLast` versions of every machine.
-    public var keepLast: Int
-    /// Versions kept regardless, per machine.
-    public var pinned: [String: Set<Int>]
-
-    public init(keepLast: Int, pinned: [String: Set<Int>] = [:]) {
-        self.keepLast = keepLast
-        self.pinned = pinned
-    }
-}
-
-/// What garbage collection removed.
-public struct GarbageCollection: Hashable, Sendable {
-    public var removedVersions: [String: [Int]]
-    public var removedChunks: Int
-    public var bytesFreed: UInt64
-}
-
 extension ImageStore {
     /// Writes disk `disk` of a version to `destination` as a sparse raw file or (through `qemu-img convert`) qcow2.
-    /// The raw bytes are checked against the manifest's SHA-256 before anything is renamed into place.
-    public func export(machine: String, version: Int, disk: Int = 0, to destination: URL, format: ImageFormat = .raw)
-        async throws
-    {
+    /// Every chunk is verified as it is read (a corrupt one is an error naming it) and the raw bytes are checked
+    /// against the manifest's SHA-256 before anything is renamed into place. `progress` gets (bytes done, total).
+    public func export(
+        machine: String, version: Int, disk: Int = 0, to destination: URL, format: ImageFormat = .raw,
+        progress: (UInt64, UInt64) -> Void = { _, _ in }
+    ) async throws {
         let m = try manifest(machine: machine, version: version)
         guard let d = m.disks.first(where: { $0.index == disk }) else {
-            throw GoldError(.notFound, "machine \(machine) version \(version) has no disk \(disk)")
+            throw GoldError(.notFound, "machine \(machine) version \(version) has no disk \(disk)", at: "disk")
         }
         let raw = destination.deletingLastPathComponent().appendingPathComponent(
             ".\(destination.lastPathComponent).raw.partial")
         defer { try? FileManager.default.removeItem(at: raw) }
-        try writeRaw(d, to: raw)
+        try writeRaw(d, to: raw, progress: progress)
         switch format {
         case .raw:
             try FileManager.default.moveItem(at: raw, to: destination, replacing: true)
@@ -52,7 +34,7 @@ extension ImageStore {
         }
     }
 
-    private func writeRaw(_ d: DiskImageManifest, to url: URL) throws {
+    private func writeRaw(_ d: DiskImageManifest, to url: URL, progress: (UInt64, UInt64) -> Void) throws {
         _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: url.path) else {
             throw AtomicFile.ioError("cannot create", url)
@@ -72,6 +54,7 @@ extension ImageStore {
                 if zero?.count != length { zero = Data(count: length) }
                 sha.update(data: zero!)
             }
+            progress(min(offset + UInt64(d.chunkSize), d.size), d.size)
         }
         try handle.truncate(atOffset: d.size)
         try handle.synchronize()
@@ -80,49 +63,6 @@ extension ImageStore {
             throw GoldError(
                 .io, "exported disk \(d.index) hashes to \(digest), manifest says \(d.sha256)", at: url.path)
         }
-    }
-
-    /// Removes versions the rule does not keep and every chunk no remaining version names; returns what it freed.
-    ///
-    /// Versions go first (manifest, then file list), chunks after: a crash in between leaves only unreferenced
-    /// chunks, which the next run removes.
-    @discardableResult
-    public func garbageCollect(keep rule: RetentionRule) throws -> GarbageCollection {
-        try withWriteLock {
-            var removed: [String: [Int]] = [:]
-            var referenced = Set<ChunkHash>()
-            for machine in try machinesIncludingEmpty() {
-                let versions = try list(machine: machine)
-                var kept = Set(versions.suffix(max(rule.keepLast, 0)))
-                if let current = try currentVersion(machine: machine) { kept.insert(current) }
-                kept.formUnion(rule.pinned[machine] ?? [])
-                for version in versions {
-                    if kept.contains(version) {
-                        for disk in try manifest(machine: machine, version: version).disks {
-                            referenced.formUnion(disk.chunks.compactMap { $0 })
-                        }
-                    } else {
-                        try FileManager.default.removeItem(at: manifestURL(machine, version))
-                        try? FileManager.default.removeItem(at: filesURL(machine, version))
-                        removed[machine, default: []].append(version)
-                    }
-                }
-            }
-            var freed: UInt64 = 0
-            var count = 0
-            for (hash, _) in try chunks.all() where !referenced.contains(hash) {
-                freed += try chunks.remove(hash)
-                count += 1
-            }
-            chunks.removeLeftovers()
-            return GarbageCollection(removedVersions: removed, removedChunks: count, bytesFreed: freed)
-        }
-    }
-
-    private func machinesIncludingEmpty() throws -> [String] {
-        let dir = root.appendingPathComponent("machines")
-        guard FileManager.default.fileExists(atPath: dir.path) else { return [] }
-        return try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
     }
 }
 

@@ -7,17 +7,18 @@ import Logging
 ///
 /// On disk: `chunks/ab/<sha256>`, `machines/<machine>/<version>.json` (the manifest: a version exists once
 /// this file does), `<version>.files.json` (its file list, written first) and `current` (the deployed version).
-/// Writers (import, garbage collection, `setCurrent`) are serialised by a lock; readers need none because a
-/// visible manifest and the chunks it names never change.
+/// Writers (import, garbage collection, `setCurrent`) are serialised by ``StoreLock`` (`<store>/lock`, across
+/// instances and processes); readers need none because a visible manifest and the chunks it names never change
+/// (garbage collection removes only versions outside its rule, and then only chunks no remaining version names).
 public final class ImageStore: @unchecked Sendable {
     public let root: URL
     public let chunks: ChunkStore
     let runner: any ImageCommandRunner
     let logger: Logger
     let now: @Sendable () -> Int64
-    private let writeLock = NSLock()
+    private var writeLock: StoreLock { StoreLock(url: root.appendingPathComponent("lock")) }
 
-    func withWriteLock<T>(_ body: () throws -> T) rethrows -> T { try writeLock.withLock(body) }
+    func withWriteLock<T>(_ body: () throws -> T) throws -> T { try writeLock.withLock(body) }
 
     public init(
         root: URL, chunkSize: Int = ChunkStore.defaultChunkSize,
@@ -183,7 +184,7 @@ public final class ImageStore: @unchecked Sendable {
     ///
     /// Only chunks the store lacks are written. The version becomes visible when its manifest is renamed into
     /// place, after every chunk and the file list: a failure before that leaves no version, only unreferenced
-    /// chunks that ``garbageCollect(keep:)`` removes.
+    /// chunks that ``garbageCollect(keep:dryRun:)`` removes.
     @discardableResult
     public func importImages(
         files: [URL], devices: [String?], machine: String, change: ImageChange, parent: Int? = nil,
@@ -210,6 +211,9 @@ public final class ImageStore: @unchecked Sendable {
                 try AtomicFile.write(
                     try fileManifest.encoded(), to: filesURL(machine, version),
                     temporaryDirectory: chunks.temporaryDirectory)
+            } else {
+                // An interrupted import of the same number may have left its file list: it is not this image's.
+                try? FileManager.default.removeItem(at: filesURL(machine, version))
             }
             let manifest = ImageManifest(
                 machine: machine, version: version, parent: parent ?? versions.last, change: change,
