@@ -51,14 +51,14 @@ struct DirectorClient: Sendable {
     }
 
     func send(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
-              timeout: Duration = .seconds(30)) async throws -> HTTPClientResponse {
+              headers extra: [(String, String)] = [], timeout: Duration = .seconds(30)) async throws -> HTTPClientResponse {
         var response: HTTPClientResponse?
         // Reads are retried on a dropped connection (a busy director, a restart); writes are not.
         let tries = method == "GET" ? 4 : 1
         for attempt in 1...tries {
             do {
                 response = try await HTTPClient.send(method, baseURL + path,
-                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", contentType), ("Accept", "application/json")],
+                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", contentType), ("Accept", "application/json")] + extra,
                     body: body, timeout: timeout)
                 break
             } catch let error as HTTPClientError {

@@ -7,7 +7,7 @@ extension Gold {
     struct ImageCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "image", abstract: "Machines' image lineages: every version, and what changed between two.",
-            subcommands: [List.self, Diff.self, Import.self])
+            subcommands: [List.self, Show.self, Diff.self, Export.self, GC.self, Import.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "A machine's image versions, oldest first.")
@@ -31,8 +31,8 @@ extension Gold {
                 abstract: "Import a raw disk image file into a local image store as a machine's next version.",
                 discussion: """
                     Works on the store directory directly, no director needed (for example to seed a store, or to \
-                    write the image elsewhere with `gold-agent write-image`). Do not import into a store a running \
-                    director is writing to: versions are numbered by the importing process.
+                    write the image elsewhere with `gold-agent write-image`). Safe beside a running director: every \
+                    writer of the store (imports, image builds, garbage collection) holds its lock file.
                     """)
             @Argument(help: "The raw disk image file.") var file: String
             @Option(help: "The machine the image is for.") var machine: String

@@ -1,7 +1,9 @@
 import Foundation
 import GoldCore
 import GoldImage
+import GoldWorkflow
 import Hummingbird
+import Logging
 
 /// One image version as `gold image list` shows it.
 public struct ImageVersionSummary: Codable, Sendable, ResponseEncodable {
@@ -24,6 +26,14 @@ public struct ImageVersionSummary: Codable, Sendable, ResponseEncodable {
 }
 
 extension FileChange: ResponseEncodable {}
+extension ImageVersionDetail: ResponseEncodable {}
+extension GarbageCollection: ResponseEncodable {}
+
+/// `POST /v1/image-store/gc`: keep the newest `keep` versions of every machine (default 3); `dryRun` removes nothing.
+struct ImageGCRequest: Codable {
+    var keep: Int?
+    var dryRun: Bool?
+}
 
 extension Director {
     func images() throws -> ImageStore {
@@ -46,6 +56,42 @@ extension Director {
                         zeroChunks: $0.chunks.filter { $0 == nil }.count) })
             }
         }
+        router.get("/v1/images/{machine}/{version}") { _, context -> ImageVersionDetail in
+            _ = try context.require(.read)
+            let machine = try context.parameters.require("machine")
+            let store = try images()
+            return try store.detail(machine: machine, version: try version(in: context, of: machine, store: store))
+        }
+        router.get("/v1/images/{machine}/{version}/disks/{disk}") { request, context -> Response in
+            _ = try context.require(.read)
+            let machine = try context.parameters.require("machine")
+            let store = try images()
+            let version = try version(in: context, of: machine, store: store)
+            let disks = try store.manifest(machine: machine, version: version).disks
+            guard let index = context.parameters.get("disk").flatMap(Int.init) else {
+                throw GoldError(.invalidInput, "'disk' must be a disk index (0 for the first)", at: "path.disk")
+            }
+            guard let disk = disks.first(where: { $0.index == index }) else {
+                throw GoldError(.notFound, "machine \(machine) version \(version) has no disk \(index) (it has \(disks.map { "\($0.index)" }.joined(separator: ", ")))", at: "path.disk")
+            }
+            return try rawDisk(disk, store: store, range: request.headers[.range])
+        }
+        router.post("/v1/image-store/gc") { request, context -> GarbageCollection in
+            let identity = try context.require(.administer)
+            let body: ImageGCRequest
+            do { body = try await request.decode(as: ImageGCRequest.self, context: context) } catch {
+                throw GoldError(.invalidInput, "expected {\"keep\": N, \"dryRun\": true|false}", at: "body")
+            }
+            let store = try images()
+            let rule = try RetentionRule.validated(keep: body.keep ?? RetentionRule.defaultKeepLast, pinned: try await versionsInUse(), field: "body.keep")
+            let dryRun = body.dryRun ?? false
+            // The collection waits for any import holding the store lock and then walks the whole store: a thread of
+            // its own keeps it off the few threads Swift concurrency runs the server on.
+            let result = try await Self.onOwnThread { try store.garbageCollect(keep: rule, dryRun: dryRun) }
+            logger.notice("image store garbage collection", metadata: ["actor": "\(identity.actor)", "dryRun": "\(dryRun)",
+                "versions": "\(result.removedVersions.values.reduce(0) { $0 + $1.count })", "chunks": "\(result.removedChunks)", "bytes": "\(result.bytesFreed)"])
+            return result
+        }
         router.get("/v1/images/{machine}/diff") { request, context -> [FileChange] in
             _ = try context.require(.read)
             let machine = try context.parameters.require("machine")
@@ -53,6 +99,82 @@ extension Director {
             guard let from = query.get("from").flatMap(Int.init) else { throw GoldError(.invalidInput, "'from' must be a version number", at: "query.from") }
             guard let to = query.get("to").flatMap(Int.init) else { throw GoldError(.invalidInput, "'to' must be a version number", at: "query.to") }
             return try images().diff(machine: machine, v1: from, v2: to).sorted { $0.path < $1.path }
+        }
+    }
+
+    /// The `{version}` path parameter: a number the machine has, or `current`.
+    func version(in context: DirectorContext, of machine: String, store: ImageStore) throws -> Int {
+        let text = try context.parameters.require("version")
+        let versions = try store.list(machine: machine)
+        guard !versions.isEmpty else { throw GoldError(.notFound, "machine \(machine) has no image versions", at: "path.machine") }
+        if text == "current", let current = try store.currentVersion(machine: machine) { return current }
+        guard let version = Int(text) else {
+            throw GoldError(.invalidInput, "'version' must be a version number or 'current', not '\(text)'", at: "path.version")
+        }
+        guard versions.contains(version) else {
+            let known = versions.count <= 12 ? versions.map(String.init).joined(separator: ", ") : "\(versions.first!) … \(versions.last!)"
+            throw GoldError(.notFound, "machine \(machine) has no image version \(version) (it has \(known))", at: "path.version")
+        }
+        return version
+    }
+
+    /// The versions workflows in flight will write or restore (`image.version` in their context): never collected.
+    func versionsInUse() async throws -> [String: Set<Int>] {
+        guard let workflows = workflowStoreBase else { return [:] }
+        var pinned: [String: Set<Int>] = [:]
+        for workflow in try await workflows.listWorkflows(machine: nil, activeOnly: true, limit: 100_000) {
+            if let version = workflow.context["image.version"].flatMap(Int.init) { pinned[workflow.machine, default: []].insert(version) }
+        }
+        return pinned
+    }
+
+    /// Whole-disk bodies are answered up to this size in one piece, read before the status is sent, so a corrupt or
+    /// missing chunk is a JSON error naming it; larger ones stream and can only break off. `gold image export` asks
+    /// for pieces this size.
+    static let rawPieceLimit: UInt64 = 16 << 20
+
+    /// A disk's raw bytes, `Range` honoured (RFC 9110 §14.2), like the deploy server's `/images/…/diskN.raw`.
+    func rawDisk(_ disk: DiskImageManifest, store: ImageStore, range: String?) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.acceptRanges] = "bytes"
+        headers[.eTag] = "\"\(disk.sha256)\""
+        headers[HTTPFields.Element.Name("X-Gold-Image-SHA256")!] = disk.sha256
+        let lower: UInt64, upper: UInt64, status: HTTPResponse.Status
+        switch ByteRange.parse(range, length: disk.size) {
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(disk.size)"  // RFC 9110 §15.5.17
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .whole:
+            guard disk.size > 0 else { return Response(status: .ok, headers: headers) }
+            (lower, upper, status) = (0, disk.size - 1, .ok)
+        case .partial(let l, let u):
+            (lower, upper, status) = (l, u, .partialContent)
+            headers[.contentRange] = "bytes \(l)-\(u)/\(disk.size)"  // RFC 9110 §14.4
+        }
+        let length = upper - lower + 1
+        headers[.contentLength] = "\(length)"
+        if length <= Self.rawPieceLimit {
+            let data = try store.read(disk, offset: lower, count: Int(length))
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        let body = ResponseBody { writer in
+            var offset = lower
+            while offset <= upper {
+                let piece = try store.read(disk, offset: offset, count: Int(min(UInt64(1 << 20), upper - offset + 1)))
+                if piece.isEmpty { break }
+                try await writer.write(ByteBuffer(bytes: piece))
+                offset += UInt64(piece.count)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// Runs blocking store work on a thread of its own.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
         }
     }
 }

@@ -279,6 +279,27 @@ paths:
         - {name: from, in: query, required: true, schema: {type: integer}}
         - {name: to, in: query, required: true, schema: {type: integer}}
       responses: {"200": {description: changes}, "404": {description: no such version}}
+  /v1/images/{machine}/{version}:
+    get:
+      summary: "One version's manifest summary: size, SHA-256, chunks, zero ranges, new chunks against its parent, change, description, created, disks."
+      parameters:
+        - {name: machine, in: path, required: true, schema: {type: string}}
+        - {name: version, in: path, required: true, description: a version number or `current`, schema: {type: string}}
+      responses: {"200": {description: the version}, "400": {description: not a version number}, "404": {description: no such version}}
+  /v1/images/{machine}/{version}/disks/{disk}:
+    get:
+      summary: "A disk's whole raw image, Range supported; X-Gold-Image-SHA256 is the manifest's hash. Every chunk is verified: pieces up to 16 MiB fail with an error naming a corrupt chunk, longer bodies break off."
+      parameters:
+        - {name: machine, in: path, required: true, schema: {type: string}}
+        - {name: version, in: path, required: true, schema: {type: string}}
+        - {name: disk, in: path, required: true, description: the disk's index (0 for the first), schema: {type: integer}}
+        - {name: Range, in: header, schema: {type: string}}
+      responses: {"200": {description: the image}, "206": {description: the requested bytes}, "404": {description: no such version or disk}, "416": {description: range outside the image}, "500": {description: a chunk is corrupt or missing}}
+  /v1/image-store/gc:
+    post:
+      summary: "Admin: removes image versions outside the rule (newest `keep` per machine, default 3; always each machine's current version and the versions running workflows use), then every chunk no remaining version names."
+      requestBody: {required: true, content: {application/json: {schema: {type: object, description: "{keep: N >= 1, dryRun: bool}"}}}}
+      responses: {"200": {description: "what was (or on a dry run would be) removed: versions per machine with reasons, chunks and bytes freed"}, "400": {description: keep below 1}}
   /v1/jobs:
     get:
       summary: Compile jobs (kernels and binaries), oldest first, with state, worker, attempts and outcome.

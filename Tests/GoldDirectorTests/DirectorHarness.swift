@@ -16,17 +16,19 @@ struct DirectorHarness {
     let store: any GoldStore
     var tokens: [String: String] = [:]
 
-    func call(_ method: String, _ path: String, token: String? = nil, body: String? = nil, contentType: String = "application/json") async throws -> HTTPClientResponse {
-        var headers: [(String, String)] = [("Content-Type", contentType)]
+    func call(_ method: String, _ path: String, token: String? = nil, body: String? = nil, contentType: String = "application/json",
+              headers extra: [(String, String)] = []) async throws -> HTTPClientResponse {
+        var headers: [(String, String)] = [("Content-Type", contentType)] + extra
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         return try await HTTPClient.send(method, base + path, headers: headers, body: body.map { Array($0.utf8) })
     }
 
-    func call(_ method: String, _ path: String, as role: String, body: String? = nil, contentType: String = "application/json") async throws -> HTTPClientResponse {
-        try await call(method, path, token: tokens[role]!, body: body, contentType: contentType)
+    func call(_ method: String, _ path: String, as role: String, body: String? = nil, contentType: String = "application/json",
+              headers: [(String, String)] = []) async throws -> HTTPClientResponse {
+        try await call(method, path, token: tokens[role]!, body: body, contentType: contentType, headers: headers)
     }
 
-    static func with(actions: (any MachineActions)? = nil, _ body: (DirectorHarness) async throws -> Void) async throws {
+    static func with(actions: (any MachineActions)? = nil, imageStore: String? = nil, _ body: (DirectorHarness) async throws -> Void) async throws {
         let store = try SQLiteStore()
         _ = try await store.applyFleet(Fleet(machines: [
             MachineSpec(name: "web-01", role: "web", macs: [MACAddress("52:54:00:00:00:01")!]),
@@ -42,7 +44,7 @@ struct DirectorHarness {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let runner = actions.map { WorkflowRunner(store: store, actions: $0, logger: logger) }
-        let director = Director(store: store, registry: GoldProcess.Metrics.registry, logger: logger, workflows: runner)
+        let director = Director(store: store, registry: GoldProcess.Metrics.registry, logger: logger, workflows: runner, imageStore: imageStore)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = director.makeApplication(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))

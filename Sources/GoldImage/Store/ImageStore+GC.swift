@@ -12,6 +12,14 @@ public struct GarbageCollection: Hashable, Sendable, Codable {
         public var removed: [Int]
         /// Why each kept version stays ("newest", "current", "pinned"), by version number.
         public var reasons: [String: [String]]
+
+        public init(machine: String, current: Int?, kept: [Int], removed: [Int], reasons: [String: [String]]) {
+            self.machine = machine
+            self.current = current
+            self.kept = kept
+            self.removed = removed
+            self.reasons = reasons
+        }
     }
     public var dryRun: Bool
     public var keepLast: Int
@@ -21,6 +29,19 @@ public struct GarbageCollection: Hashable, Sendable, Codable {
     /// What the store holds afterwards (on a dry run: would hold).
     public var remainingChunks: Int
     public var remainingBytes: UInt64
+
+    public init(
+        dryRun: Bool, keepLast: Int, machines: [Machine], removedChunks: Int, bytesFreed: UInt64, remainingChunks: Int,
+        remainingBytes: UInt64
+    ) {
+        self.dryRun = dryRun
+        self.keepLast = keepLast
+        self.machines = machines
+        self.removedChunks = removedChunks
+        self.bytesFreed = bytesFreed
+        self.remainingChunks = remainingChunks
+        self.remainingBytes = remainingBytes
+    }
 
     /// Removed versions by machine (machines that lose none are left out).
     public var removedVersions: [String: [Int]] {

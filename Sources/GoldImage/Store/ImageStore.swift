@@ -143,6 +143,11 @@ public final class ImageStore: @unchecked Sendable {
         return try Self.read(d, offset: offset, count: count, chunks: chunks)
     }
 
+    /// `count` bytes of a disk whose manifest the caller holds (a long stream reads the manifest once).
+    public func read(_ disk: DiskImageManifest, offset: UInt64, count: Int) throws -> Data {
+        try Self.read(disk, offset: offset, count: count, chunks: chunks)
+    }
+
     static func read(_ d: DiskImageManifest, offset: UInt64, count: Int, chunks: ChunkStore) throws -> Data {
         guard offset <= d.size else { return Data() }
         let end = min(d.size, offset + UInt64(count))

@@ -6,6 +6,11 @@ public struct ImageVersionDetail: Hashable, Sendable, Codable {
     public struct ZeroRange: Hashable, Sendable, Codable {
         public var offset: UInt64
         public var length: UInt64
+
+        public init(offset: UInt64, length: UInt64) {
+            self.offset = offset
+            self.length = length
+        }
     }
 
     public struct Disk: Hashable, Sendable, Codable {
