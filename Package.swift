@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "GoldSQLite",
             dependencies: [
-                "GoldCore", "GoldWorkflow",
+                "GoldCore", "GoldWorkflow", "GoldCompile",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -220,7 +220,7 @@ let package = Package(
             dependencies: ["GoldAgentKit", "GoldImage", "GoldCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "GoldStoreTests", dependencies: ["GoldCore", "GoldSQLite"], swiftSettings: swiftSettings),
+            name: "GoldStoreTests", dependencies: ["GoldCore", "GoldSQLite", "GoldCompile"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldDirectorTests",
             dependencies: [

@@ -6,7 +6,7 @@ extension Gold {
     struct JobCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "job", abstract: "The compile server's jobs: kernels and binaries, cached by the hash of their inputs.",
-            subcommands: [List.self, Show.self, Log.self, Cancel.self])
+            subcommands: [List.self, Show.self, Log.self, Cancel.self, Submit.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Every compile job, oldest first.")
@@ -56,6 +56,21 @@ extension Gold {
                     if !follow || slice.finished { break }
                     try await Task.sleep(for: .seconds(2))
                 }
+            }
+        }
+
+        struct Submit: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Build the kernels and binaries machines need now (e.g. before a rollout); cached builds are reused.")
+            @Argument(help: "Machine names.") var machines: [String]
+            @OptionGroup var client: ClientOptions
+            @OptionGroup var output: OutputOptions
+            func run() async throws {
+                let api = try client.client()
+                let body = Array(try JSONEncoder().encode(SubmitJobs(machines: machines)))
+                let jobs = try api.decode([JobSummary].self, try await api.send("POST", "/v1/jobs", body: body))
+                if output.json { return try printJSON(jobs) }
+                print(table(["KEY", "JOB", "STATE", "MACHINES"], jobs.map { [String($0.key.prefix(12)), $0.label, $0.state, $0.machines.joined(separator: ",")] }))
             }
         }
 

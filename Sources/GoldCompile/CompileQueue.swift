@@ -82,6 +82,8 @@ public protocol CompileQueue: Sendable {
     /// Stops a queued or leased job; its worker's next heartbeat fails.
     func cancel(_ key: CacheKey) async throws
     func status(_ key: CacheKey) async throws -> CompileJobStatus?
+    /// Every job the queue knows, oldest first.
+    func all() async throws -> [CompileJobStatus]
 }
 
 /// The time a queue measures leases against; tests inject a clock they advance by hand.

@@ -60,7 +60,16 @@ public struct CompileWorker: Sendable {
     /// Works until the task is cancelled (a `Service`'s `run()` can call this).
     public func run() async throws {
         while !Task.isCancelled {
-            if try await runOnce() == nil { try await Task.sleep(for: configuration.pollInterval) }
+            do {
+                if try await runOnce() == nil { try await Task.sleep(for: configuration.pollInterval) }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // The director unreachable, a store error: the job (if any) stays leased until it expires and goes to
+                // the next worker; this worker tries again after a pause rather than ending the compile role.
+                logger.error("compile worker error; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: configuration.pollInterval)
+            }
         }
     }
 
@@ -169,8 +178,13 @@ public struct CompileWorker: Sendable {
         // A lease lost while building must not publish: check once more right before.
         try Task.checkCancellation()
         _ = try await queue.heartbeat(lease)
-        let manifest = try await store.publish(key: job.key, files: uploads, metadata: metadata)
-        return .artifact(manifest, reused: false)
+        do {
+            let manifest = try await store.publish(key: job.key, files: uploads, metadata: metadata)
+            return .artifact(manifest, reused: false)
+        } catch let error as CompileError {
+            session.note("FAILED to publish: \(error.message)")
+            return .failure(CompileFailure(step: "publish", message: error.message))
+        }
     }
 
     /// Heartbeats and streams new log output until cancelled; throws `leaseLost` when the queue refuses.

@@ -40,7 +40,49 @@ public struct LocalArtifactStore: ArtifactStore {
             if !FileManager.default.fileExists(atPath: blobPath(sha)) { try rename(temp, blobPath(sha)) }
             stored.append(ArtifactFile(name: upload.name, sha256: sha, size: size, mode: upload.mode))
         }
-        let manifest = ArtifactManifest(key: key, files: stored, metadata: metadata)
+        return try writeManifest(ArtifactManifest(key: key, files: stored, metadata: metadata))
+    }
+
+    /// Takes a file a remote worker uploaded: moves it into `blobs/` if its SHA-256 is `sha256`, else deletes it and
+    /// throws naming both hashes. The temporary file must be in this store's `tmp/` (see `temporaryPath()`).
+    public func adoptBlob(_ temporary: String, sha256: String) throws -> UInt64 {
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else {
+            throw CompileError(.badInput, "'\(sha256)' is not a SHA-256")
+        }
+        let actual = try Hashing.sha256(file: temporary)
+        guard actual == sha256.lowercased() else {
+            throw CompileError(.badInput, "the uploaded file's SHA-256 is \(actual), not \(sha256): it was damaged on the way")
+        }
+        let size = try Hashing.size(temporary)
+        chmod(temporary, 0o444)
+        if !FileManager.default.fileExists(atPath: blobPath(actual)) { try rename(temporary, blobPath(actual)) }
+        return size
+    }
+
+    /// A fresh path in `tmp/` for an upload on its way in.
+    public func temporaryPath() -> String { "\(root)/tmp/\(UUID().uuidString).upload" }
+
+    /// Publishes a manifest whose files are already blobs here (uploaded one by one by a remote worker); every file
+    /// must be present with its size, else nothing is published and the error names the missing files.
+    public func publishStored(key: CacheKey, files: [ArtifactFile], metadata: ArtifactMetadata) throws -> ArtifactManifest {
+        if let existing = try manifest(for: key) { return existing }
+        guard metadata.key == key else { throw CompileError(.badInput, "the metadata is for \(metadata.key.short), not \(key.short)") }
+        var missing: [String] = []
+        for file in files {
+            guard file.sha256.count == 64, file.sha256.allSatisfy(\.isHexDigit) else {
+                throw CompileError(.badInput, "file \(file.name): '\(file.sha256)' is not a SHA-256")
+            }
+            if (try? Hashing.size(blobPath(file.sha256))) != file.size { missing.append("\(file.name) (\(file.sha256.prefix(12)))") }
+        }
+        guard missing.isEmpty else {
+            throw CompileError(.missingInput, "\(key.short) cannot be published: not uploaded (or of another size): \(missing.joined(separator: ", "))")
+        }
+        return try writeManifest(ArtifactManifest(key: key, files: files, metadata: metadata))
+    }
+
+    /// Writes the manifest by rename(2); an artifact another worker published meanwhile wins (same inputs).
+    private func writeManifest(_ manifest: ArtifactManifest) throws -> ArtifactManifest {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let temp = "\(root)/tmp/\(UUID().uuidString).json"
@@ -48,9 +90,8 @@ public struct LocalArtifactStore: ArtifactStore {
         guard FileManager.default.createFile(atPath: temp, contents: try encoder.encode(manifest)) else {
             throw CompileError(.io, "cannot write \(temp)")
         }
-        // Another worker may have published the same key meanwhile: its artifact has the same inputs; keep it.
-        if let existing = try self.manifest(for: key) { return existing }
-        try rename(temp, manifestPath(key))
+        if let existing = try self.manifest(for: manifest.key) { return existing }
+        try rename(temp, manifestPath(manifest.key))
         return manifest
     }
 

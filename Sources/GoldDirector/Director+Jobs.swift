@@ -41,6 +41,12 @@ public struct JobSummary: Codable, Sendable, ResponseEncodable {
     }
 }
 
+/// `POST /v1/jobs`: build the kernels and binaries these machines need.
+public struct SubmitJobs: Codable, Sendable {
+    public var machines: [String]
+    public init(machines: [String]) { self.machines = machines }
+}
+
 /// A slice of a job's build log from `offset`; `next` is where the following request starts.
 public struct JobLog: Codable, Sendable, ResponseEncodable {
     public var text: String
@@ -49,8 +55,8 @@ public struct JobLog: Codable, Sendable, ResponseEncodable {
 }
 
 extension Director {
-    func requireQueue() throws -> MemoryCompileQueue {
-        guard let compileQueue else { throw GoldError(.unavailable, "no compile role runs in the director's process (gold serve --roles director,compile)") }
+    func requireQueue() throws -> any CompileQueue {
+        guard let compileQueue else { throw GoldError(.unavailable, "this director has no compile queue") }
         return compileQueue
     }
 
@@ -58,7 +64,7 @@ extension Director {
         let key = try context.parameters.require("key")
         let queue = try requireQueue()
         // A key prefix as `gold job list` prints it is enough when it names one job.
-        let matches = await queue.all().filter { $0.job.key.hex.hasPrefix(key) }
+        let matches = try await queue.all().filter { $0.job.key.hex.hasPrefix(key) }
         guard key.count >= 6, matches.count == 1 else {
             throw GoldError(matches.isEmpty ? .notFound : .invalidInput,
                 matches.isEmpty ? "no compile job '\(key)'" : "'\(key)' names \(matches.count) jobs; give more of the key", at: "path.key")
@@ -68,9 +74,31 @@ extension Director {
 
     /// The compile queue: jobs, their build logs (followable), cancellation.
     func addJobRoutes(_ router: Router<DirectorContext>) {
+        // Build what machines need ahead of a workflow (e.g. before a rollout); equal inputs share one job.
+        router.post("/v1/jobs") { request, context -> [JobSummary] in
+            let identity = try context.require(.operate)
+            let body = try await decodeBody(SubmitJobs.self, request, context, "job request {machines: [names]}")
+            guard !body.machines.isEmpty else { throw GoldError(.invalidInput, "name at least one machine", at: "body.machines") }
+            var specs: [MachineSpec] = []
+            for name in body.machines {
+                guard let machine = try await store.machine(named: name) else { throw GoldError(.notFound, "no machine named '\(name)'", at: "body.machines") }
+                specs.append(machine.spec)
+            }
+            let jobs: [CompileJob]
+            do { jobs = try await InputResolver().jobs(for: specs) } catch let error as CompileError { throw error.http }
+            let queue = try requireQueue()
+            var summaries: [JobSummary] = []
+            for job in jobs {
+                let stored = try await onQueue { try await $0.submit(job) }
+                _ = try await store.appendEvent(NewEvent(actor: identity.actor, kind: "job.submitted",
+                    message: "\(stored.label) for \(stored.machines.joined(separator: ", ")) submitted"))
+                if let status = try await queue.status(stored.key) { summaries.append(JobSummary(status)) }
+            }
+            return summaries
+        }
         router.get("/v1/jobs") { _, context -> [JobSummary] in
             _ = try context.require(.read)
-            return await try requireQueue().all().map(JobSummary.init)
+            return try await requireQueue().all().map(JobSummary.init)
         }
         router.get("/v1/jobs/{key}") { _, context -> JobSummary in
             _ = try context.require(.read)

@@ -17,14 +17,17 @@ public struct Director: Sendable {
     public let backups: BinaryBackups?
     /// The image store's directory (versions, manifests, file lists); nil: no image routes.
     public let imageStore: String?
-    /// The compile role's queue when it runs in this process; nil: no job routes.
-    public let compileQueue: MemoryCompileQueue?
+    /// The compile queue workflows submit to and workers lease from (in this process or over HTTP); nil: no job routes.
+    public let compileQueue: (any CompileQueue)?
+    /// The artifact store remote compile workers upload to (the deploy role serves it); nil: no artifact routes.
+    public let artifacts: LocalArtifactStore?
     let workflowStoreBase: (any WorkflowStore)?
 
     public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger, unknownMachines: UnknownMachinePolicy = .ignore,
                 workflows: (any WorkflowControl)? = nil, backups: BinaryBackups? = nil, imageStore: String? = nil,
-                compileQueue: MemoryCompileQueue? = nil) {
+                compileQueue: (any CompileQueue)? = nil, artifacts: LocalArtifactStore? = nil) {
         self.compileQueue = compileQueue
+        self.artifacts = artifacts
         self.backups = backups
         self.imageStore = imageStore
         self.store = MeasuredStore(base: store)
@@ -66,6 +69,8 @@ public struct Director: Sendable {
         addBackupRoutes(router)
         addImageRoutes(router)
         addJobRoutes(router)
+        addWorkerRoutes(router)
+        addArtifactRoutes(router)
         return router
     }
 

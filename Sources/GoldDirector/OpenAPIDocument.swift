@@ -304,6 +304,10 @@ paths:
     get:
       summary: Compile jobs (kernels and binaries), oldest first, with state, worker, attempts and outcome.
       responses: {"200": {description: jobs}, "503": {description: no compile role in this process}}
+    post:
+      summary: Submits the kernel and binary builds the named machines need (cached; equal inputs share one job).
+      requestBody: {required: true, content: {application/json: {schema: {type: object, description: "{machines: [names]}"}}}}
+      responses: {"200": {description: the jobs}, "404": {description: no such machine}}
   /v1/jobs/{key}:
     get:
       summary: One compile job; a unique key prefix (6+ hex digits) is enough.
@@ -316,11 +320,49 @@ paths:
         - {name: key, in: path, required: true, schema: {type: string}}
         - {name: offset, in: query, schema: {type: integer}}
       responses: {"200": {description: "{text, next, finished}"}}
+    post:
+      summary: Appends build log text from the worker holding the lease; 409 when the lease is lost.
+      parameters: [{name: key, in: path, required: true, schema: {type: string}}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, description: "{lease, text}"}}}}
+      responses: {"204": {description: appended}, "409": {description: lease lost}}
   /v1/jobs/{key}/cancel:
     post:
       summary: Stops a queued or building job; its worker's next heartbeat fails and the build is killed.
       parameters: [{name: key, in: path, required: true, schema: {type: string}}]
       responses: {"200": {description: the job}}
+  /v1/jobs/lease:
+    post:
+      summary: A compile server asks for the oldest queued job (or one whose lease expired); 204 when there is none.
+      requestBody: {required: true, content: {application/json: {schema: {type: object, description: "{worker, ttlSeconds (5-3600)}"}}}}
+      responses: {"200": {description: the lease}, "204": {description: no job}, "400": {description: bad request}}
+  /v1/jobs/{key}/heartbeat:
+    post:
+      summary: Renews the worker's lease; 409 when it is no longer the job's current lease (expired, cancelled, done).
+      parameters: [{name: key, in: path, required: true, schema: {type: string}}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, description: the lease}}}}
+      responses: {"200": {description: the renewed lease}, "409": {description: lease lost}}
+  /v1/jobs/{key}/complete:
+    post:
+      summary: Ends the job with an artifact (already published with PUT /v1/artifacts/{key}) or a failure.
+      parameters: [{name: key, in: path, required: true, schema: {type: string}}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, description: "{lease, outcome}"}}}}
+      responses: {"204": {description: completed}, "400": {description: artifact not published}, "409": {description: lease lost}}
+  /v1/artifacts/{key}:
+    get:
+      summary: An artifact's manifest (files with SHA-256, size, mode; build metadata).
+      parameters: [{name: key, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: the manifest}, "404": {description: not built}}
+    put:
+      summary: Publishes an artifact whose files were uploaded as blobs; refused, naming them, if any is missing.
+      parameters: [{name: key, in: path, required: true, schema: {type: string}}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, description: "{files, metadata}"}}}}
+      responses: {"200": {description: the manifest}, "400": {description: files missing}}
+  /v1/artifacts/blobs/{sha}:
+    put:
+      summary: Uploads one artifact file, stored only if its SHA-256 is the one in the path.
+      parameters: [{name: sha, in: path, required: true, schema: {type: string}}]
+      requestBody: {required: true, content: {application/octet-stream: {schema: {type: string, format: binary}}}}
+      responses: {"204": {description: stored}, "400": {description: hash mismatch}}
   /v1/profiles:
     get:
       summary: Every profile.

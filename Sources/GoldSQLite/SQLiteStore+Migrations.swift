@@ -99,6 +99,22 @@ extension SQLiteStore {
                     CREATE INDEX rollout_status ON rollout (status, created_at);
                     """)
         }
+        migrator.registerMigration("v5: compile queue") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE compile_job (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        revision INTEGER NOT NULL,
+                        entry TEXT NOT NULL
+                    );
+                    CREATE TABLE compile_log (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        key TEXT NOT NULL,
+                        text TEXT NOT NULL
+                    );
+                    CREATE INDEX compile_log_key ON compile_log (key, id);
+                    """)
+        }
         return migrator
     }
 }

@@ -5,18 +5,30 @@ import GoldWorkflow
 import Logging
 import ServiceLifecycle
 
-/// The compile server's queue and artifact store as one process holds them: the director submits jobs, the compile
-/// role's worker builds them, the deploy role serves the artifacts (`/artifacts/…`) from the same store.
+/// The director's compile queue (saved in its store) and artifact store: workflows submit jobs, compile workers (in
+/// this process or on other hosts over HTTP) build them, the deploy role serves the artifacts (`/artifacts/…`).
 public struct CompileHub: Sendable {
-    public let queue: MemoryCompileQueue
+    public let queue: any CompileQueue
     public let artifacts: LocalArtifactStore
-    /// Where workers unpack and build; kept between jobs for ccache.
-    public let workDir: String
 
-    public init(config: ServerConfig) throws {
-        queue = MemoryCompileQueue()
+    public init(queue: any CompileQueue, artifacts: LocalArtifactStore) {
+        self.queue = queue
+        self.artifacts = artifacts
+    }
+
+    /// The hub of a director over `store`, with its artifacts in the data directory.
+    public init(config: ServerConfig, store: any CompileJobStore) throws {
+        queue = try StoreCompileQueue(store: store)
         artifacts = try LocalArtifactStore(root: config.dataDir + "/artifacts")
-        workDir = config.compile.workDir ?? "/var/cache/gold/compile"
+    }
+}
+
+extension ServerConfig.CompileConfig {
+    /// The worker's pacing from `gold.yaml`'s `compile:` section.
+    var workerConfiguration: CompileWorkerConfiguration {
+        CompileWorkerConfiguration(leaseTTL: .seconds(leaseSeconds), heartbeatInterval: .seconds(heartbeatSeconds),
+            logInterval: .seconds(min(2, heartbeatSeconds)), pollInterval: .seconds(pollSeconds),
+            jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }
 
@@ -35,6 +47,8 @@ struct CompileService: Service {
 struct CompileActions: Sendable {
     let hub: CompileHub?
     let logger: Logger
+    /// Whether a compile worker runs in this process; if not, jobs wait for a compile server on another host.
+    var localWorker = true
 
     func compile(_ machine: MachineRecord, progress: @escaping @Sendable (Double, String) async -> Void) async -> WorkflowEvent.Outcome {
         let jobs: [CompileJob]
@@ -45,7 +59,7 @@ struct CompileActions: Sendable {
         }
         if jobs.isEmpty { return .succeeded(detail: "Debian's packaged kernel and no binaries: nothing to compile") }
         guard let hub else {
-            return .failed(reason: "machine \(machine.name) needs \(jobs.count) build(s) but no compile role runs in this process (gold serve --roles director,compile)")
+            return .failed(reason: "machine \(machine.name) needs \(jobs.count) build(s) but this process has no compile queue")
         }
         var outputs: [String: String] = [:]
         var details: [String] = []
@@ -54,10 +68,11 @@ struct CompileActions: Sendable {
                 try await hub.queue.submit(job)
                 let started = ContinuousClock.now
                 while true {
-                    guard let status = await hub.queue.status(job.key) else { return .failed(reason: "\(job.label) vanished from the queue") }
+                    guard let status = try await hub.queue.status(job.key) else { return .failed(reason: "\(job.label) vanished from the queue") }
                     switch status.state {
                     case .queued, .leased:
-                        let last = status.log.split(separator: "\n").last.map(String.init) ?? "queued"
+                        let last = status.log.split(separator: "\n").last.map(String.init)
+                            ?? (localWorker ? "queued" : "queued for a compile server (none runs in the director's process)")
                         await progress(Double(index) / Double(jobs.count), "\(job.label): \(last.prefix(120))")
                         try await Task.sleep(for: .seconds(2))
                         continue

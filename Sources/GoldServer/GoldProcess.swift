@@ -26,7 +26,7 @@ public struct GoldProcess: Sendable {
     }
 
     /// Opens the store the configuration names.
-    public static func openStore(_ config: ServerConfig) throws -> any GoldStore & WorkflowStore {
+    public static func openStore(_ config: ServerConfig) throws -> any GoldStore & WorkflowStore & CompileJobStore {
         if let path = config.sqlitePath {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             return try SQLiteStore(path: path)
@@ -37,29 +37,36 @@ public struct GoldProcess: Sendable {
     /// Runs every role until SIGTERM or SIGINT, then drains them in reverse order.
     public func run(onDirectorRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var services: [any Service] = []
-        // Director and compile role in one process share the queue; alone, the director has no compile role to ask.
-        let compile = config.roles.contains(.compile) ? try CompileHub(config: config) : nil
-        if let compile {
-            services.append(CompileService(worker: CompileWorker(name: "compile@\(ProcessInfo.processInfo.hostName)", queue: compile.queue,
-                store: compile.artifacts, workDir: compile.workDir, logger: logger)))
-        }
+        let workerName = "compile@\(ProcessInfo.processInfo.hostName):\(getpid())"
         if config.roles.contains(.director) {
             let store = try Self.openStore(config)
-            let runner = WorkflowRunner(store: store, actions: LiveMachineActions(config: config, store: store, compile: compile, logger: logger), logger: logger)
+            // The queue lives in the director's store; a compile role in this process works it directly.
+            let hub = try CompileHub(config: config, store: store)
+            if config.roles.contains(.compile) {
+                services.append(CompileService(worker: CompileWorker(name: workerName, queue: hub.queue, store: hub.artifacts,
+                    workDir: config.compile.workDir ?? "/var/cache/gold/compile", configuration: config.compile.workerConfiguration, logger: logger)))
+            }
+            let actions = LiveMachineActions(config: config, store: store, compile: hub, localCompileWorker: config.roles.contains(.compile), logger: logger)
+            let runner = WorkflowRunner(store: store, actions: actions, logger: logger)
             services.append(runner)
             let director = Director(store: store, registry: Metrics.registry, logger: logger, workflows: runner,
                 backups: BinaryBackups(root: config.dataDir + "/backups"), imageStore: config.dataDir + "/images",
-                compileQueue: compile?.queue)
+                compileQueue: hub.queue, artifacts: hub.artifacts)
             services.append(director.makeApplication(host: config.director.listen.host, port: config.director.listen.port) { port in
                 logger.info("director listening", metadata: ["address": "\(config.director.listen.host):\(port)"])
                 await onDirectorRunning(port)
             })
+        } else if config.roles.contains(.compile) {
+            // A compile server of its own: leases from the director over HTTP and uploads artifacts to it.
+            let token = try Self.serverToken(config.compile.tokenFile ?? config.dataDir + "/server.token", role: "compile")
+            logger.info("compile role", metadata: ["director": "\(config.compile.director)", "worker": "\(workerName)"])
+            services.append(CompileService(worker: CompileWorker(name: workerName,
+                queue: RemoteCompileQueue(director: config.compile.director, token: token),
+                store: RemoteArtifactStore(director: config.compile.director, token: token),
+                workDir: config.compile.workDir ?? "/var/cache/gold/compile", configuration: config.compile.workerConfiguration, logger: logger)))
         }
         if config.roles.contains(.deploy) {
             services += try deployServices()
-        }
-        if config.roles.contains(.compile) && !config.roles.contains(.director) {
-            logger.warning("a compile role without the director in its process has no queue to take jobs from yet (the queue over HTTP is not built); run --roles director,compile")
         }
         guard !services.isEmpty else {
             throw GoldError(.invalidInput, "no role this process can run; roles: \(config.roles.map(\.rawValue).joined(separator: ", "))", at: "roles")
@@ -73,10 +80,7 @@ public struct GoldProcess: Sendable {
 
     /// The build/deploy role: HTTP boot, TFTP, and the reporter that tells the director who fetched what.
     func deployServices() throws -> [any Service] {
-        let tokenFile = config.deploy.tokenFile ?? config.dataDir + "/server.token"
-        guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
-            throw GoldError(.notFound, "the deploy role needs a server token; run 'gold init' or 'gold token create --role server' and write it there", at: tokenFile)
-        }
+        let token = try Self.serverToken(config.deploy.tokenFile ?? config.dataDir + "/server.token", role: "deploy")
         let tftpRoot = config.deploy.tftpRoot ?? config.dataDir + "/tftp"
         let filesDir = config.dataDir + "/boot/files"
         try FileManager.default.createDirectory(atPath: filesDir + "/netboot", withIntermediateDirectories: true)
@@ -107,6 +111,14 @@ public struct GoldProcess: Sendable {
             logger.info("DHCP", metadata: ["mode": "\(config.deploy.dhcp.mode.rawValue)", "interface": "\(config.deploy.dhcp.interface ?? "any")"])
         }
         return services
+    }
+
+    /// The `server` token a deploy or compile role uses with the director.
+    static func serverToken(_ tokenFile: String, role: String) throws -> String {
+        guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            throw GoldError(.notFound, "the \(role) role needs a server token; run 'gold init' or 'gold token create --role server' and write it there", at: tokenFile)
+        }
+        return token
     }
 
     /// Process-wide metrics: one Prometheus registry behind swift-metrics, bootstrapped once.

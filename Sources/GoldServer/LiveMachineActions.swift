@@ -13,10 +13,10 @@ public struct LiveMachineActions: MachineActions {
     let images: ImageActions
     let compiler: CompileActions
 
-    public init(config: ServerConfig, store: any GoldStore, compile: CompileHub? = nil, logger: Logger) {
+    public init(config: ServerConfig, store: any GoldStore, compile: CompileHub? = nil, localCompileWorker: Bool = true, logger: Logger) {
         self.logger = logger
         self.images = ImageActions(config: config, store: store, artifacts: compile?.artifacts, logger: logger)
-        self.compiler = CompileActions(hub: compile, logger: logger)
+        self.compiler = CompileActions(hub: compile, logger: logger, localWorker: localCompileWorker)
     }
 
     public func execute(_ action: Action, machine: MachineRecord, workflow: Workflow) async -> WorkflowEvent.Outcome {

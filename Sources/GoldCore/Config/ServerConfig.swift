@@ -56,8 +56,24 @@ public struct ServerConfig: Hashable, Sendable, Codable {
     }
 
     public struct CompileConfig: Hashable, Sendable, Codable {
+        /// The director a compile server on its own host leases jobs from and uploads artifacts to.
         public var director: String
         public var workDir: String?
+        /// The `server` token a compile server on its own host uses (default: `server.token` in the data directory).
+        public var tokenFile: String? = nil
+        /// How long a lease lasts without a heartbeat: a worker that dies loses its job after this long.
+        public var leaseSeconds: Int = 120
+        /// How often a building worker renews its lease; well under `leaseSeconds`.
+        public var heartbeatSeconds: Int = 20
+        /// How long an idle worker waits before asking for a job again.
+        public var pollSeconds: Int = 5
+        /// `make -j`.
+        public var jobs: Int? = nil
+
+        public init(director: String, workDir: String? = nil) {
+            self.director = director
+            self.workDir = workDir
+        }
     }
 
     public static func defaults(dataDir: String = "/var/lib/gold") -> ServerConfig {
@@ -132,9 +148,19 @@ public struct ServerConfig: Hashable, Sendable, Codable {
             config.deploy.singlePort = r.bool(f["single_port"], "deploy.single_port") ?? false
             if let node = f["dhcp"] { config.deploy.dhcp = dhcp(node, &r) }
         }
-        if let node = top["compile"], let f = r.mapping(node, "compile", allowed: ["director", "work_dir"]) {
+        let compileFields = ["director", "work_dir", "token_file", "lease_seconds", "heartbeat_seconds", "poll_seconds", "jobs"]
+        if let node = top["compile"], let f = r.mapping(node, "compile", allowed: compileFields) {
             if let url = directorURL(f["director"], "compile.director", &r) { config.compile.director = url }
             config.compile.workDir = r.string(f["work_dir"], "compile.work_dir")
+            config.compile.tokenFile = r.string(f["token_file"], "compile.token_file")
+            if let value = r.int(f["lease_seconds"], "compile.lease_seconds", in: 5...3600) { config.compile.leaseSeconds = value }
+            if let value = r.int(f["heartbeat_seconds"], "compile.heartbeat_seconds", in: 1...600) { config.compile.heartbeatSeconds = value }
+            if let value = r.int(f["poll_seconds"], "compile.poll_seconds", in: 1...600) { config.compile.pollSeconds = value }
+            config.compile.jobs = r.int(f["jobs"], "compile.jobs", in: 1...1024)
+            if config.compile.heartbeatSeconds * 2 > config.compile.leaseSeconds {
+                r.fail(f["heartbeat_seconds"] ?? node, "compile.heartbeat_seconds",
+                    "must be at most half of compile.lease_seconds (\(config.compile.leaseSeconds)), or a slow heartbeat loses the lease")
+            }
         }
         guard r.problems.isEmpty else { throw FleetValidationError(problems: r.problems) }
         return config

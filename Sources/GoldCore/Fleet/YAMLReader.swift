@@ -65,6 +65,16 @@ struct YAMLReader {
         }
     }
 
+    /// A whole number in `range`, or nil (with a problem naming the field when it is there but not such a number).
+    mutating func int(_ node: Node?, _ path: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = string(node, path) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            fail(node, path, "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            return nil
+        }
+        return value
+    }
+
     mutating func strings(_ node: Node?, _ path: String) -> [String] {
         guard let node else { return [] }
         if case .scalar(let scalar) = node { return [scalar.string] }
