@@ -45,7 +45,7 @@ public actor WorkflowRunner: WorkflowControl, Service {
         let parameters = await actions.defaults(for: kind, machine: record).merging(parameters) { _, given in given }
         let id = fixedID ?? "wf-" + String(UInt64(clock().timeIntervalSince1970 * 1000), radix: 36) + "-" + String(UInt32.random(in: .min ... .max), radix: 36)
         let workflow = Workflow(id: id, kind: kind, machine: machine,
-            steps: Runbook.steps(for: kind, timings: timings, parameters: parameters), context: parameters, now: clock())
+            steps: Runbook.steps(for: kind, timings: timings.applying(record.spec.deadlines), parameters: parameters), context: parameters, now: clock())
         try await store.createWorkflow(workflow, actor: actor)
         return try await transition(id, .start, actor: actor) ?? workflow
     }

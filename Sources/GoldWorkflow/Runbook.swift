@@ -17,6 +17,23 @@ public struct StepTimings: Hashable, Sendable, Codable {
     public var pxeRetries = 2
 
     public init() {}
+
+    /// These timings with a machine's overrides applied.
+    public func applying(_ spec: DeadlineSpec?) -> StepTimings {
+        guard let spec else { return self }
+        var t = self
+        t.pxeSeconds = spec.pxe ?? pxeSeconds
+        t.pxeRetries = spec.pxeRetries ?? pxeRetries
+        t.checkInSeconds = spec.checkIn ?? checkInSeconds
+        t.ackSeconds = spec.ack ?? ackSeconds
+        t.compileSeconds = spec.compile ?? compileSeconds
+        t.imageBuildSeconds = spec.imageBuild ?? imageBuildSeconds
+        t.imageWriteSeconds = spec.imageWrite ?? imageWriteSeconds
+        t.bootSeconds = spec.boot ?? bootSeconds
+        t.checksSeconds = spec.checks ?? checksSeconds
+        t.tortureSeconds = spec.torture ?? tortureSeconds
+        return t
+    }
 }
 
 /// The operators' runbook (the seed's lists of steps), one function per workflow; each reads top to bottom.

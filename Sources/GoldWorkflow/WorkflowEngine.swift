@@ -33,6 +33,13 @@ public enum WorkflowEngine {
                     update(&workflow, step)
                     return []
                 }
+                if !step.definition.action.isDestructive {
+                    // Safe to run again (a cached compile, an image build, a check, a state change): run it again,
+                    // as a new command, rather than asking a person about a restart.
+                    step.detail = "the director restarted while this ran; running it again"
+                    update(&workflow, step)
+                    return enter(&workflow, now: now)
+                }
                 return fail(&workflow, reason: "the director restarted while this ran; its outcome is unknown", now: now)
             }
 

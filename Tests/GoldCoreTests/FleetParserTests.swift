@@ -63,6 +63,19 @@ let goodFleet = """
         #expect(two.role == "web")
     }
 
+    /// Slow hardware is real: a profile sets deadlines, a machine overrides one of them.
+    @Test func deadlinesMergeFromProfileToMachine() throws {
+        let fleet = try FleetParser.parse(yaml: """
+            profiles:
+              slow: {deadlines: {pxe: 4m, check_in: 15m, pxe_retries: 3}}
+            machines:
+              - {name: a, profile: slow, macs: ["52:54:00:00:00:01"], deadlines: {pxe: 90s}}
+              - {name: b, macs: ["52:54:00:00:00:02"]}
+            """)
+        #expect(fleet.machines[0].deadlines == DeadlineSpec(pxe: 90, pxeRetries: 3, checkIn: 900))
+        #expect(fleet.machines[1].deadlines == nil)
+    }
+
     @Test func theSampleFleetIsValid() throws {
         let fleet = try FleetParser.parse(yaml: try String(contentsOfFile: #filePath.replacingOccurrences(of: "Tests/GoldCoreTests/FleetParserTests.swift", with: "examples/fleet.yaml"), encoding: .utf8))
         #expect(fleet.machines.count == 2)
@@ -169,6 +182,18 @@ let goodFleet = """
             machines:
               - {name: a, macs: ["52:54:00:00:00:01"], power: {driver: ipmi, username: admin}}
             """, expected: ["machines[a].power.address", "the ipmi driver needs the BMC's address"]),
+        BadCase(name: "bad deadline", yaml: """
+            machines:
+              - {name: a, macs: ["52:54:00:00:00:01"], deadlines: {pxe: soon}}
+            """, expected: ["machines[a].deadlines.pxe", "'soon' is not a deadline"]),
+        BadCase(name: "unknown deadline", yaml: """
+            machines:
+              - {name: a, macs: ["52:54:00:00:00:01"], deadlines: {post: 60}}
+            """, expected: ["machines[a].deadlines", "pxe, pxe_retries, check_in"]),
+        BadCase(name: "pxe deadline past check-in", yaml: """
+            machines:
+              - {name: a, macs: ["52:54:00:00:00:01"], deadlines: {pxe: 10m, check_in: 5m}}
+            """, expected: ["machines[a].deadlines.pxe", "must not be longer than check_in"]),
         BadCase(name: "not YAML", yaml: "machines: [\n", expected: ["fleet.yaml: not valid YAML"]),
         BadCase(name: "empty file", yaml: "", expected: ["the file is empty"]),
         BadCase(name: "machines not a list", yaml: "machines: {a: 1}\n", expected: ["fleet.yaml:1 machines", "expected a list"]),

@@ -75,6 +75,17 @@ struct Drive {
         #expect(d.workflow.steps.allSatisfy { $0.state == .succeeded && $0.attempts == 1 })
     }
 
+    /// A machine's fleet entry overrides deadlines: its steps carry them, the others keep the defaults.
+    @Test func machineDeadlinesOverrideTheDefaults() {
+        let t = StepTimings().applying(DeadlineSpec(pxe: 45, pxeRetries: 1, imageWrite: 7200))
+        let steps = Runbook.steps(for: .provision, timings: t)
+        let pxe = steps.first { $0.name == "power on or cycle into the netboot environment" }
+        #expect(pxe?.deadlineSeconds == 45 && pxe?.retries == 1)
+        #expect(steps.first { $0.name == "write the image to the local disk" }?.deadlineSeconds == 7200)
+        #expect(steps.first { $0.name == "verify check-in from the netboot environment" }?.deadlineSeconds == StepTimings().checkInSeconds)
+        #expect(StepTimings().applying(nil) == StepTimings())
+    }
+
     @Test func aMachineThatNeverFetchesIsPowerCycledThenLandsInInterventionsAndRetryFinishes() {
         var timings = StepTimings()
         timings.pxeSeconds = 90
@@ -235,6 +246,20 @@ struct Drive {
         let again = d.send(.completed(commandID: writeID, outcome: .unknown))
         #expect(again.count == 1 && again[0].id != writeID)
         #expect(Set(d.issued.map(\.id)).count == d.issued.count)
+    }
+
+    /// A restart during a step that is safe to repeat (compile, image build, checks) runs it again instead of asking a
+    /// person; the runs have distinct command ids.
+    @Test func unknownOutcomeOfASafeStepRunsItAgain() {
+        var d = Drive(.provision)
+        d.send(.start)
+        #expect(d.step == "compile the machine's kernel and binaries")
+        let compileID = d.lastID
+        let again = d.send(.completed(commandID: compileID, outcome: .unknown))
+        #expect(again.map(\.action) == [.compile] && again[0].id != compileID)
+        #expect(d.workflow.status == .running && d.step == "compile the machine's kernel and binaries")
+        d.succeedCurrent()
+        #expect(d.step == "build the machine's image version")
     }
 
     @Test func abortAndProgress() {

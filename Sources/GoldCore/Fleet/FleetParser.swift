@@ -4,7 +4,7 @@ import Yams
 public enum FleetParser {
     static let machineFields = [
         "name", "profile", "role", "macs", "boot", "cpu", "disks", "network", "users", "services", "kernel",
-        "binaries", "checks", "power",
+        "binaries", "checks", "power", "deadlines",
     ]
     static let profileFields = machineFields.filter { !["name", "profile", "macs"].contains($0) }
 

@@ -88,6 +88,7 @@ public struct FleetPlan: Hashable, Sendable, Codable {
         if a.binaries != b.binaries { fields.append("binaries") }
         if a.checks != b.checks { fields.append("checks") }
         if a.power != b.power { fields.append("power") }
+        if a.deadlines != b.deadlines { fields.append("deadlines") }
         return fields
     }
 

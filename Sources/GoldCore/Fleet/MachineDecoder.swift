@@ -32,7 +32,8 @@ enum MachineDecoder {
                 binary($1, "\(path).binaries[\($0)]", &r)
             },
             checks: r.sequence(fields["checks"], "\(path).checks").enumerated().compactMap { check($1, "\(path).checks[\($0)]", &r) },
-            power: fields["power"].flatMap { power($0, "\(path).power", &r) } ?? PowerSpec(driver: .manual)
+            power: fields["power"].flatMap { power($0, "\(path).power", &r) } ?? PowerSpec(driver: .manual),
+            deadlines: fields["deadlines"].flatMap { deadlines($0, "\(path).deadlines", &r) }
         )
         // Returned even with problems, so rules across machines (duplicate MACs) are checked too; the parse
         // fails as a whole when any problem was recorded.
@@ -124,6 +125,29 @@ enum MachineDecoder {
         }
         guard let target = r.string(value, "\(path).\(key)") else { return nil }
         return CheckSpec(kind: kind, target: target)
+    }
+
+    /// `deadlines: {pxe: 90s, check_in: 10m, pxe_retries: 3}`: durations as seconds or with s/m/h; retries a count.
+    static func deadlines(_ node: Node, _ path: String, _ r: inout YAMLReader) -> DeadlineSpec? {
+        guard let f = r.mapping(node, path, allowed: DeadlineSpec.fields) else { return nil }
+        func seconds(_ key: String) -> Int? {
+            guard let text = r.string(f[key], "\(path).\(key)") else { return nil }
+            let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600]
+            let (digits, unit) = text.last.flatMap { units[$0] }.map { (String(text.dropLast()), $0) } ?? (text, 1)
+            guard let value = Int(digits.filter { $0 != " " }), value > 0, value * unit <= 7 * 86400 else {
+                r.fail(f[key], "\(path).\(key)", "'\(text)' is not a deadline; write seconds (90), or 90s, 10m, 2h (at most a week)")
+                return nil
+            }
+            return value * unit
+        }
+        var spec = DeadlineSpec(pxe: seconds("pxe"), checkIn: seconds("check_in"), ack: seconds("ack"), compile: seconds("compile"),
+            imageBuild: seconds("image_build"), imageWrite: seconds("image_write"), boot: seconds("boot"), checks: seconds("checks"),
+            torture: seconds("torture"))
+        spec.pxeRetries = r.int(f["pxe_retries"], "\(path).pxe_retries", in: 0...20)
+        if let pxe = spec.pxe, let checkIn = spec.checkIn, pxe > checkIn {
+            r.fail(f["pxe"], "\(path).pxe", "the PXE deadline (\(pxe) s) must not be longer than check_in (\(checkIn) s): a machine that never reached PXE is power-cycled again before the check-in deadline")
+        }
+        return spec
     }
 
     static func power(_ node: Node, _ path: String, _ r: inout YAMLReader) -> PowerSpec? {

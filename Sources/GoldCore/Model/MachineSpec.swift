@@ -14,13 +14,16 @@ public struct MachineSpec: Hashable, Sendable, Codable {
     public var binaries: [BinarySpec]
     public var checks: [CheckSpec]
     public var power: PowerSpec
+    /// Step deadlines for this machine where the defaults do not suit it (slow hardware, a long POST); nil: defaults.
+    public var deadlines: DeadlineSpec?
 
     public init(
         name: String, profile: String? = nil, role: String? = nil, macs: [MACAddress], boot: BootMode = .uefi,
         cpu: CPUSpec = CPUSpec(), disks: [DiskSpec] = [], network: NetworkSpec = NetworkSpec(),
         users: [UserSpec] = [], services: [String] = [], kernel: KernelSpec? = nil, binaries: [BinarySpec] = [],
-        checks: [CheckSpec] = [], power: PowerSpec = PowerSpec(driver: .manual)
+        checks: [CheckSpec] = [], power: PowerSpec = PowerSpec(driver: .manual), deadlines: DeadlineSpec? = nil
     ) {
+        self.deadlines = deadlines
         self.name = name
         self.profile = profile
         self.role = role
@@ -35,6 +38,39 @@ public struct MachineSpec: Hashable, Sendable, Codable {
         self.binaries = binaries
         self.checks = checks
         self.power = power
+    }
+}
+
+/// Per-machine (or per-profile) overrides of step deadlines, in seconds; a nil field keeps the default.
+public struct DeadlineSpec: Hashable, Sendable, Codable {
+    /// From power-on or reboot until the machine fetches its boot files.
+    public var pxe: Int?
+    /// Power-cycles into PXE before Gold asks a person.
+    public var pxeRetries: Int?
+    public var checkIn: Int?
+    public var ack: Int?
+    public var compile: Int?
+    public var imageBuild: Int?
+    public var imageWrite: Int?
+    public var boot: Int?
+    public var checks: Int?
+    public var torture: Int?
+
+    /// The fleet file's names for the fields.
+    public static let fields = ["pxe", "pxe_retries", "check_in", "ack", "compile", "image_build", "image_write", "boot", "checks", "torture"]
+
+    public init(pxe: Int? = nil, pxeRetries: Int? = nil, checkIn: Int? = nil, ack: Int? = nil, compile: Int? = nil, imageBuild: Int? = nil,
+                imageWrite: Int? = nil, boot: Int? = nil, checks: Int? = nil, torture: Int? = nil) {
+        self.pxe = pxe
+        self.pxeRetries = pxeRetries
+        self.checkIn = checkIn
+        self.ack = ack
+        self.compile = compile
+        self.imageBuild = imageBuild
+        self.imageWrite = imageWrite
+        self.boot = boot
+        self.checks = checks
+        self.torture = torture
     }
 }
 
