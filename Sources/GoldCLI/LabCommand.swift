@@ -22,7 +22,7 @@ extension Gold {
     struct LabCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "lab", abstract: "A lab of QEMU machines provisioned over the network by Gold.",
-            subcommands: [Up.self, Down.self, Status.self, Demo.self])
+            subcommands: [Up.self, Down.self, Status.self, Demo.self, RestartDirector.self, Cable.self])
 
         struct Up: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create the lab: network, machines, and Gold's servers inside it.")
@@ -43,6 +43,35 @@ extension Gold {
                       export GOLD_DIRECTOR=\(result.directorURL) GOLD_TOKEN_FILE=\(result.tokenFile)
                     lab: remove it all with: gold lab down
                     """)
+            }
+        }
+
+        struct RestartDirector: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Stop the lab's director and start it again; --kill stops it with SIGKILL, as a crash would (a drill: workflows carry on).")
+            @OptionGroup var lab: LabOptions
+            @Flag(help: "SIGKILL instead of a clean stop.") var kill = false
+
+            func run() async throws {
+                let result = try await lab.controller.restartDirector(kill: kill, goldBinary: try selfPath())
+                print("lab: director " + (result.stopped.map { "\(kill ? "killed" : "stopped") (pid \($0)), " } ?? "was not running, ") + "started (pid \(result.started))")
+            }
+        }
+
+        struct Cable: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Pull or plug a lab machine's network cable behind Gold's back (a machine that never answers, for drills).")
+            @OptionGroup var lab: LabOptions
+            @Argument(help: "The lab machine.") var machine: String
+            @Argument(help: "unplug or plug.") var action: String
+
+            func validate() throws {
+                guard ["unplug", "plug"].contains(action) else { throw ValidationError("the action is 'unplug' or 'plug', not '\(action)'") }
+            }
+
+            func run() async throws {
+                try await lab.controller.lab.setCable(machine: machine, plugged: action == "plug")
+                print("lab: \(machine)'s cable \(action == "plug" ? "plugged in" : "pulled")")
             }
         }
 

@@ -14,6 +14,8 @@ extension Gold.LabCommand {
         @Option(help: "How many machines (UEFI and BIOS in turn).") var machines = 2
         @Option(help: ArgumentHelp("The statically linked gold-agent.", valueName: "path"))
         var agent = ProcessInfo.processInfo.environment["GOLD_AGENT_BINARY"] ?? ".build-agent/release/gold-agent"
+        @Option(help: ArgumentHelp("Provision only these machines (comma-separated); default: every lab machine.", valueName: "names"))
+        var provision: String?
         @Flag(help: "Stop after provisioning (the kernel upgrade compiles a kernel: about 10 minutes on 2 cores, cached after).")
         var skipKernelUpgrade = false
 
@@ -27,7 +29,14 @@ extension Gold.LabCommand {
             }
             let token = try String(contentsOfFile: controller.tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             let api = DirectorClient(baseURL: controller.directorURL, token: token)
-            let names = try await api.get("/v1/machines", as: [MachineRecord].self).map(\.name)
+            var names = try await api.get("/v1/machines", as: [MachineRecord].self).map(\.name)
+            if let provision {
+                let wanted = provision.split(separator: ",").map(String.init)
+                if let unknown = wanted.first(where: { !names.contains($0) }) {
+                    throw GoldError(.invalidInput, "no lab machine named '\(unknown)'; the lab has \(names.joined(separator: ", "))", at: "--provision")
+                }
+                names = names.filter(wanted.contains)
+            }
             var workflows: [String: String] = [:]
             for name in names {
                 struct Body: Encodable { var kind: String; var machine: String }

@@ -36,6 +36,31 @@ public struct Lab: Sendable {
         try state.save()
     }
 
+    /// Stops the recorded Gold process whose command line contains `marker`: SIGKILL at once when `hard` (a crash, for
+    /// drills), else SIGTERM and a grace period. Forgets its pid; returns it, or nil when none was running.
+    public func stopGoldProcess(matching marker: String, hard: Bool) async throws -> Int32? {
+        guard var state = try current() else { throw LabError(.notUp, "no lab is up") }
+        guard let pid = state.goldPids.first(where: { ProcessControl.commandLine($0)?.contains(marker) == true }) else { return nil }
+        if hard {
+            kill(pid, SIGKILL)
+            for _ in 0..<100 where ProcessControl.isRunning(pid) { try? await Task.sleep(for: .milliseconds(50)) }
+        } else {
+            _ = await ProcessControl.terminate(pid: pid, expecting: marker)
+        }
+        state.goldPids.removeAll { $0 == pid }
+        try state.save()
+        return pid
+    }
+
+    /// Plugs or pulls a machine's network cable (its tap's link), behind the back of Gold and its power driver.
+    public func setCable(machine name: String, plugged: Bool) async throws {
+        guard let state = try current() else { throw LabError(.notUp, "no lab is up") }
+        guard let entry = state.machines.first(where: { $0.machine.spec.name == name }) else {
+            throw LabError(.notUp, "no lab machine named '\(name)'; the lab has \(state.machines.map(\.machine.spec.name).joined(separator: ", "))")
+        }
+        try await network.setLink(entry.machine.tap, up: plugged)
+    }
+
     /// Creates the namespace, bridge, taps and one QEMU process per machine, each powered off (QMP `prelaunch`).
     ///
     /// Throws ``LabError/Code/alreadyUp`` if a state file exists, without changing anything. On any other failure it

@@ -83,6 +83,11 @@ public struct LabNetwork: Sendable {
     }
 
     /// Names of the links in the namespace (empty if it does not exist).
+    /// Sets a link in the namespace up or down.
+    public func setLink(_ link: String, up: Bool) async throws {
+        try await ip(["-n", namespace, "link", "set", link, up ? "up" : "down"])
+    }
+
     public func links() async throws -> [String] {
         let result = try await ip(["-n", namespace, "-o", "link", "show"], check: false)
         guard result.exitCode == 0 else { return [] }

@@ -92,6 +92,16 @@ public struct LabController: Sendable {
             netbootKernel: netboot.kernelVersion)
     }
 
+    /// Stops the lab's director — with SIGKILL when `kill`, as a crash would — and starts it again as `up` did.
+    public func restartDirector(kill: Bool, goldBinary: String) async throws -> (stopped: Int32?, started: Int32) {
+        let stopped = try await lab.stopGoldProcess(matching: "--roles director", hard: kill)
+        let director = try Spawn.daemon(goldBinary, ["serve", "--config", dataDir + "/gold.yaml", "--roles", "director,compile"],
+            log: stateDirectory + "/gold.log")
+        try lab.recordGoldProcess(director)
+        try await waitForDirector()
+        return (stopped, director)
+    }
+
     /// Removes the lab and Gold's data for it (store, images, logs); caches under /var/cache/gold stay.
     public func down() async throws -> Lab.DownResult {
         let result = try await lab.down()
