@@ -252,14 +252,18 @@ public actor WorkflowRunner: WorkflowControl, Service {
             }
             var byMachine: [String: Workflow] = [:]
             for workflow in active { byMachine[workflow.machine] = workflow }
+            // A step an observation finished in this pass lets the next step count what followed that observation: a
+            // check-in read in the same pass as the boot fetches (a pass slower than the netboot) is not dropped.
+            var enteredAt: [String: Date] = [:]
             while let cursor = eventCursor {
                 let events = try await store.events(after: cursor, machine: nil, limit: 1000)
                 for event in events {
                     eventCursor = event.id
                     guard let machine = event.machine, let workflow = byMachine[machine], let observation = Self.observation(event),
-                        let started = workflow.current?.startedAt, event.at.timeIntervalSince(started) >= -0.001
+                        let started = workflow.current?.startedAt, event.at.timeIntervalSince(min(started, enteredAt[machine] ?? started)) >= -0.001
                     else { continue }
                     if let updated = try await transition(workflow.id, .observed(observation), actor: "director") {
+                        if updated.current?.startedAt != started { enteredAt[machine] = event.at }
                         byMachine[machine] = updated
                     }
                 }

@@ -150,6 +150,25 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         #expect(try await store.workflow(id: workflow.id)?.status == .succeeded)
     }
 
+    @Test func aCheckInReadInTheSamePassAsTheBootFetchesIsNotDropped() async throws {
+        let (store, dir) = try Self.makeStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await Self.addMachine(store)
+        let world = FakeWorld(store: store)
+        world.machineAnswers.withLock { $0 = false }
+        let runner = WorkflowRunner(store: store, actions: world, logger: Self.logger)
+        let workflow = try await runner.start(.provision, machine: "m1", parameters: [:], actor: "test")
+        for _ in 0..<10 { try await Self.turn(runner, world) }
+        #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "power on or cycle into the netboot environment")
+        // The netboot environment booted and checked in before the runner's next pass read the fetches.
+        _ = try await store.appendEvent(NewEvent(actor: "deploy", kind: "boot.fetch", machine: "m1", message: "tftp undionly.kpxe"))
+        _ = try await store.appendEvent(NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
+        await runner.pass()
+        let after = try #require(try await store.workflow(id: workflow.id))
+        #expect(after.steps.first { $0.definition.name == "verify check-in from the netboot environment" }?.state == .succeeded)
+        #expect(after.current?.definition.name == "write the image to the local disk")
+    }
+
     @Test func aRestartedDirectorNeverRunsADestructiveCommandTwice() async throws {
         let (store, dir) = try Self.makeStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }
