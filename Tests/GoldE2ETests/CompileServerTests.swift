@@ -58,7 +58,10 @@ import Testing
                 process.terminate()
                 process.waitUntilExit()
             }
-            if let orphan { kill(-orphan, SIGKILL) }
+            if let orphan {
+                kill(orphan, SIGKILL)
+                kill(-orphan, SIGKILL)
+            }
             try? FileManager.default.removeItem(atPath: dir)
         }
         let setup = Setup(dir: dir, port: Int.random(in: 20000..<40000))
@@ -128,8 +131,12 @@ import Testing
         // SIGKILL: no goodbye, no completion. Its build process dies with it here (a compile host's service manager
         // does that for a real one); nothing is published.
         kill(a.processIdentifier, SIGKILL)
+        if let orphan {
+            kill(orphan, SIGKILL)
+            kill(-orphan, SIGKILL)
+        }
+        // (Foundation's wait returns only once the orphaned build no longer holds A's output open.)
         a.waitUntilExit()
-        if let orphan { kill(-orphan, SIGKILL) }
         let blobs = "\(dir)/artifacts/manifests"
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: blobs)) ?? []).isEmpty)
 

@@ -4,6 +4,8 @@ import Testing
 /// Runs the real `gold` binary: init, serve, apply the sample fleet, SIGKILL the director, serve again.
 @Suite(.serialized) struct DurabilityTests {
     static var binary: String {
+        // A copy of `gold` the lab test can run while the tree is rebuilt.
+        if let given = ProcessInfo.processInfo.environment["GOLD_E2E_BINARY"] { return given }
         // The test bundle sits beside the executables SwiftPM built.
         let bundle = Bundle.main.bundleURL.deletingLastPathComponent()
         for candidate in [bundle.appendingPathComponent("gold").path,

@@ -35,6 +35,52 @@ import Testing
         return true
     }
 
+    /// "N fetched, M unchanged" from a write step's detail.
+    static func writeCounts(_ text: String) -> (fetched: Int, unchanged: Int) {
+        guard let match = text.firstMatch(of: /(\d+) fetched, (\d+) unchanged/) else { return (-1, -1) }
+        return (Int(match.1) ?? -1, Int(match.2) ?? -1)
+    }
+
+    /// Starts a workflow without watching; returns its id.
+    func startWorkflow(_ arguments: [String], env: [String: String]) async throws -> String {
+        let started = try await gold(arguments + ["--json"], env: env)
+        let object = try JSONSerialization.jsonObject(with: Data(started.out.utf8)) as? [String: Any]
+        return try #require(object?["id"] as? String, "\(arguments) did not start: \(started.out)")
+    }
+
+    /// The workflow as `gold workflow show --json` prints it; nil while the director does not answer.
+    func workflow(_ id: String, env: [String: String]) async throws -> [String: Any]? {
+        let shown = try await gold(["workflow", "show", id, "--json"], env: env)
+        guard shown.status == 0 else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(shown.out.utf8)) as? [String: Any]
+    }
+
+    /// Kills the lab's director with SIGKILL each time the workflow is seen in a step it was not killed in yet, and
+    /// starts it again, until the workflow ends. Returns the steps it was killed in.
+    func killDirectorAtEachStep(of id: String, state: String, env: [String: String]) async throws -> [String] {
+        var killedAt: [String] = []
+        var seen = Set<Int>()
+        let deadline = ContinuousClock.now + .seconds(2400)
+        while ContinuousClock.now < deadline {
+            guard let run = try await workflow(id, env: env) else {
+                try await Task.sleep(for: .milliseconds(500))
+                continue
+            }
+            guard run["status"] as? String == "running" else { break }
+            let cursor = run["cursor"] as? Int ?? 0
+            let steps = run["steps"] as? [[String: Any]] ?? []
+            if !seen.contains(cursor), cursor < steps.count, steps[cursor]["state"] as? String == "running" {
+                seen.insert(cursor)
+                let name = (steps[cursor]["definition"] as? [String: Any])?["name"] as? String ?? "step \(cursor)"
+                let restart = try await gold(["lab", "restart-director", "--kill", "--state-dir", state])
+                #expect(restart.status == 0 && restart.out.contains("killed"), "\(restart.out)")
+                killedAt.append(name)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        return killedAt
+    }
+
     @Test func demoProvisionsEveryLabMachineThenRestoreAndDownLeaveNothing() async throws {
         #expect(getuid() == 0, "the lab needs root (network namespaces, taps)")
         #expect(FileManager.default.isExecutableFile(atPath: Self.agent), "no static agent at \(Self.agent): run scripts/build-agent.sh debug")
@@ -44,7 +90,8 @@ import Testing
             cleanup.run()
             try? FileManager.default.removeItem(atPath: state)
         }
-        let demo = try await gold(["lab", "demo", "--state-dir", state, "--machines", "2", "--agent", Self.agent])
+        // Four machines in the lab; the demo provisions two, the drills below the other two.
+        let demo = try await gold(["lab", "demo", "--state-dir", state, "--machines", "4", "--provision", "lab-uefi-01,lab-bios-01", "--agent", Self.agent])
         #expect(demo.status == 0, "gold lab demo failed:\n\(demo.out.suffix(6000))")
         for machine in ["lab-uefi-01", "lab-bios-01"] {
             // The summary table: machine, state ready, workflow succeeded.
@@ -58,12 +105,22 @@ import Testing
         #expect(console.contains(">>Start PXE over IPv4"), "the UEFI machine did not PXE boot")
         #expect(console.contains("gold-agent: checked in as lab-uefi-01"))
 
-        // Restore: reboot request and ack, netboot, delta write, boot from disk, checks, torture.
+        // Restore after damaging a file on the disk behind the machine's back: reboot request and ack, netboot, delta
+        // write of only the chunks that differ, whole-disk verify, boot from disk, checks, torture. The file is whole again.
         let env = ["GOLD_DIRECTOR": "http://10.77.255.1:8080", "GOLD_TOKEN_FILE": state + "/gold/admin.token"]
+        let biosDisk = LabDrills.disk(state, "lab-bios-01")
+        let helloBefore = try await LabDrills.fileSHA(biosDisk, "/usr/local/bin/hello")
+        try await LabDrills.damageFile(biosDisk, "/usr/local/bin/hello")
+        let helloDamaged = try await LabDrills.fileSHA(biosDisk, "/usr/local/bin/hello")
+        #expect(helloDamaged != helloBefore, "the drill did not damage the file")
         let restore = try await gold(["restore", "lab-bios-01", "--watch"], env: env)
         #expect(restore.status == 0, "restore failed:\n\(restore.out.suffix(6000))")
         #expect(restore.out.contains("✔ write the image version (delta)"))
-        #expect(restore.out.contains("unchanged"))
+        let counts = Self.writeCounts(restore.out)
+        #expect(counts.fetched >= 1 && counts.fetched * 4 < counts.unchanged, "the restore did not move only what differs: \(counts)\n\(restore.out.suffix(3000))")
+        let helloAfter = try await LabDrills.fileSHA(biosDisk, "/usr/local/bin/hello")
+        #expect(helloAfter == helloBefore, "the damaged file was not restored")
+        print("lab e2e: restore after damage fetched \(counts.fetched) chunks, \(counts.unchanged) unchanged")
 
         // The demo ended with a kernel upgrade of lab-bios-01 to a kernel the compile role built.
         #expect(demo.out.contains("lab-bios-01: ✔ promote the new kernel to the default"), "\(demo.out.suffix(4000))")
@@ -94,23 +151,76 @@ import Testing
         #expect(broken.out.contains("FAILED (this build is broken on purpose)"), "the intervention lacks the check's output:\n\(broken.out.suffix(4000))")
         do { let got = try await answer("10.77.0.12", LabSoftwarePort); #expect(got == "hello 2", "hello on \("10.77.0.12") answered '\(got)'") }
 
-        // A rollout whose canary fails halts before touching the other machine; hello 3 is still broken.
         #expect(try await abortActive("lab-bios-01", env: env))
-        let halted = try await gold(["rollout", "update", "--select", "role=lab", "--binary", "hello", "--canary", "1", "--batch", "1", "--watch"], env: env)
+
+        // The other two machines, at once. lab-uefi-02: the director is SIGKILLed at the start of every step it is seen
+        // in, and started again. lab-bios-02: its cable is pulled behind Gold's back and its deadlines are short.
+        // They get hello 2, the version that works.
+        try rewrite(state + "/src/hello/VERSION", "2\n")
+        try rewrite(state + "/src/hello/CHECK_EXIT", "0\n")
+        let fleet = state + "/fleet.yaml"
+        var fleetText = try String(contentsOfFile: fleet, encoding: .utf8)
+        fleetText = fleetText.replacingOccurrences(of: "  - name: lab-bios-02\n", with: "  - name: lab-bios-02\n    deadlines: {pxe: 45s, pxe_retries: 1}\n")
+        try rewrite(fleet, fleetText)
+        #expect(try await gold(["fleet", "apply", fleet], env: env).status == 0)
+        #expect(try await gold(["lab", "cable", "lab-bios-02", "unplug", "--state-dir", state]).status == 0)
+        let silent = try await startWorkflow(["provision", "lab-bios-02"], env: env)
+        let killed = try await startWorkflow(["provision", "lab-uefi-02"], env: env)
+        let kills = try await killDirectorAtEachStep(of: killed, state: state, env: env)
+        let killedRun = try await workflow(killed, env: env)
+        #expect(killedRun?["status"] as? String == "succeeded", "the provision with a director killed at each step did not finish: \(String(describing: killedRun?["status"]))")
+        #expect(kills.count >= 8, "the director was killed at only \(kills.count) steps: \(kills)")
+        for step in ["power on or cycle into the netboot environment", "write the image to the local disk", "reboot from the local disk"] where kills.contains(step) == false {
+            Issue.record("the director was never killed at '\(step)'; killed at: \(kills)")
+        }
+        // No destructive step ran twice: each started once (a second start would be logged as "attempt 2").
+        let events = try await gold(["events", "--machine", "lab-uefi-02", "--json", "--limit", "2000"], env: env)
+        for step in ["power on or cycle into the netboot environment", "write the image to the local disk"] {
+            let starts = events.out.components(separatedBy: "\(killed): \(step)").count - 1
+            #expect(starts >= 1 && !events.out.contains("\(killed): \(step) (attempt 2"), "'\(step)' started \(starts) times:\n\(events.out.suffix(3000))")
+        }
+        print("lab e2e: director SIGKILLed at \(kills.count) steps of \(killed): \(kills.joined(separator: " | "))")
+
+        // The silent machine: power-cycled once more after its PXE deadline, then a person is asked, with evidence.
+        var silentRun: [String: Any]?
+        for _ in 0..<120 {
+            silentRun = try await workflow(silent, env: env)
+            if silentRun?["status"] as? String != "running" { break }
+            try await Task.sleep(for: .seconds(5))
+        }
+        #expect(silentRun?["status"] as? String == "intervention", "\(String(describing: silentRun))")
+        let queue = try await gold(["interventions"], env: env)
+        #expect(queue.out.contains("lab-bios-02") && queue.out.contains("no boot file fetch from the deploy server within 45 s"), "\(queue.out)")
+        let shown = try await gold(["workflow", "show", silent], env: env)
+        #expect(shown.out.contains("(attempt 2)"), "no power-cycle retry shown:\n\(shown.out.suffix(3000))")
+        // Plugged back in, a person says retry: the workflow finishes.
+        #expect(try await gold(["lab", "cable", "lab-bios-02", "plug", "--state-dir", state]).status == 0)
+        #expect(try await gold(["interventions", "retry", silent], env: env).status == 0)
+        let retried = try await gold(["workflow", "watch", silent], env: env)
+        #expect(try await workflow(silent, env: env)?["status"] as? String == "succeeded", "after retry:\n\(retried.out.suffix(4000))")
+
+        // A rollout over all four whose canary fails (hello 3, broken again) halts before touching the others.
+        try rewrite(state + "/src/hello/VERSION", "3\n")
+        try rewrite(state + "/src/hello/CHECK_EXIT", "1\n")
+        let halted = try await gold(["rollout", "update", "--select", "role=lab", "--binary", "hello", "--canary", "1", "--batch", "2", "--watch"], env: env)
         #expect(halted.status != 0 && halted.out.contains("halted — canary lab-bios-01 failed"), "\(halted.out.suffix(3000))")
-        #expect(halted.out.contains("lab-uefi-01") && halted.out.contains("not started"), "\(halted.out.suffix(3000))")
-        do { let got = try await answer("10.77.0.11", LabSoftwarePort); #expect(got == "hello 1", "hello on \("10.77.0.11") answered '\(got)'") }
+        for other in ["lab-uefi-01", "lab-uefi-02", "lab-bios-02"] {
+            #expect(halted.out.split(separator: "\n").contains { $0.contains(other) && $0.contains("not started") }, "\(other) was touched:\n\(halted.out.suffix(3000))")
+        }
+        do { let got = try await answer("10.77.0.11", LabSoftwarePort); #expect(got == "hello 1", "hello on 10.77.0.11 answered '\(got)'") }
         #expect(try await abortActive("lab-bios-01", env: env))
-        // Fixed: the canary passes, then the next batch.
+        // Fixed: the canary, then batches of two, every machine on hello 4.
         try rewrite(state + "/src/hello/VERSION", "4\n")
         try rewrite(state + "/src/hello/CHECK_EXIT", "0\n")
-        let rollout = try await gold(["rollout", "update", "--select", "role=lab", "--binary", "hello", "--canary", "1", "--batch", "1", "--watch"], env: env)
+        let rollout = try await gold(["rollout", "update", "--select", "role=lab", "--binary", "hello", "--canary", "1", "--batch", "2", "--watch"], env: env)
         #expect(rollout.status == 0 && rollout.out.contains(": succeeded"), "\(rollout.out.suffix(3000))")
-        #expect(rollout.out.contains("batch 2/2 lab-uefi-01: succeeded"), "\(rollout.out.suffix(3000))")
-        for address in ["10.77.0.11", "10.77.0.12"] { let got = try await answer(address, LabSoftwarePort); #expect(got == "hello 4", "hello on \(address) answered '\(got)'") }
+        #expect(rollout.out.contains("batch 2/3") && rollout.out.contains("batch 3/3"), "\(rollout.out.suffix(3000))")
+        for address in ["10.77.0.11", "10.77.0.12", "10.77.0.13", "10.77.0.14"] {
+            let got = try await answer(address, LabSoftwarePort)
+            #expect(got == "hello 4", "hello on \(address) answered '\(got)'")
+        }
 
         // A kernel that panics (no ext4 for its root): the machine comes back on its old kernel by itself.
-        let fleet = state + "/fleet.yaml"
         let text = try String(contentsOfFile: fleet, encoding: .utf8)
         try rewrite(fleet, text.replacingOccurrences(of: "- name: lab-bios-01\n    profile: lab-kernel\n", with: "- name: lab-bios-01\n    profile: lab-kernel-panics\n"))
         #expect(try await gold(["fleet", "apply", fleet], env: env).status == 0)
