@@ -126,13 +126,34 @@ extension Gold {
             static let configuration = CommandConfiguration(
                 abstract: "Install a new kernel for the next boot only; promote it on boot success, revert it by itself otherwise.")
             @Argument(help: "The machine.") var machine: String
-            @Option(help: "The kernel release to boot (default: the one its fleet entry builds).") var kernel: String?
+            @Option(help: ArgumentHelp(
+                "The kernel to build and boot instead of the fleet entry's, for this upgrade only: a mapping like the fleet file's "
+                    + "'kernel:' ('{source: debian:linux-source-6.1, base: tinyconfig, fragments: [CONFIG_X=y], localversion: -v2}') or "
+                    + "@FILE holding one. A plain release name only says which release to expect from the fleet's kernel.",
+                valueName: "spec")) var kernel: String?
             @OptionGroup var start: StartOptions
             @OptionGroup var client: ClientOptions
             @OptionGroup var output: OutputOptions
             func run() async throws {
                 var parameters: [String: String] = [:]
-                if let kernel { parameters["kernel"] = kernel }
+                if let kernel {
+                    if kernel.hasPrefix("{") || kernel.hasPrefix("@") {
+                        let text: String
+                        if kernel.hasPrefix("@") {
+                            let path = String(kernel.dropFirst())
+                            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+                                throw GoldError(.notFound, "cannot read the kernel spec file", at: path)
+                            }
+                            text = contents
+                        } else {
+                            text = kernel
+                        }
+                        let spec = try FleetParser.parseKernel(yaml: text, field: "--kernel")
+                        parameters["kernel.spec"] = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+                    } else {
+                        parameters["kernel"] = kernel
+                    }
+                }
                 try await startWorkflow(.kernelUpgrade, machine: machine, parameters: parameters, client: client, output: output, watch: start.watch)
             }
         }

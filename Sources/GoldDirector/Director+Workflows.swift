@@ -58,6 +58,18 @@ extension Director {
             guard let kind = WorkflowKind(rawValue: body.kind) else {
                 throw GoldError(.invalidInput, "unknown workflow '\(body.kind)'; use one of: \(WorkflowKind.allCases.map(\.rawValue).joined(separator: ", "))", at: "body.kind")
             }
+            if let spec = body.parameters?["kernel.spec"] {
+                // A one-off kernel for this upgrade: the fleet's kernel rules apply to it too.
+                guard kind == .kernelUpgrade else {
+                    throw GoldError(.invalidInput, "only a kernel-upgrade takes a kernel spec", at: "body.parameters.kernel.spec")
+                }
+                guard let kernel = try? JSONDecoder().decode(KernelSpec.self, from: Data(spec.utf8)) else {
+                    throw GoldError(.invalidInput, "not a kernel spec: expected {\"source\", \"base\", \"fragments\", \"localVersion\"}", at: "body.parameters.kernel.spec")
+                }
+                if let (field, message) = FleetValidator.kernelProblems(kernel).first {
+                    throw GoldError(.invalidInput, message, at: "body.parameters.kernel.spec.\(field)")
+                }
+            }
             let workflow = try await requireWorkflows().start(kind, machine: body.machine, parameters: body.parameters ?? [:], actor: identity.actor)
             return EditedResponse(status: .created, response: workflow)
         }

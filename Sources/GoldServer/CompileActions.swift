@@ -50,10 +50,18 @@ struct CompileActions: Sendable {
     /// Whether a compile worker runs in this process; if not, jobs wait for a compile server on another host.
     var localWorker = true
 
-    func compile(_ machine: MachineRecord, progress: @escaping @Sendable (Double, String) async -> Void) async -> WorkflowEvent.Outcome {
+    func compile(_ machine: MachineRecord, context: [String: String] = [:], progress: @escaping @Sendable (Double, String) async -> Void) async -> WorkflowEvent.Outcome {
         let jobs: [CompileJob]
+        var spec = machine.spec
+        if let text = context["kernel.spec"] {
+            // `gold kernel upgrade --kernel SPEC`: this upgrade's kernel, not the fleet entry's.
+            guard let kernel = try? JSONDecoder().decode(KernelSpec.self, from: Data(text.utf8)) else {
+                return .failed(reason: "the workflow's kernel.spec is not a kernel spec: \(text.prefix(200))")
+            }
+            spec.kernel = kernel
+        }
         do {
-            jobs = try await InputResolver().jobs(for: [machine.spec])
+            jobs = try await InputResolver().jobs(for: [spec])
         } catch {
             return .failed(reason: "compile inputs of \(machine.name): \(error)")
         }

@@ -30,7 +30,7 @@ public struct LiveMachineActions: MachineActions {
         case .serverChecks:
             return await ServerChecks.run(machine.spec)
         case .compile:
-            return await compiler.compile(machine, progress: progress)
+            return await compiler.compile(machine, context: workflow.context, progress: progress)
         case .buildImage:
             let images = self.images
             return await withTaskExecutorPreference(BlockingExecutor.shared) {

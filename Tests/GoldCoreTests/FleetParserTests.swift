@@ -76,6 +76,25 @@ let goodFleet = """
         #expect(fleet.machines[1].deadlines == nil)
     }
 
+    /// `gold kernel upgrade --kernel SPEC` takes the fleet's kernel mapping, with the fleet's rules.
+    @Test func aKernelSpecOnTheCommandLine() throws {
+        let spec = try FleetParser.parseKernel(yaml: "{source: debian:linux-source-6.1, base: tinyconfig, fragments: [CONFIG_EXT4_FS=y], localversion: -v2}",
+            field: "--kernel")
+        #expect(spec == KernelSpec(source: "debian:linux-source-6.1", base: "tinyconfig", fragments: ["CONFIG_EXT4_FS=y"], localVersion: "-v2"))
+        for (yaml, expected) in [("{source: debian:linux-source-6.1, fragments: [EXT4=y]}", "--kernel.fragments[0]"),
+                                 ("{source: ftp://x, base: tinyconfig}", "--kernel.source"),
+                                 ("{base: tinyconfig}", "missing required field 'source'"),
+                                 ("{source: debian:linux-source-6.1, colour: red}", "colour"),
+                                 ("[", "not valid YAML")] {
+            do {
+                _ = try FleetParser.parseKernel(yaml: yaml, field: "--kernel")
+                Issue.record("accepted \(yaml)")
+            } catch {
+                #expect(error.description.contains(expected), "\(yaml): \(error.description)")
+            }
+        }
+    }
+
     @Test func theSampleFleetIsValid() throws {
         let fleet = try FleetParser.parse(yaml: try String(contentsOfFile: #filePath.replacingOccurrences(of: "Tests/GoldCoreTests/FleetParserTests.swift", with: "examples/fleet.yaml"), encoding: .utf8))
         #expect(fleet.machines.count == 2)

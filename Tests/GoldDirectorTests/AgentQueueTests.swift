@@ -12,6 +12,25 @@ struct SucceedingActions: MachineActions {
 }
 
 @Suite(.serialized) struct AgentQueueTests {
+    /// `gold kernel upgrade --kernel SPEC`: a bad spec is refused naming the field; nothing starts.
+    @Test func aKernelSpecIsValidatedBeforeTheUpgradeStarts() async throws {
+        try await DirectorHarness.with(actions: SucceedingActions()) { (d: DirectorHarness) async throws in
+            let badFragment = #"{"kind":"kernel-upgrade","machine":"web-01","parameters":{"kernel.spec":"{\"source\":\"debian:linux-source-6.1\",\"base\":\"tinyconfig\",\"fragments\":[\"VIRTIO=y\"]}"}}"#
+            let refused = try await d.call("POST", "/v1/workflows", as: "operator", body: badFragment)
+            #expect(refused.status == 400 && refused.text.contains("body.parameters.kernel.spec.fragments[0]"), "\(refused.text)")
+            let notASpec = try await d.call("POST", "/v1/workflows", as: "operator",
+                body: #"{"kind":"kernel-upgrade","machine":"web-01","parameters":{"kernel.spec":"linux"}}"#)
+            #expect(notASpec.status == 400 && notASpec.text.contains("body.parameters.kernel.spec"), "\(notASpec.text)")
+            let wrongKind = try await d.call("POST", "/v1/workflows", as: "operator",
+                body: #"{"kind":"restore","machine":"web-01","parameters":{"kernel.spec":"{}"}}"#)
+            #expect(wrongKind.status == 400 && wrongKind.text.contains("only a kernel-upgrade"), "\(wrongKind.text)")
+            #expect(try await d.call("GET", "/v1/workflows?machine=web-01", as: "viewer").text == "[]")
+            let good = #"{"kind":"kernel-upgrade","machine":"web-01","parameters":{"kernel.spec":"{\"source\":\"debian:linux-source-6.1\",\"base\":\"tinyconfig\",\"fragments\":[\"CONFIG_VIRTIO_BLK=y\"],\"localVersion\":\"-v2\"}"}}"#
+            let started = try await d.call("POST", "/v1/workflows", as: "operator", body: good)
+            #expect(started.status == 201 && started.text.contains("kernel.spec"), "\(started.text)")
+        }
+    }
+
     @Test func theAgentTakesItsCommandAndReportsThroughTheAPI() async throws {
         try await DirectorHarness.with(actions: SucceedingActions()) { (d: DirectorHarness) async throws in
             let started = try await d.call("POST", "/v1/workflows", as: "operator", body: #"{"kind":"restore","machine":"web-01"}"#)

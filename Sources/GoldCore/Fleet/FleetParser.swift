@@ -8,6 +8,24 @@ public enum FleetParser {
     ]
     static let profileFields = machineFields.filter { !["name", "profile", "macs"].contains($0) }
 
+    /// A kernel spec written as the fleet file's `kernel:` mapping (`{source: …, base: …, fragments: […], localversion: …}`),
+    /// parsed and validated; errors name `field` and the part of it that is wrong.
+    public static func parseKernel(yaml: String, field: String = "kernel") throws(FleetValidationError) -> KernelSpec {
+        var reader = YAMLReader(file: field)
+        let root: Node?
+        do { root = try Yams.compose(yaml: yaml) } catch {
+            throw FleetValidationError(problems: [GoldError(.invalidInput, "not valid YAML: \(yamlMessage(error))", at: field)])
+        }
+        guard let root else {
+            throw FleetValidationError(problems: [GoldError(.invalidInput, "empty; write {source: debian:linux-source-6.1, base: tinyconfig, fragments: [...]}", at: field)])
+        }
+        let kernel = MachineDecoder.kernel(root, field, &reader)
+        guard reader.problems.isEmpty, let kernel else { throw FleetValidationError(problems: reader.problems) }
+        let problems = FleetValidator.kernelProblems(kernel).map { GoldError(.invalidInput, $0.1, at: "\(field).\($0.0)") }
+        guard problems.isEmpty else { throw FleetValidationError(problems: problems) }
+        return kernel
+    }
+
     /// Parses and validates `yaml`, naming `file` in every error.
     public static func parse(yaml: String, file: String = "fleet.yaml") throws(FleetValidationError) -> Fleet {
         var reader = YAMLReader(file: file)

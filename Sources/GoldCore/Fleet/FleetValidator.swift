@@ -5,6 +5,19 @@ public enum FleetValidator {
     static let mebibyte: UInt64 = 1 << 20
 
     /// Machine, profile and user names: lowercase letters, digits and '-', starting with a letter or digit.
+    /// What is wrong with a kernel spec, as (field under `kernel.`, message).
+    public static func kernelProblems(_ kernel: KernelSpec) -> [(String, String)] {
+        var problems: [(String, String)] = []
+        for (i, fragment) in kernel.fragments.enumerated() where KernelFragment(fragment) == nil {
+            problems.append(("fragments[\(i)]", "'\(fragment)' is not a kernel option; write CONFIG_NAME=y|m|n|value or '# CONFIG_NAME is not set'"))
+        }
+        let prefixes = ["debian:", "tarball:", "git:", "package:"]
+        if !prefixes.contains(where: kernel.source.hasPrefix) {
+            problems.append(("source", "'\(kernel.source)' must start with one of \(prefixes.joined(separator: ", "))"))
+        }
+        return problems
+    }
+
     public static func isValidName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, name.count <= 63 else { return false }
         let allowed = { (c: Unicode.Scalar) in ("a"..."z").contains(c) || ("0"..."9").contains(c) || c == "-" }
@@ -119,13 +132,7 @@ public enum FleetValidator {
         }
 
         if let kernel = machine.kernel {
-            for (i, fragment) in kernel.fragments.enumerated() where KernelFragment(fragment) == nil {
-                fail("kernel.fragments[\(i)]", "'\(fragment)' is not a kernel option; write CONFIG_NAME=y|m|n|value or '# CONFIG_NAME is not set'")
-            }
-            let prefixes = ["debian:", "tarball:", "git:", "package:"]
-            if !prefixes.contains(where: kernel.source.hasPrefix) {
-                fail("kernel.source", "'\(kernel.source)' must start with one of \(prefixes.joined(separator: ", "))")
-            }
+            for (field, message) in kernelProblems(kernel) { fail("kernel.\(field)", message) }
         }
         var binaries: Set<String> = []
         for (b, binary) in machine.binaries.enumerated() {
