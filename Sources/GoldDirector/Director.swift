@@ -22,6 +22,8 @@ public struct Director: Sendable {
     /// The artifact store remote compile workers upload to (the deploy role serves it); nil: no artifact routes.
     public let artifacts: LocalArtifactStore?
     let workflowStoreBase: (any WorkflowStore)?
+    /// Disk captures in flight (`/v1/images/{machine}/captures`).
+    let captures = CaptureSessions()
 
     public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger, unknownMachines: UnknownMachinePolicy = .ignore,
                 workflows: (any WorkflowControl)? = nil, backups: BinaryBackups? = nil, imageStore: String? = nil,
@@ -68,6 +70,7 @@ public struct Director: Sendable {
         addWorkflowRoutes(router)
         addBackupRoutes(router)
         addImageRoutes(router)
+        addCaptureRoutes(router)
         addJobRoutes(router)
         addWorkerRoutes(router)
         addArtifactRoutes(router)

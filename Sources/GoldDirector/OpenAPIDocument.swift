@@ -279,6 +279,44 @@ paths:
         - {name: from, in: query, required: true, schema: {type: integer}}
         - {name: to, in: query, required: true, schema: {type: integer}}
       responses: {"200": {description: changes}, "404": {description: no such version}}
+  /v1/images/{machine}/chunk-diff:
+    get:
+      summary: "Chunk ranges that differ from one version to another, per disk (what `gold image diff` shows when a version, e.g. a capture, has no file list)."
+      parameters:
+        - {name: machine, in: path, required: true, schema: {type: string}}
+        - {name: from, in: query, required: true, schema: {type: integer}}
+        - {name: to, in: query, required: true, schema: {type: integer}}
+      responses: {"200": {description: "{machine, from, to, disks: [{index, sizes, changedChunks, changedBytes, ranges: [{offset, length}]}]}"}, "404": {description: no such version}}
+  /v1/images/{machine}/captures:
+    post:
+      summary: "The machine's agent (token bound to it), a server or an admin begins capturing its disks as a new image version: returns the session id, the store's chunk size, the parent (the current version) and the disks to read (the fleet file's, else the parent's)."
+      parameters: [{name: machine, in: path, required: true, schema: {type: string}}]
+      responses: {"201": {description: "{id, machine, parent, chunkSize, disks: [{index, device, serial}]}"}, "400": {description: no disks known}, "403": {description: token not bound to the machine}, "404": {description: no such machine}}
+  /v1/images/{machine}/captures/{capture}/missing:
+    post:
+      summary: Which of the listed chunk hashes the store lacks (each once, in the order asked).
+      parameters:
+        - {name: machine, in: path, required: true, schema: {type: string}}
+        - {name: capture, in: path, required: true, schema: {type: string}}
+      requestBody: {required: true, content: {application/json: {schema: {type: object, description: "{chunks: [sha256 hex]} (at most 500000)"}}}}
+      responses: {"200": {description: "{missing: [sha256 hex]}"}, "400": {description: "a hash is not 64 lowercase hex digits (location body.chunks[i])"}, "404": {description: no such session}}
+  /v1/images/{machine}/captures/{capture}/chunks/{sha256}:
+    put:
+      summary: "One chunk's bytes (application/octet-stream, at most the chunk size, not all zero). Stored under the image store's writer lock only when the body hashes to {sha256}; otherwise refused and nothing is stored."
+      parameters:
+        - {name: machine, in: path, required: true, schema: {type: string}}
+        - {name: capture, in: path, required: true, schema: {type: string}}
+        - {name: sha256, in: path, required: true, schema: {type: string}}
+      requestBody: {required: true, content: {application/octet-stream: {schema: {type: string, format: binary}}}}
+      responses: {"200": {description: "{sha256, stored}: stored false when the store already held it"}, "400": {description: the body does not hash to the name, is empty, all zero or too long}, "404": {description: no such session}}
+  /v1/images/{machine}/captures/{capture}/commit:
+    post:
+      summary: "Records the capture as the machine's next version (change capture, parent the session's, made current) from every disk's manifest: ordered chunk hashes (null for all-zero chunks), size, chunkSize, sha256. The director checks every chunk is stored and that they hash to each disk's sha256 before the version appears; a repeated commit answers the same version."
+      parameters:
+        - {name: machine, in: path, required: true, schema: {type: string}}
+        - {name: capture, in: path, required: true, schema: {type: string}}
+      requestBody: {required: true, content: {application/json: {schema: {type: object, description: "{disks: [{index, device, size, sha256, chunkSize, chunks: [sha256 hex | null]}], description}"}}}}
+      responses: {"201": {description: "{machine, version, parent, change, current, disks, size, chunks, zeroChunks, uploadedChunks, uploadedBytes, alreadyStored}"}, "200": {description: the version an earlier commit of this session recorded}, "400": {description: "a malformed disk, a chunk of the wrong length, or chunks that do not hash to sha256 (location names the field)"}, "404": {description: no such session}, "409": {description: "chunks are not in the store (listed in error.problems): upload them and commit again; nothing was recorded"}}
   /v1/images/{machine}/{version}:
     get:
       summary: "One version's manifest summary: size, SHA-256, chunks, zero ranges, new chunks against its parent, change, description, created, disks."

@@ -1,0 +1,83 @@
+import Foundation
+import GoldCore
+import GoldImage
+
+/// Capture sessions in flight: which machine each belongs to, the parent it began with, and what arrived.
+///
+/// Kept in memory: a director restart ends them (the agent's next call gets 404 naming the session, the workflow
+/// step fails and its retry begins a new session; chunks already uploaded are in the store and do not move again).
+public actor CaptureSessions {
+    public struct Session: Sendable {
+        public var info: ImageCapture.Session
+        public var actor: String
+        public var lastUsed: Date
+        /// Uploads the store did not hold (written) and did (nothing written).
+        public var uploadedChunks = 0
+        public var uploadedBytes: UInt64 = 0
+        public var duplicateUploads = 0
+        /// Uploads refused because their bytes did not hash to their name.
+        public var refusedUploads = 0
+        /// Hashes asked about and found missing.
+        public var asked = 0
+        public var missing = 0
+        /// Set while a commit runs, and after it: a repeated commit answers the same result.
+        public var committing = false
+        public var result: ImageCapture.Result?
+    }
+
+    /// A session unused this long is forgotten.
+    let idleLimit: TimeInterval
+    private var sessions: [String: Session] = [:]
+
+    public init(idleLimit: TimeInterval = 24 * 3600) { self.idleLimit = idleLimit }
+
+    func begin(_ info: ImageCapture.Session, actor: String, now: Date = Date()) -> Session {
+        sessions = sessions.filter { now.timeIntervalSince($0.value.lastUsed) < idleLimit }
+        let session = Session(info: info, actor: actor, lastUsed: now)
+        sessions[info.id] = session
+        return session
+    }
+
+    /// The session `id` of `machine`; 404 naming the path field otherwise.
+    func session(_ id: String, machine: String, now: Date = Date()) throws -> Session {
+        guard var session = sessions[id], session.info.machine == machine else {
+            throw GoldError(
+                .notFound, "machine \(machine) has no capture session '\(id)' (sessions end when the director restarts): begin a new one",
+                at: "path.capture")
+        }
+        session.lastUsed = now
+        sessions[id] = session
+        return session
+    }
+
+    func recordMissing(_ id: String, asked: Int, missing: Int) {
+        sessions[id]?.asked += asked
+        sessions[id]?.missing += missing
+    }
+
+    func recordUpload(_ id: String, bytes: Int, new: Bool) {
+        if new {
+            sessions[id]?.uploadedChunks += 1
+            sessions[id]?.uploadedBytes += UInt64(bytes)
+        } else {
+            sessions[id]?.duplicateUploads += 1
+        }
+    }
+
+    func recordRefused(_ id: String) { sessions[id]?.refusedUploads += 1 }
+
+    /// Marks the session as committing; false when another commit runs now.
+    func startCommit(_ id: String) -> Bool {
+        guard let session = sessions[id], !session.committing else { return false }
+        sessions[id]?.committing = true
+        return true
+    }
+
+    func finishCommit(_ id: String, result: ImageCapture.Result?) {
+        sessions[id]?.committing = false
+        sessions[id]?.result = result
+    }
+
+    /// A session's counters, for tests and events.
+    public func snapshot(_ id: String) -> Session? { sessions[id] }
+}
