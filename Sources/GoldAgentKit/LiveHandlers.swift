@@ -53,6 +53,8 @@ public struct LiveHandlers: AgentHandlers {
                 return try await replaceBinary(name: name, key: artifact, command: command, api: api)
             case .restoreBinary(let name):
                 return try await restoreBinary(name: name, api: api)
+            case .captureImage:
+                return try await captureImage(command: command, api: api)
             }
         } catch {
             return .failed("\(error)")

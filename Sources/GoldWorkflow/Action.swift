@@ -57,11 +57,15 @@ public enum AgentRequest: Hashable, Sendable, Codable {
     case machineChecks
     case torture(seconds: Int)
     case collectLogs
+    /// From the netboot environment: read every disk and store it as a new image version (change `capture`,
+    /// parent the current version); only chunks the store lacks are uploaded.
+    case captureImage
 
     public var isDestructive: Bool {
         switch self {
         case .reboot, .writeImage, .installKernel, .promoteKernel, .removeKernel, .replaceBinary, .restoreBinary: true
-        case .stopServices, .startServices, .machineChecks, .torture, .collectLogs: false
+        // Reads the disks; a second run records the same disks again.
+        case .stopServices, .startServices, .machineChecks, .torture, .collectLogs, .captureImage: false
         }
     }
 }

@@ -44,6 +44,7 @@ public enum Runbook {
         case .restore: restore(t)
         case .kernelUpgrade: kernelUpgrade(t, kernel: parameters["kernel"] ?? "{kernel.release}")
         case .softwareUpdate: softwareUpdate(t, binary: parameters["binary"] ?? "", reboot: parameters["reboot"] == "true")
+        case .capture: capture(t)
         }
     }
 
@@ -159,5 +160,19 @@ public enum Runbook {
             StepDefinition("ready", .setState(.ready), deadline: 30),
         ]
         return steps
+    }
+
+    /// Capture: reboot into netboot, read every disk into the store as a new version (only the chunks it lacks move),
+    /// boot back from the disk, which was never written.
+    public static func capture(_ t: StepTimings) -> [StepDefinition] {
+        [StepDefinition("mark updating", .setState(.updating), deadline: 30)] + intoNetboot(t, viaAgent: true) + [
+            StepDefinition("capture the disks as a new image version", .agent(.captureImage), deadline: t.imageWriteSeconds, retries: 1),
+            StepDefinition("set boot to disk", .power(.bootDisk), deadline: 60),
+            StepDefinition("reboot from the local disk", .agent(.reboot(netboot: false)), awaits: .bootSuccess(kernel: nil),
+                deadline: t.bootSeconds,
+                onFailure: .fallback(StepDefinition("power-cycle: no boot success", .power(.cycle), awaits: .bootSuccess(kernel: nil),
+                    deadline: t.bootSeconds))),
+            StepDefinition("ready", .setState(.ready), deadline: 30),
+        ]
     }
 }

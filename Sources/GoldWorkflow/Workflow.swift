@@ -6,6 +6,8 @@ public enum WorkflowKind: String, Hashable, Sendable, Codable, CaseIterable {
     case restore
     case kernelUpgrade = "kernel-upgrade"
     case softwareUpdate = "software-update"
+    /// Reboot into netboot, store the disks as a new image version, boot back from disk.
+    case capture
 }
 
 /// A workflow's durable state: the director persists it after every transition, before any command runs.
