@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoldCore
 import GoldDirector
 import GoldImage
 
@@ -7,7 +8,7 @@ extension Gold {
     struct ImageCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "image", abstract: "Machines' image lineages: every version, and what changed between two.",
-            subcommands: [List.self, Show.self, Diff.self, Export.self, GC.self, Import.self])
+            subcommands: [List.self, Show.self, Diff.self, Export.self, GC.self, Import.self, Capture.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "A machine's image versions, oldest first.")
@@ -86,7 +87,15 @@ extension Gold {
                     from = from ?? versions.first(where: { $0.version == to })?.parent
                     guard from != nil else { throw ValidationError("version \(to!) has no parent: name both versions") }
                 }
-                let changes = try await api.get("/v1/images/\(machine)/diff?from=\(from!)&to=\(to!)", as: [FileChange].self)
+                let changes: [FileChange]
+                do {
+                    changes = try await api.get("/v1/images/\(machine)/diff?from=\(from!)&to=\(to!)", as: [FileChange].self)
+                } catch let error as GoldError where error.code == .notFound && error.message.contains("no file list") {
+                    // A captured version has no file list: say what differs chunk by chunk instead.
+                    let chunks = try await api.get("/v1/images/\(machine)/chunk-diff?from=\(from!)&to=\(to!)", as: ChunkDiff.self)
+                    if output.json { return try printJSON(chunks) }
+                    return print(Gold.ImageCommand.render(chunks, reason: error.message))
+                }
                 if output.json { return try printJSON(changes) }
                 print("\(machine): version \(from!) → \(to!): \(changes.count) change(s)")
                 for change in changes { print("  \(change.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(change.path)") }
