@@ -225,6 +225,8 @@ let package = Package(
             name: "GoldDirectorTests",
             dependencies: [
                 "GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient", "GoldRunner", "GoldWorkflow",
+                // The capture E2E runs the agent's handler against a live director.
+                "GoldAgentKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
