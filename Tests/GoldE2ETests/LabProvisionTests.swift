@@ -233,7 +233,7 @@ import Testing
         let rebootDiff = try await gold(["image", "diff", "lab-uefi-02"], env: env)
         #expect(rebootDiff.out.contains("modified  /usr/local/bin/hello"), "\(rebootDiff.out)")
 
-: the machine comes back on its old kernel by itself.
+        // A kernel that panics (no ext4 for its root): the machine comes back on its old kernel by itself.
         let text = try String(contentsOfFile: fleet, encoding: .utf8)
         try rewrite(fleet, text.replacingOccurrences(of: "- name: lab-bios-01\n    profile: lab-kernel\n", with: "- name: lab-bios-01\n    profile: lab-kernel-panics\n"))
         #expect(try await gold(["fleet", "apply", fleet], env: env).status == 0)
