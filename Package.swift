@@ -226,7 +226,7 @@ let package = Package(
             dependencies: [
                 "GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient", "GoldRunner", "GoldWorkflow",
                 // The capture E2E runs the agent's handler against a live director.
-                "GoldAgentKit",
+                "GoldAgentKit", "GoldDeploy", "GoldTFTPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -127,9 +127,11 @@ public struct DeployServer: Sendable {
         for field in request.headers where [.authorization, .contentType].contains(field.name) {
             headers.append((field.name.rawName, field.value))
         }
+        // A capture's commit hashes the whole disk on the director (about 1 s per GiB) before it answers.
+        let isCommit = request.uri.path.hasPrefix("/v1/images/") && request.uri.path.hasSuffix("/commit")
         let response = try await GoldHTTPClientBridge.send(
             request.method.rawValue, link.url + request.uri.description, headers: headers,
-            body: body.readableBytes > 0 ? Array(body.readableBytesView) : nil)
+            body: body.readableBytes > 0 ? Array(body.readableBytesView) : nil, timeout: .seconds(isCommit ? 1800 : 60))
         var out = HTTPFields()
         if let type = response.header("Content-Type") { out[.contentType] = type }
         return Response(status: .init(code: response.status), headers: out, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))

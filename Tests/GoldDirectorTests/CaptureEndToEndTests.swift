@@ -2,10 +2,15 @@ import Crypto
 import Foundation
 import GoldAgentKit
 import GoldCore
+import GoldDeploy
 import GoldDirector
 import GoldHTTPClient
 import GoldImage
+import GoldTFTPServer
 import GoldWorkflow
+import Hummingbird
+import Logging
+import ServiceLifecycle
 import Testing
 
 /// A capture end to end without VMs: a live director on loopback, a disk file that is version 1 with a few bytes
@@ -168,6 +173,55 @@ import Testing
             let again = try JSONDecoder().decode(ImageCapture.Result.self, from: Data(repeated.body))
             #expect(repeated.status == 200 && again.version == 2)
             #expect(try store.list(machine: "web-01") == [1, 2])
+        }
+    }
+
+    /// As in the netboot environment: the agent knows only the deploy server it booted from, whose `/v1` proxy
+    /// carries the session, the question, the chunk bodies and the commit to the director.
+    @Test func throughTheDeployServersProxy() async throws {
+        let (root, store) = try Self.makeStore()
+        defer { try? FileManager.default.removeItem(at: root) }
+        var base = Data(repeating: 0x5A, count: 6 * Self.chunk + 777)
+        base[0] = 1
+        base[Self.chunk] = 2
+        try base.write(to: root.appendingPathComponent("v1.raw"))
+        try store.importImages(files: [root.appendingPathComponent("v1.raw")], devices: ["/dev/vda"], machine: "web-01", change: .provision)
+        let machineRoot = root.appendingPathComponent("machine")
+        try FileManager.default.createDirectory(at: machineRoot.appendingPathComponent("dev"), withIntermediateDirectories: true)
+        var disk = base
+        disk[4 * Self.chunk + 3] = 0x77
+        disk[6 * Self.chunk + 5] = 0x78  // the short tail changes too
+        try disk.write(to: machineRoot.appendingPathComponent("dev/vda"))
+
+        try await DirectorHarness.with(imageStore: store.root.path) { h in
+            var logger = Logger(label: "test-deploy")
+            logger.logLevel = .warning
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("files"), withIntermediateDirectories: true)
+            let deploy = DeployServer(
+                configuration: .init(httpHost: "127.0.0.1", httpPort: 0, publicURL: nil, tftp: TFTPServerConfiguration(),
+                    filesDir: root.appendingPathComponent("files").path, tftpRoot: root.appendingPathComponent("files").path,
+                    imageStore: store.root.path),
+                link: DirectorLink(url: h.base, token: h.tokens["server"]!), logger: logger)
+            let (ports, ready) = AsyncStream.makeStream(of: Int.self)
+            let app = Application(
+                router: deploy.makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "test-deploy"),
+                onServerRunning: { ready.yield($0.localAddress?.port ?? 0) }, logger: logger)
+            let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var iterator = ports.makeAsyncIterator()
+                guard let port = await iterator.next() else { throw GoldError(.internalError, "the deploy server did not start") }
+                let api = AgentAPI(director: "http://127.0.0.1:\(port)", machine: "web-01", token: h.tokens["agent-web-01"]!)
+                let command = Command(id: "wf-p.5.1", workflow: "wf-p", machine: "web-01", step: "capture", action: .agent(.captureImage))
+                let result = await LiveHandlers(mode: .netboot, root: machineRoot.path).handle(.captureImage, command: command, api: api)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                #expect(result.ok, "\(result.detail ?? "")")
+                #expect(result.detail?.contains("7 chunks, 2 uploaded (1.0 MiB), 3 already stored, 0 zero, 2 repeated") == true, "\(result.detail ?? "")")
+            }
+            let manifest = try store.manifest(machine: "web-01", version: 2)
+            #expect(manifest.change == .capture && manifest.disks[0].sha256 == Self.sha256(disk))
+            #expect(try store.read(machine: "web-01", version: 2, offset: 0, count: disk.count) == disk)
         }
     }
 
