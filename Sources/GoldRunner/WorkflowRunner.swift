@@ -82,8 +82,8 @@ public actor WorkflowRunner: WorkflowControl, Service {
     }
 
     public func agentCommands(machine: String) async throws -> [Command] {
-        try await store.openCommands().filter { record in
-            guard record.command.machine == machine, record.state == .started, case .agent = record.command.action else { return false }
+        try await store.openCommands(machine: machine).filter { record in
+            guard record.state == .started, case .agent = record.command.action else { return false }
             return true
         }.map(\.command)
     }

@@ -96,6 +96,14 @@ extension SQLiteStore: WorkflowStore {
         }
     }
 
+    public func openCommands(machine: String) async throws -> [CommandRecord] {
+        try await writer.read { db in
+            // command_open (state, machine): only this machine's rows are read and decoded.
+            try Row.fetchAll(db, sql: "SELECT * FROM command WHERE state IN ('issued', 'started') AND machine = ? ORDER BY created_at, id",
+                arguments: [machine]).map(Self.commandRecord)
+        }
+    }
+
     public func startCommand(id: String) async throws -> Bool {
         try await writer.write { db in
             try db.execute(sql: "UPDATE command SET state = 'started', updated_at = ? WHERE id = ? AND state = 'issued'",

@@ -26,6 +26,8 @@ public protocol WorkflowStore: Sendable {
     func listWorkflows(machine: String?, activeOnly: Bool, limit: Int) async throws -> [Workflow]
     /// Commands issued or started and not done, oldest first.
     func openCommands() async throws -> [CommandRecord]
+    /// The same for one machine: what its agent's long-poll asks for, several times a second per waiting agent.
+    func openCommands(machine: String) async throws -> [CommandRecord]
     /// Marks an issued command started. False when it was not in the issued state (it may have run already).
     func startCommand(id: String) async throws -> Bool
     func finishCommand(id: String, outcome: WorkflowEvent.Outcome) async throws
@@ -36,4 +38,10 @@ public protocol WorkflowStore: Sendable {
     func rollout(id: String) async throws -> Rollout?
     /// Newest first; `activeOnly`: running or paused.
     func listRollouts(activeOnly: Bool, limit: Int) async throws -> [Rollout]
+}
+
+extension WorkflowStore {
+    public func openCommands(machine: String) async throws -> [CommandRecord] {
+        try await openCommands().filter { $0.command.machine == machine }
+    }
 }
