@@ -90,13 +90,20 @@ public actor WorkflowRunner: WorkflowControl, Service {
 
     // MARK: - transitions
 
-    /// Reduces one event on the stored state, saves the result with its commands, then runs them.
+    /// Reduces one event on the stored state, saves the result with its commands, then runs them. `observedAt`: when an
+    /// observation read from the event log happened; it counts only for a step already running then, and ends it then.
     @discardableResult
-    func transition(_ id: String, _ event: WorkflowEvent, actor: String) async throws -> Workflow? {
+    func transition(_ id: String, _ event: WorkflowEvent, actor: String, observedAt: Date? = nil) async throws -> Workflow? {
         let (workflow, commands) = try await lock.withLock { () async throws -> (Workflow?, [Command]) in
             guard var workflow = try await self.store.workflow(id: id) else { return (nil, []) }
             let before = workflow
-            let commands = WorkflowEngine.reduce(&workflow, event, now: self.clock())
+            var now = self.clock()
+            if let observedAt {
+                // Store times are whole milliseconds: 1 ms of slack.
+                guard let started = workflow.current?.startedAt, observedAt.timeIntervalSince(started) >= -0.001 else { return (workflow, []) }
+                now = max(observedAt, started)
+            }
+            let commands = WorkflowEngine.reduce(&workflow, event, now: now)
             if commands.isEmpty && Self.sameExceptTime(before, workflow) { return (workflow, []) }
             if workflow.status == .intervention, before.status != .intervention, let machine = try await self.store.machine(named: workflow.machine) {
                 workflow.intervention?.evidence = await self.evidence(machine, since: before.current?.startedAt ?? workflow.createdAt)
@@ -252,18 +259,16 @@ public actor WorkflowRunner: WorkflowControl, Service {
             }
             var byMachine: [String: Workflow] = [:]
             for workflow in active { byMachine[workflow.machine] = workflow }
-            // A step an observation finished in this pass lets the next step count what followed that observation: a
-            // check-in read in the same pass as the boot fetches (a pass slower than the netboot) is not dropped.
-            var enteredAt: [String: Date] = [:]
             while let cursor = eventCursor {
                 let events = try await store.events(after: cursor, machine: nil, limit: 1000)
                 for event in events {
                     eventCursor = event.id
                     guard let machine = event.machine, let workflow = byMachine[machine], let observation = Self.observation(event),
-                        let started = workflow.current?.startedAt, event.at.timeIntervalSince(min(started, enteredAt[machine] ?? started)) >= -0.001
+                        let started = workflow.current?.startedAt, event.at.timeIntervalSince(started) >= -0.001
                     else { continue }
-                    if let updated = try await transition(workflow.id, .observed(observation), actor: "director") {
-                        if updated.current?.startedAt != started { enteredAt[machine] = event.at }
+                    // The step ends, and the next begins, when the machine did it, not when this pass read it: a check-in
+                    // that came while a slow pass was still on the boot fetches counts for the step the fetches began.
+                    if let updated = try await transition(workflow.id, .observed(observation), actor: "director", observedAt: event.at) {
                         byMachine[machine] = updated
                     }
                 }

@@ -169,6 +169,28 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         #expect(after.current?.definition.name == "write the image to the local disk")
     }
 
+    @Test func aCheckInThatCameWhileTheFetchesWereBeingProcessedCounts() async throws {
+        let (store, dir) = try Self.makeStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await Self.addMachine(store)
+        let world = FakeWorld(store: store)
+        world.machineAnswers.withLock { $0 = false }
+        // A busy director: its passes run well after the events they read.
+        let clock = Mutex(Date())
+        let runner = WorkflowRunner(store: store, actions: world, logger: Self.logger, clock: { clock.withLock { $0 } })
+        let workflow = try await runner.start(.provision, machine: "m1", parameters: [:], actor: "test")
+        for _ in 0..<10 { try await Self.turn(runner, world) }
+        #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "power on or cycle into the netboot environment")
+        _ = try await store.appendEvent(NewEvent(actor: "deploy", kind: "boot.fetch", machine: "m1", message: "tftp undionly.kpxe"))
+        clock.withLock { $0 = Date().addingTimeInterval(10) }
+        await runner.pass()
+        #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "verify check-in from the netboot environment")
+        // The check-in came before the pass that read the fetches had finished with them; the next pass reads it.
+        _ = try await store.appendEvent(NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
+        await runner.pass()
+        #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "write the image to the local disk")
+    }
+
     @Test func aRestartedDirectorNeverRunsADestructiveCommandTwice() async throws {
         let (store, dir) = try Self.makeStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }
