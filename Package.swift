@@ -179,6 +179,25 @@ let package = Package(
         ),
         // Built for machines with scripts/build-agent.sh (-static-stdlib: needs only libc, libm, libstdc++, libgcc_s).
         .executableTarget(name: "gold-agent", dependencies: ["GoldAgentKit"], swiftSettings: swiftSettings),
+        // Benchmarks/director-scale: the director with a fleet-sized store and simulated machines and agents (not in any product).
+        .target(
+            name: "GoldDirectorBench",
+            dependencies: [
+                "GoldCore", "GoldWorkflow", "GoldSQLite", "GoldDirector", "GoldRunner", "GoldHTTPClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/director-scale/GoldDirectorBench", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "gold-bench-director",
+            dependencies: [
+                "GoldDirectorBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Benchmarks/director-scale/gold-bench-director", swiftSettings: swiftSettings),
 
         .testTarget(name: "GoldTFTPTests", dependencies: ["GoldTFTP"]),
         .testTarget(
@@ -224,7 +243,7 @@ let package = Package(
         .testTarget(
             name: "GoldDirectorTests",
             dependencies: [
-                "GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient", "GoldRunner", "GoldWorkflow",
+                "GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient", "GoldRunner", "GoldWorkflow", "GoldDirectorBench",
                 // The capture E2E runs the agent's handler against a live director.
                 "GoldAgentKit", "GoldDeploy", "GoldTFTPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
