@@ -9,16 +9,17 @@ extension Event: ResponseEncodable {}
 
 extension Director {
     func addMachineRoutes(_ router: Router<DirectorContext>) {
-        router.get("/v1/machines") { request, context -> [MachineRecord] in
+        router.get("/v1/machines") { request, context -> Response in
             _ = try context.require(.read)
             let role = request.uri.queryParameters.get("role")
             let state = request.uri.queryParameters.get("state")
             if let state, MachineState(rawValue: state) == nil {
                 throw GoldError(.invalidInput, "unknown state '\(state)'; use one of: \(MachineState.allCases.map(\.rawValue).joined(separator: ", "))", at: "query.state")
             }
-            return try await store.listMachines().filter {
+            let machines = try await store.listMachines().filter {
                 (role == nil || $0.spec.role == role) && (state == nil || $0.state.rawValue == state)
             }
+            return try machineList.response(machines, complete: role == nil && state == nil)
         }
         router.get("/v1/machines/{name}") { _, context -> MachineRecord in
             _ = try context.require(.read)

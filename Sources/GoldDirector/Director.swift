@@ -22,6 +22,8 @@ public struct Director: Sendable {
     /// The artifact store remote compile workers upload to (the deploy role serves it); nil: no artifact routes.
     public let artifacts: LocalArtifactStore?
     let workflowStoreBase: (any WorkflowStore)?
+    /// Each machine's JSON for `GET /v1/machines`, reused while the machine is unchanged.
+    let machineList = MachineListEncoder()
     /// Disk captures in flight (`/v1/images/{machine}/captures`).
     let captures = CaptureSessions()
 

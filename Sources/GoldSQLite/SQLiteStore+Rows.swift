@@ -21,6 +21,11 @@ extension SQLiteStore {
     static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 
     static func machine(_ row: Row) throws -> MachineRecord {
+        try machine(row, spec: try decode(MachineSpec.self, row["spec"]))
+    }
+
+    /// The record of a `machine` row whose spec is already decoded.
+    static func machine(_ row: Row, spec: MachineSpec) throws -> MachineRecord {
         let stateText: String = row["state"]
         guard let state = MachineState(rawValue: stateText) else {
             throw GoldError(.internalError, "machine \(row["name"] as String) has an unknown state '\(stateText)' in the store")
@@ -31,7 +36,7 @@ extension SQLiteStore {
             throw GoldError(.internalError, "machine \(row["name"] as String) has an unknown next boot '\(nextText)' in the store")
         }
         return MachineRecord(
-            spec: try decode(MachineSpec.self, row["spec"]), state: state,
+            spec: spec, state: state,
             inventory: try inventory.map { try decode(JSONValue.self, $0) }, nextBoot: next,
             enrolGeneration: row["enrol_generation"],
             createdAt: date(row["created_at"]), updatedAt: date(row["updated_at"]))

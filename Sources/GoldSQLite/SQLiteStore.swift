@@ -5,6 +5,7 @@ import GRDB
 /// The embedded store: one SQLite file in WAL mode with foreign keys on and every commit synced.
 public final class SQLiteStore: GoldStore {
     let writer: any DatabaseWriter
+    let specs = SpecCache()
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
@@ -32,9 +33,7 @@ public final class SQLiteStore: GoldStore {
     }
 
     public func listMachines() async throws -> [MachineRecord] {
-        try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM machine ORDER BY name").map(Self.machine)
-        }
+        try await writer.read { db in try self.specs.machines(Row.fetchAll(db, sql: "SELECT * FROM machine ORDER BY name")) }
     }
 
     public func machine(named name: String) async throws -> MachineRecord? {
@@ -58,7 +57,7 @@ public final class SQLiteStore: GoldStore {
 
     public func applyFleet(_ fleet: Fleet, prune: Bool, dryRun: Bool, actor: String) async throws -> FleetPlan {
         try await writer.write { db in
-            let current = try Row.fetchAll(db, sql: "SELECT * FROM machine ORDER BY name").map(Self.machine)
+            let current = try self.specs.machines(Row.fetchAll(db, sql: "SELECT * FROM machine ORDER BY name"))
             let plan = try FleetPlan.make(current: current.map(\.spec), currentProfiles: try Self.profiles(db), desired: fleet, prune: prune)
             if dryRun { return plan }
             let now = Self.millis(Date())
