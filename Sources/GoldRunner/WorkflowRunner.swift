@@ -259,12 +259,19 @@ public actor WorkflowRunner: WorkflowControl, Service {
             }
             var byMachine: [String: Workflow] = [:]
             for workflow in active { byMachine[workflow.machine] = workflow }
+            // A busy pass reads events for a long time: a workflow started since the listing is looked up when an
+            // observation for its machine comes, or that observation would be passed over for good.
+            var lookedUp: Set<String> = []
             while let cursor = eventCursor {
                 let events = try await store.events(after: cursor, machine: nil, limit: 1000)
                 for event in events {
                     eventCursor = event.id
-                    guard let machine = event.machine, let workflow = byMachine[machine], let observation = Self.observation(event),
-                        let started = workflow.current?.startedAt, event.at.timeIntervalSince(started) >= -0.001
+                    guard let machine = event.machine, let observation = Self.observation(event) else { continue }
+                    if byMachine[machine] == nil, lookedUp.insert(machine).inserted,
+                        let started = try await store.listWorkflows(machine: machine, activeOnly: true, limit: 1).first, started.status == .running {
+                        byMachine[machine] = started
+                    }
+                    guard let workflow = byMachine[machine], let started = workflow.current?.startedAt, event.at.timeIntervalSince(started) >= -0.001
                     else { continue }
                     // The step ends, and the next begins, when the machine did it, not when this pass read it: a check-in
                     // that came while a slow pass was still on the boot fetches counts for the step the fetches began.
