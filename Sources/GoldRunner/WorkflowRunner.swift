@@ -281,7 +281,13 @@ public actor WorkflowRunner: WorkflowControl, Service {
                 }
                 if events.count < 1000 { break }
             }
-            for workflow in active { try await transition(workflow.id, .tick, actor: "director") }
+            // Only a passed deadline makes a tick do anything: the others are not read again (1,000 workflows in
+            // flight made 1,000 reads a second, each in turn for the transition lock).
+            let now = clock()
+            for workflow in byMachine.values {
+                guard workflow.status == .running, let deadline = workflow.current?.deadline, now >= deadline else { continue }
+                try await transition(workflow.id, .tick, actor: "director")
+            }
         } catch {
             logger.error("workflow pass failed", metadata: ["error": "\(error)"])
         }

@@ -95,4 +95,17 @@ final class TestClock: Sendable {
         await runner.pass()
         #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "verify check-in from the netboot environment")
     }
+
+    @Test func aPassReadsAgainOnlyWorkflowsPastTheirDeadline() async throws {
+        let (store, runner, clock, workflow, dir) = try await Self.waitingForFetch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        store.workflowReads.withLock { $0 = 0 }
+        await runner.pass()
+        #expect(store.workflowReads.withLock { $0 } == 0, "nothing happened and no deadline passed")
+        // Past the PXE deadline: the tick reads it and power-cycles again.
+        clock.advance(121)
+        await runner.pass()
+        #expect(store.workflowReads.withLock { $0 } >= 1)
+        #expect(try await store.base.workflow(id: workflow.id)?.current?.attempts == 2)
+    }
 }
