@@ -21,23 +21,23 @@ extension SQLiteStore {
     static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 
     static func machine(_ row: Row) throws -> MachineRecord {
-        try machine(row, spec: try decode(MachineSpec.self, row["spec"]))
+        let inventory: String? = row["inventory"]
+        return try machine(row, spec: try decode(MachineSpec.self, row["spec"]), inventory: try inventory.map { try decode(JSONValue.self, $0) })
     }
 
-    /// The record of a `machine` row whose spec is already decoded.
-    static func machine(_ row: Row, spec: MachineSpec) throws -> MachineRecord {
+    /// The record of a `machine` row whose spec and inventory are already decoded.
+    static func machine(_ row: Row, spec: MachineSpec, inventory: JSONValue?) throws -> MachineRecord {
         let stateText: String = row["state"]
         guard let state = MachineState(rawValue: stateText) else {
             throw GoldError(.internalError, "machine \(row["name"] as String) has an unknown state '\(stateText)' in the store")
         }
-        let inventory: String? = row["inventory"]
         let nextText: String = row["next_boot"]
         guard let next = NextBoot(nextText) else {
             throw GoldError(.internalError, "machine \(row["name"] as String) has an unknown next boot '\(nextText)' in the store")
         }
         return MachineRecord(
             spec: spec, state: state,
-            inventory: try inventory.map { try decode(JSONValue.self, $0) }, nextBoot: next,
+            inventory: inventory, nextBoot: next,
             enrolGeneration: row["enrol_generation"],
             createdAt: date(row["created_at"]), updatedAt: date(row["updated_at"]))
     }

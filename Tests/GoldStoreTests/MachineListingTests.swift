@@ -38,6 +38,8 @@ import Testing
         #expect(listed.first?.nextBoot == .netbootOnce(.deploy))
         #expect(listed.last?.inventory == .object(["cpus": .number(4)]))
         try await Self.sameAsOneByOne(store)
+        try await store.setInventory(machine: "c", inventory: .object(["cpus": .number(8)]), actor: "t")
+        #expect(try await store.listMachines().last?.inventory == .object(["cpus": .number(8)]))
 
         // The same name back with another spec after it was removed.
         var back = b
