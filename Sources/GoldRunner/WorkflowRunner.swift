@@ -15,7 +15,8 @@ public actor WorkflowRunner: WorkflowControl, Service {
     let clock: @Sendable () -> Date
     let timings: StepTimings
     let tickInterval: Duration
-    let lock = SerialLock()
+    /// Transitions of one workflow take turns; different workflows' run side by side.
+    let lock = KeyedSerialLock()
     let rolloutLock = SerialLock()
     private var eventCursor: Int64?
     private var running: Set<String> = []
@@ -94,7 +95,7 @@ public actor WorkflowRunner: WorkflowControl, Service {
     /// observation read from the event log happened; it counts only for a step already running then, and ends it then.
     @discardableResult
     func transition(_ id: String, _ event: WorkflowEvent, actor: String, observedAt: Date? = nil) async throws -> Workflow? {
-        let (workflow, commands) = try await lock.withLock { () async throws -> (Workflow?, [Command]) in
+        let (workflow, commands) = try await lock.withLock(id) { () async throws -> (Workflow?, [Command]) in
             guard var workflow = try await self.store.workflow(id: id) else { return (nil, []) }
             let before = workflow
             var now = self.clock()
