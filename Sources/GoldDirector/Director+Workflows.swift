@@ -131,12 +131,7 @@ extension Director {
             guard let machine = query.get("machine") else { throw GoldError(.invalidInput, "'machine' is required", at: "query.machine") }
             _ = try context.require(.machineReport(machine))
             let wait = min(try query.int64("wait") ?? 0, 60)
-            let deadline = ContinuousClock.now + .seconds(wait)
-            while true {
-                let commands = try await requireWorkflows().agentCommands(machine: machine)
-                if !commands.isEmpty || ContinuousClock.now >= deadline { return commands }
-                try await Task.sleep(for: .milliseconds(250))
-            }
+            return try await requireWorkflows().nextAgentCommands(machine: machine, wait: .seconds(wait))
         }
         router.post("/v1/agent/commands/{id}/result") { request, context -> Response in
             let body: CommandResult

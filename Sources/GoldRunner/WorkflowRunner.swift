@@ -15,6 +15,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
     let clock: @Sendable () -> Date
     let timings: StepTimings
     let tickInterval: Duration
+    /// How often a waiting agent's queue is read again though nothing woke it (a command started by another director).
+    let agentRecheck: Duration
+    let wakeups = AgentWakeups()
     /// Transitions of one workflow take turns; different workflows' run side by side.
     let lock = KeyedSerialLock()
     let rolloutLock = SerialLock()
@@ -24,7 +27,8 @@ public actor WorkflowRunner: WorkflowControl, Service {
     var starting: Set<String> = []
 
     public init(store: any Store, actions: any MachineActions, timings: StepTimings = StepTimings(), logger: Logger,
-                tickInterval: Duration = .seconds(1), clock: @escaping @Sendable () -> Date = { Date() }) {
+                tickInterval: Duration = .seconds(1), agentRecheck: Duration = .seconds(5), clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.agentRecheck = agentRecheck
         self.store = store
         self.actions = actions
         self.timings = timings
@@ -89,6 +93,18 @@ public actor WorkflowRunner: WorkflowControl, Service {
         }.map(\.command)
     }
 
+    public func nextAgentCommands(machine: String, wait: Duration) async throws -> [Command] {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            let generation = await wakeups.generation(machine)
+            let commands = try await agentCommands(machine: machine)
+            let now = ContinuousClock.now
+            if !commands.isEmpty || now >= deadline { return commands }
+            await wakeups.wait(machine, after: generation, until: min(deadline, now + agentRecheck))
+            try Task.checkCancellation()
+        }
+    }
+
     // MARK: - transitions
 
     /// Reduces one event on the stored state, saves the result with its commands, then runs them. `observedAt`: when an
@@ -132,6 +148,7 @@ public actor WorkflowRunner: WorkflowControl, Service {
             let outcome: WorkflowEvent.Outcome
             switch command.action {
             case .agent:
+                await wakeups.wake(command.machine)
                 return  // the agent takes it from its queue and reports the outcome
             case .wait:
                 return

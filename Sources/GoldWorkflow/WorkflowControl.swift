@@ -11,11 +11,25 @@ public protocol WorkflowControl: Sendable {
     func progress(command: String, machine: String, fraction: Double, detail: String?) async throws
     /// The agent commands waiting for `machine`'s agent.
     func agentCommands(machine: String) async throws -> [Command]
+    /// The agent's long-poll: the commands waiting for `machine`, waiting up to `wait` for one when there is none.
+    func nextAgentCommands(machine: String, wait: Duration) async throws -> [Command]
     /// Starts a rollout of `kind` over the machines `selector` picks (`role=web`, `profile=lab`, `name=a,b`, `all`).
     func startRollout(_ kind: WorkflowKind, selector: String, parameters: [String: String], canary: Int, batchSize: Int, maxFailures: Int,
                       actor: String) async throws -> Rollout
     /// A person's pause, resume or abort of a rollout.
     func act(_ event: RolloutEvent, onRollout id: String, actor: String) async throws -> Rollout
+}
+
+extension WorkflowControl {
+    /// Asks again every 250 ms until a command waits or `wait` has passed.
+    public func nextAgentCommands(machine: String, wait: Duration) async throws -> [Command] {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            let commands = try await agentCommands(machine: machine)
+            if !commands.isEmpty || ContinuousClock.now >= deadline { return commands }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
 }
 
 /// Machines chosen by a rollout's selector, in name order.
