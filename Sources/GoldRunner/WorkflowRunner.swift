@@ -289,8 +289,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
                         let started = try await store.listWorkflows(machine: machine, activeOnly: true, limit: 1).first, started.status == .running {
                         byMachine[machine] = started
                     }
-                    guard let workflow = byMachine[machine], let started = workflow.current?.startedAt, event.at.timeIntervalSince(started) >= -0.001
-                    else { continue }
+                    // Whether it counts is decided on the stored state, under the workflow's lock: the listing may be older
+                    // than the step (or even than the workflow's start, when its step has no start time yet).
+                    guard let workflow = byMachine[machine] else { continue }
                     // The step ends, and the next begins, when the machine did it, not when this pass read it: a check-in
                     // that came while a slow pass was still on the boot fetches counts for the step the fetches began.
                     if let updated = try await transition(workflow.id, .observed(observation), actor: "director", observedAt: event.at) {

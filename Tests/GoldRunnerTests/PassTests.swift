@@ -12,6 +12,8 @@ final class WatchedStore: GoldStore, WorkflowStore, @unchecked Sendable {
     let base: SQLiteStore
     let workflowReads = Mutex(0)
     let hideActiveOnce = Mutex(false)
+    /// What the next listing of active workflows answers instead of the stored ones.
+    let listActiveOnce = Mutex<[Workflow]?>(nil)
 
     init(_ base: SQLiteStore) { self.base = base }
 
@@ -21,6 +23,7 @@ final class WatchedStore: GoldStore, WorkflowStore, @unchecked Sendable {
     }
     func listWorkflows(machine: String?, activeOnly: Bool, limit: Int) async throws -> [Workflow] {
         if machine == nil, activeOnly, hideActiveOnce.withLock({ let hide = $0; $0 = false; return hide }) { return [] }
+        if machine == nil, activeOnly, let listed = listActiveOnce.withLock({ let listed = $0; $0 = nil; return listed }) { return listed }
         return try await base.listWorkflows(machine: machine, activeOnly: activeOnly, limit: limit)
     }
 
@@ -92,6 +95,17 @@ final class TestClock: Sendable {
         _ = try await store.appendEvent(NewEvent(actor: "deploy", kind: "boot.fetch", machine: "m1", message: "tftp undionly.kpxe"))
         store.hideActiveOnce.withLock { $0 = true }
         await runner.pass()
+        await runner.pass()
+        #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "verify check-in from the netboot environment")
+    }
+
+    @Test func anObservationCountsThoughTheListingWasTakenBeforeTheWorkflowStarted() async throws {
+        let (store, runner, _, workflow, dir) = try await Self.waitingForFetch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The pass listed the workflow as it was created, before its first step started (no step has a start time).
+        let created = Workflow(id: workflow.id, kind: .provision, machine: "m1", steps: Runbook.provision(StepTimings()), now: workflow.createdAt)
+        store.listActiveOnce.withLock { $0 = [created] }
+        _ = try await store.appendEvent(NewEvent(actor: "deploy", kind: "boot.fetch", machine: "m1", message: "tftp undionly.kpxe"))
         await runner.pass()
         #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "verify check-in from the netboot environment")
     }
