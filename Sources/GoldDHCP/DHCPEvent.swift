@@ -26,12 +26,17 @@ public struct DHCPEvent: Hashable, Sendable, CustomStringConvertible {
     public var isIPXE: Bool
     /// Why: a short phrase such as `static address` or `not a PXE client`.
     public var reason: String
+    /// The address the client holds or is taking (``DHCPMessage/clientAddress``). Beside another DHCP server this is
+    /// how Gold learns the address that server gave — the client's DHCPREQUEST for it is broadcast, and a
+    /// ProxyDHCPREQUEST on port 4011 carries it — so the TFTP fetches that follow, which carry only an address, can
+    /// be put down to the machine.
+    public var clientAddress: IPv4Address?
 
     /// An event with every field given.
     public init(
         mac: MACAddress?, requestType: DHCPMessageType?, xid: UInt32, outcome: Outcome,
         offeredAddress: IPv4Address? = nil, bootfile: String? = nil, architecture: ClientArchitecture? = nil,
-        isIPXE: Bool = false, reason: String
+        isIPXE: Bool = false, reason: String, clientAddress: IPv4Address? = nil
     ) {
         self.mac = mac
         self.requestType = requestType
@@ -42,6 +47,7 @@ public struct DHCPEvent: Hashable, Sendable, CustomStringConvertible {
         self.architecture = architecture
         self.isIPXE = isIPXE
         self.reason = reason
+        self.clientAddress = clientAddress
     }
 
     public var description: String {
@@ -52,6 +58,7 @@ public struct DHCPEvent: Hashable, Sendable, CustomStringConvertible {
         case .ignored: text += " ignored"
         }
         if let offeredAddress { text += " \(offeredAddress)" }
+        if let clientAddress { text += " (client at \(clientAddress))" }
         if let bootfile { text += " boot \(bootfile)" }
         return text + " (\(reason))"
     }

@@ -23,6 +23,14 @@ extension DHCPMessage {
         return nil
     }
 
+    /// The address the client holds (ciaddr) or is taking from a server: option 50 of a DHCPREQUEST, which in the
+    /// SELECTING and INIT-REBOOT states carries it there (RFC 2131 §4.3.2). Nil for a DISCOVER, whose option 50 is
+    /// only a wish.
+    public var clientAddress: IPv4Address? {
+        if !ciaddr.isUnspecified { return ciaddr }
+        return messageType == .request ? requestedIPAddress : nil
+    }
+
     /// Option 60 as text.
     public var vendorClass: String? {
         if case .vendorClassIdentifier(let text) = option(60) { return text }

@@ -151,7 +151,7 @@ public struct DHCPResponder: Sendable {
         DHCPEvent(
             mac: request.clientMAC, requestType: request.messageType, xid: request.xid, outcome: outcome,
             offeredAddress: address, bootfile: bootfile, architecture: request.clientArchitecture,
-            isIPXE: request.isIPXE, reason: reason)
+            isIPXE: request.isIPXE, reason: reason, clientAddress: request.clientAddress)
     }
 }
 

@@ -41,7 +41,8 @@ public struct DHCPWiring: Sendable {
             onEvent: { event in
                 guard let macText = event.mac?.description, let mac = GoldCore.MACAddress(macText) else { return }
                 Task {
-                    if let address = event.offeredAddress { await registry.record(address: address.description, mac: mac) }
+                    // Full DHCP: the address Gold gave. proxyDHCP: the one the network's server gave, as the client says.
+                    if let address = event.offeredAddress ?? event.clientAddress { await registry.record(address: address.description, mac: mac) }
                     await reporter.add(address: event.offeredAddress?.description ?? "0.0.0.0", mac: mac,
                         file: event.bootfile ?? "-", protocolName: "dhcp \(event.requestType.map { "\($0)" } ?? "?")",
                         bytes: 0, outcome: "\(event.outcome)", duration: .zero)
