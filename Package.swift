@@ -228,7 +228,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "GoldNetbootTests", dependencies: ["GoldNetboot"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldPowerTests", dependencies: ["GoldPower", "GoldCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "GoldLabTests", dependencies: ["GoldLab", "GoldPower"], swiftSettings: swiftSettings),
+        // The proxyDHCP lab test runs the built `gold` binary and builds the netboot environment.
+        .testTarget(
+            name: "GoldLabTests", dependencies: ["GoldLab", "GoldPower", "GoldNetboot", "GoldHTTPClient", "GoldSpawn", "gold"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "GoldImageTests", dependencies: ["GoldImage", "GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldCompileTests", dependencies: ["GoldCompile", "GoldCore", .product(name: "Logging", package: "swift-log")],

@@ -282,8 +282,8 @@ public actor WorkflowRunner: WorkflowControl, Service {
             var lookedUp: Set<String> = []
             while let cursor = eventCursor {
                 let events = try await store.events(after: cursor, machine: nil, limit: 1000)
+                var observed: [String: [(Observation, Date)]] = [:]
                 for event in events {
-                    eventCursor = event.id
                     guard let machine = event.machine, let observation = Self.observation(event) else { continue }
                     if byMachine[machine] == nil, lookedUp.insert(machine).inserted,
                         let started = try await store.listWorkflows(machine: machine, activeOnly: true, limit: 1).first, started.status == .running {
@@ -291,12 +291,12 @@ public actor WorkflowRunner: WorkflowControl, Service {
                     }
                     // Whether it counts is decided on the stored state, under the workflow's lock: the listing may be older
                     // than the step (or even than the workflow's start, when its step has no start time yet).
-                    guard let workflow = byMachine[machine] else { continue }
-                    // The step ends, and the next begins, when the machine did it, not when this pass read it: a check-in
-                    // that came while a slow pass was still on the boot fetches counts for the step the fetches began.
-                    if let updated = try await transition(workflow.id, .observed(observation), actor: "director", observedAt: event.at) {
-                        byMachine[machine] = updated
-                    }
+                    guard byMachine[machine] != nil else { continue }
+                    observed[machine, default: []].append((observation, event.at))
+                }
+                eventCursor = events.last?.id ?? cursor
+                for (machine, updated) in try await observe(observed.map { (byMachine[$0.key]!.id, $0.key, $0.value) }) {
+                    byMachine[machine] = updated
                 }
                 if events.count < 1000 { break }
             }
@@ -309,6 +309,35 @@ public actor WorkflowRunner: WorkflowControl, Service {
             }
         } catch {
             logger.error("workflow pass failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Each workflow's observations in the order they happened; different workflows' side by side, so one pass with
+    /// many observations does not make the last wait for every transition before it.
+    func observe(_ work: [(workflow: String, machine: String, observations: [(Observation, Date)])]) async throws -> [(String, Workflow)] {
+        try await withThrowingTaskGroup(of: (String, Workflow?).self) { group in
+            var results: [(String, Workflow)] = []
+            var running = 0
+            for next in work {
+                if running == 64, let (machine, updated) = try await group.next() {
+                    running -= 1
+                    if let updated { results.append((machine, updated)) }
+                }
+                running += 1
+                group.addTask {
+                    var last: Workflow?
+                    for (observation, at) in next.observations {
+                        // The step ends, and the next begins, when the machine did it, not when this pass read it: a
+                        // check-in that came while a slow pass was still on the boot fetches counts for the next step.
+                        last = try await self.transition(next.workflow, .observed(observation), actor: "director", observedAt: at) ?? last
+                    }
+                    return (next.machine, last)
+                }
+            }
+            for try await (machine, updated) in group {
+                if let updated { results.append((machine, updated)) }
+            }
+            return results
         }
     }
 

@@ -123,3 +123,38 @@ final class TestClock: Sendable {
         #expect(try await store.base.workflow(id: workflow.id)?.current?.attempts == 2)
     }
 }
+
+/// Many machines' observations in one pass: each workflow gets its own, in the order they happened.
+@Suite(.serialized) struct PassManyWorkflowsTests {
+    @Test func onePassAppliesEveryMachinesObservationsInOrder() async throws {
+        let (store, dir) = try RunnerTests.makeStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let names = (1...12).map { "n\($0)" }
+        _ = try await store.applyFleet(Fleet(machines: names.enumerated().map { index, name in
+            MachineSpec(name: name, macs: [MACAddress(bytes: [0x52, 0x54, 0, 0, 4, UInt8(index)])!], power: PowerSpec(driver: .qemu, address: "/tmp/x.qmp"))
+        }), prune: false, dryRun: false, actor: "test")
+        let world = FakeWorld(store: store)
+        world.machineAnswers.withLock { $0 = false }
+        let runner = WorkflowRunner(store: store, actions: world, logger: RunnerTests.logger)
+        var ids: [String] = []
+        for name in names { ids.append(try await runner.start(.provision, machine: name, parameters: [:], actor: "test").id) }
+        for _ in 0..<10 {
+            try await Task.sleep(for: .milliseconds(30))
+            await runner.pass()
+        }
+        for id in ids {
+            #expect(try await store.workflow(id: id)?.current?.definition.name == "power on or cycle into the netboot environment")
+        }
+        // Every machine fetched its boot files and checked in before the next pass.
+        for name in names {
+            _ = try await store.appendEvent(NewEvent(actor: "deploy", kind: "boot.fetch", machine: name, message: "tftp undionly.kpxe"))
+        }
+        for name in names {
+            _ = try await store.appendEvent(NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: name, message: "checked in"))
+        }
+        await runner.pass()
+        for id in ids {
+            #expect(try await store.workflow(id: id)?.current?.definition.name == "write the image to the local disk")
+        }
+    }
+}
