@@ -4,7 +4,7 @@
 # over HTTP. Times `GET /v1/machines` (what `gold machine list` calls) and every step transition.
 #
 #   Benchmarks/director-scale/run.sh [gold-bench-director options]
-#       --machines 10000 --in-flight 1000 --sustain 120 --delay-ms 1000-5000 --long-factor 4 --poll 25
+#       --machines 10000 --in-flight 1000 --sustain 240 --delay-ms 1000-5000 --long-factor 4 --poll 25
 #       --idle-agents 0 --idle-samples 30 --list-concurrency 4 --tick-ms 1000 [--json]
 #
 # Builds the release benchmark under the shared build lock (held only while building), then runs it. The Markdown

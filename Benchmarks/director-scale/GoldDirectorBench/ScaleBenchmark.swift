@@ -231,9 +231,16 @@ actor FleetOperations {
         world.setInstalledToken(try await ScaleBenchmark.agentToken(store, machine: machine), machine: machine)
         running[machine] = .now
         let began = ContinuousClock.now
-        let response = try await HTTPClient.send("POST", base + "/v1/workflows",
-            headers: [("Authorization", "Bearer \(operatorToken)"), ("Content-Type", "application/json")],
-            body: Array(#"{"kind":"provision","machine":"\#(machine)"}"#.utf8))
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.send("POST", base + "/v1/workflows",
+                headers: [("Authorization", "Bearer \(operatorToken)"), ("Content-Type", "application/json")],
+                body: Array(#"{"kind":"provision","machine":"\#(machine)"}"#.utf8), timeout: .seconds(300))
+        } catch {
+            // It may have started all the same; if not, it is not running.
+            if (try? await store.listWorkflows(machine: machine, activeOnly: false, limit: 1).isEmpty) ?? true { running[machine] = nil }
+            throw error
+        }
         startLatencies.append((ContinuousClock.now - began).milliseconds)
         guard response.status == 201 else {
             running[machine] = nil

@@ -5,7 +5,7 @@ public struct ScaleConfiguration: Hashable, Sendable, Codable {
     /// Provision workflows kept running at once.
     public var inFlight = 1_000
     /// How long finished workflows are replaced by new ones on fresh machines (seconds); 0: the first `inFlight` only.
-    public var sustainSeconds = 120.0
+    public var sustainSeconds = 240.0
     /// How long a simulated command or boot takes (milliseconds, uniform).
     public var delayMilliseconds: ClosedRange<Double> = 1000...5000
     /// Image writes, torture tests, compiles and image builds take this many times longer.

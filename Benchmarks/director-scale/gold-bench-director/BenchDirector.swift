@@ -13,7 +13,7 @@ struct BenchDirector: AsyncParsableCommand {
 
     @Option(help: "Machines in the fleet.") var machines = 10_000
     @Option(help: "Provision workflows kept in flight.") var inFlight = 1_000
-    @Option(help: "Seconds finished workflows are replaced (0: run the first ones to their end).") var sustain = 120.0
+    @Option(help: "Seconds finished workflows are replaced (0: run the first ones to their end).") var sustain = 240.0
     @Option(help: "Simulated command and boot time, milliseconds: MIN-MAX.") var delayMs = "1000-5000"
     @Option(help: "Image writes, torture tests, compiles and image builds take this many times longer.") var longFactor = 4.0
     @Option(help: "The agents' long-poll wait, seconds.") var poll = 25
