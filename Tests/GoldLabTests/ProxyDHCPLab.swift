@@ -110,16 +110,15 @@ struct ProxyDHCPLab {
         }
     }
 
-    /// The director on the host, then the deploy role inside the lab namespace; returns both pids.
-    func startGold(goldBinary: String) async throws -> (director: Int32, deploy: Int32) {
+    /// The director on the host, then the deploy role inside the lab namespace; `started` gets each pid at once.
+    func startGold(goldBinary: String, started: (Int32) throws -> Void) async throws {
         let config = dataDir + "/gold.yaml"
-        let director = try Spawn.daemon(goldBinary, ["serve", "--config", config, "--roles", "director"], log: directorLog)
+        try started(try Spawn.daemon(goldBinary, ["serve", "--config", config, "--roles", "director"], log: directorLog))
         try await waitForHealth(directorURL, log: directorLog)
-        let deploy = try Spawn.daemon("ip", ["netns", "exec", labNamespace, goldBinary, "serve", "--config", config,
-            "--roles", "deploy"], log: deployLog)
+        try started(try Spawn.daemon("ip", ["netns", "exec", labNamespace, goldBinary, "serve", "--config", config,
+            "--roles", "deploy"], log: deployLog))
         try await waitForHealth(deployURL, log: deployLog)
         try await waitForFile(deployLog, containing: "DHCP server listening", what: "Gold's DHCP")
-        return (director, deploy)
     }
 
     var adminToken: String {

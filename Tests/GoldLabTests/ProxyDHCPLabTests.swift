@@ -39,6 +39,7 @@ import Testing
         try #require((try? Spawn.locate("dnsmasq")) != nil, "no dnsmasq: install the Debian package dnsmasq-base (scripts/setup.sh)")
 
         let directory = try temporaryDirectory("gold-pxy")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let lab = ProxyDHCPLab(directory: directory)
         let clock = ContinuousClock()
         let netboot = try NetbootBuilder(agentBinary: Self.agentBinary, outputDir: "/var/cache/gold/netboot").build()
@@ -50,9 +51,8 @@ import Testing
             let state = try await machines.up(machines: [Self.uefi, Self.bios])
             dnsmasq = try await lab.startDHCPServer()
             try await lab.initialiseGold(goldBinary: Self.goldBinary, kernel: netboot.kernelPath, initrd: netboot.initrdPath)
-            let gold = try await lab.startGold(goldBinary: Self.goldBinary)
-            try machines.recordGoldProcess(gold.director)
-            try machines.recordGoldProcess(gold.deploy)
+            // Recorded as each starts, so the lab's teardown stops them even when the next step fails.
+            try await lab.startGold(goldBinary: Self.goldBinary) { try machines.recordGoldProcess($0) }
 
             try await lab.director("POST", "/v1/fleet/apply?file=proxy-lab.yaml", body: Self.fleet, contentType: "application/yaml")
             for spec in [Self.uefi, Self.bios] {
@@ -88,7 +88,6 @@ import Testing
         #expect(!namespaces.contains(lab.labNamespace) && !namespaces.contains(lab.dhcpNamespace))
         #expect(try await Spawn.run("ip", ["link", "show", lab.configuration.uplink!.hostLink], timeout: .seconds(10)).exitCode != 0)
         #expect(Self.processesMentioning(directory).isEmpty, "processes left running: \(Self.processesMentioning(directory))")
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// What one machine's console showed, with the time of each step after power on.
