@@ -198,6 +198,15 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Benchmarks/director-scale/gold-bench-director", swiftSettings: swiftSettings),
+        // Benchmarks/image-build: per-machine image builds from a cached base, step by step, beside a plain pipeline.
+        .executableTarget(
+            name: "gold-bench-image",
+            dependencies: [
+                "GoldImage", "GoldCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/image-build/gold-bench-image", swiftSettings: swiftSettings),
 
         .testTarget(name: "GoldTFTPTests", dependencies: ["GoldTFTP"]),
         .testTarget(

@@ -8,9 +8,10 @@ extension Tag {
     @Tag static var benchmark: Tag
 }
 
-/// Not run by default (minutes, GiBs): `Benchmarks/image-build.sh` sets GOLD_BENCHMARK=1.
+/// Not run by default (minutes, GiBs): `GOLD_BENCHMARK=1 swift test --filter ImageBenchmark` (a debug build).
 /// Builds 2 GiB Debian images from the cached mmdebstrap base for ten machines and a second version of one,
-/// and reports build time, store bytes per extra machine and per extra version, and the dedup ratio.
+/// and reports build time, store bytes per extra machine and per extra version, and the dedup ratio. The
+/// release benchmark with times per step and a plain pipeline beside it is `Benchmarks/image-build/run.sh`.
 @Suite(.serialized, .tags(.benchmark), .enabled(if: ProcessInfo.processInfo.environment["GOLD_BENCHMARK"] != nil))
 struct ImageBenchmark {
     static var data: URL {
