@@ -5,14 +5,25 @@ import GoldImage
 /// Where the writer reads and writes: a block device in the netboot environment, a file in tests.
 public protocol BlockTarget: Sendable {
     func read(offset: UInt64, count: Int) throws -> [UInt8]
+    /// Fills `buffer` from `offset` (zeros past the end), into memory the caller reuses.
+    func read(offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws
     func write(offset: UInt64, bytes: [UInt8]) throws
     func flush() throws
     /// True only when the range is known to read as zeros without reading it (a hole in a sparse file).
     func isHole(offset: UInt64, count: Int) -> Bool
+    /// A hint that a written range may go to the medium now; ``flush()`` still decides.
+    func startWriteback(offset: UInt64, count: Int)
 }
 
 extension BlockTarget {
     public func isHole(offset: UInt64, count: Int) -> Bool { false }
+    public func startWriteback(offset: UInt64, count: Int) {}
+    public func read(offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let bytes = try read(offset: offset, count: buffer.count)
+        let n = min(bytes.count, buffer.count)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        if n < buffer.count { UnsafeMutableRawBufferPointer(rebasing: buffer[n...]).initializeMemory(as: UInt8.self, repeating: 0) }
+    }
 }
 
 /// Where chunks come from: the deploy server's `/chunks/<sha256>`.
@@ -21,8 +32,9 @@ public protocol ChunkSource: Sendable {
 }
 
 /// Writes one disk of an image version: only the chunks that differ from what the disk holds are fetched (delta
-/// re-image), every fetched chunk is verified before it is written (and fetched again when corrupt), and the whole
-/// range is verified against the image's SHA-256 at the end. A mismatch fails the write: it is never booted.
+/// re-image), every fetched chunk is verified before it is written (and fetched again when corrupt, up to
+/// `maxFetches` times), and every chunk of the disk is checked once its final bytes are in place (see
+/// ``Verification``). A mismatch fails the write: it is never booted.
 ///
 /// Up to `window` chunks ahead of the one being written are compared with the disk and fetched at once (reading
 /// and hashing on other cores, hiding the deploy server's latency); writes stay in order, one chunk at a time.
@@ -33,6 +45,8 @@ public struct ImageWriter: Sendable {
         public var fetched = 0
         public var zeroed = 0
         public var refetched = 0
+        /// The chunks (by index on the disk) that arrived corrupt, or not at all, and were fetched again.
+        public var refetchedChunks: [Int] = []
         public var bytesFetched: UInt64 = 0
         public var bytesWritten: UInt64 = 0
     }
@@ -41,18 +55,25 @@ public struct ImageWriter: Sendable {
     public let source: any ChunkSource
     public let maxFetches: Int
     public let window: Int
+    public let verification: Verification
 
-    public init(target: any BlockTarget, source: any ChunkSource, maxFetches: Int = 4, window: Int = 4) {
+    public init(
+        target: any BlockTarget, source: any ChunkSource, maxFetches: Int = 4, window: Int = 16,
+        verification: Verification = .image
+    ) {
         self.target = target
         self.source = source
-        self.maxFetches = maxFetches
+        self.maxFetches = max(1, maxFetches)
         self.window = max(1, window)
+        self.verification = verification
     }
 
     /// What one chunk needs, decided before it is written.
     struct Planned: Sendable {
         enum Action: Sendable {
-            case unchanged
+            /// The disk already holds the chunk: its bytes (`held`, nil when it is a hole) hashed to the manifest's
+            /// hash, or it is a zero range that reads as zeros (or is a hole). That comparison is this chunk's check.
+            case unchanged(held: [UInt8]?)
             case write([UInt8])
             case zero
         }
@@ -61,9 +82,51 @@ public struct ImageWriter: Sendable {
         var stats = Stats()
     }
 
+    /// The disk's bytes in order, through one SHA-256 on a task of its own (``Verification/image``): each piece waits
+    /// for the one before, and the writer waits when `backlog` pieces are queued, so at most that many chunks of
+    /// read-back bytes are held.
+    struct ImageHash {
+        enum Piece: Sendable {
+            case bytes([UInt8])
+            case zeros(Int)
+        }
+        let zeros: [UInt8]
+        let backlog: Int
+        private var queued: [Task<SHA256, Never>] = []
+        private var last: Task<SHA256, Never>?
+
+        init(chunkSize: Int, backlog: Int) {
+            zeros = [UInt8](repeating: 0, count: chunkSize)
+            self.backlog = max(1, backlog)
+        }
+
+        mutating func add(_ piece: Piece) async {
+            let previous = last
+            let zeros = self.zeros
+            let next = Task {
+                var hasher = await previous?.value ?? SHA256()
+                switch piece {
+                case .bytes(let bytes): hasher.update(data: bytes)
+                case .zeros(let count): zeros.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                }
+                return hasher
+            }
+            last = next
+            queued.append(next)
+            if queued.count > backlog { _ = await queued.removeFirst().value }
+        }
+
+        func digest() async -> String {
+            let hasher = await last?.value ?? SHA256()
+            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
     public func write(_ disk: DiskImageManifest, progress: @Sendable (Double, Stats) async -> Void = { _, _ in }) async throws -> Stats {
+        try Self.checkCovers(disk)
         var stats = Stats()
         let zero = [UInt8](repeating: 0, count: disk.chunkSize)
+        var image = verification == .image ? ImageHash(chunkSize: disk.chunkSize, backlog: window) : nil
         var lastReported = -1.0
         let count = disk.chunks.count
         var pending: [Task<Planned, any Error>?] = Array(repeating: nil, count: count)
@@ -82,51 +145,85 @@ public struct ImageWriter: Sendable {
             stats.chunks += 1
             stats.fetched += planned.stats.fetched
             stats.refetched += planned.stats.refetched
+            stats.refetchedChunks += planned.stats.refetchedChunks
             stats.bytesFetched += planned.stats.bytesFetched
+            // Every write covers exactly this chunk's range: no later write can touch a chunk checked here. What the
+            // image hash gets is what the disk holds there from now on: the bytes read when the chunk was compared,
+            // or the bytes read back after the write.
+            let held: ImageHash.Piece
             switch planned.action {
-            case .unchanged:
+            case .unchanged(let bytes):
                 stats.unchanged += 1
+                held = bytes.map { .bytes($0) } ?? .zeros(length)
             case .write(let bytes):
                 try target.write(offset: offset, bytes: bytes)
+                target.startWriteback(offset: offset, count: length)
+                held = .bytes(try checkReadBack(disk, chunk: index, equals: bytes))
                 stats.bytesWritten += UInt64(length)
             case .zero:
                 // A zero range of the image: nothing to fetch, but the disk must hold zeros there.
                 try target.write(offset: offset, bytes: Array(zero[0..<length]))
+                target.startWriteback(offset: offset, count: length)
+                held = .bytes(try checkReadBack(disk, chunk: index, equals: nil))
                 stats.zeroed += 1
                 stats.bytesWritten += UInt64(length)
             }
+            await image?.add(held)
             let fraction = Double(index + 1) / Double(max(count, 1)) * 0.9
             if fraction - lastReported >= 0.05 {
                 lastReported = fraction
                 await progress(fraction, stats)
             }
         }
-        // Read the whole range back: the disk must hold exactly the image. The reads see what was written whether or
-        // not it has reached the medium yet, so the fsync runs meanwhile; the write succeeds only when both do.
-        let flushing = Task.detached { [target] in try target.flush() }
-        var hasher = SHA256()
-        var offset: UInt64 = 0
-        do {
-            while offset < disk.size {
-                let count = Int(min(UInt64(disk.chunkSize), disk.size - offset))
-                if target.isHole(offset: offset, count: count) {
-                    zero.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                } else {
-                    hasher.update(data: try target.read(offset: offset, count: count))
-                }
-                offset += UInt64(count)
+        // The writes were started towards the medium as they were made; fsync waits for the rest while the image hash
+        // catches up. The write succeeds only when both do.
+        let flushing = Task { [target] in try await Blocking.run { try target.flush() } }
+        if let image {
+            let digest = await image.digest()
+            guard digest == disk.sha256 else {
+                _ = try? await flushing.value
+                throw AgentError("disk \(disk.index) does not verify after writing: sha256 \(digest), the image is \(disk.sha256)")
             }
-        } catch {
-            _ = try? await flushing.value
-            throw error
         }
         try await flushing.value
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        guard digest == disk.sha256 else {
-            throw AgentError("disk \(disk.index) does not verify after writing: sha256 \(digest), the image is \(disk.sha256)")
-        }
         await progress(1, stats)
         return stats
+    }
+
+    /// Reads back chunk `index` right after its write and compares it byte for byte with what was written (bytes
+    /// whose SHA-256 was verified against the manifest before the write), or with zeros; returns what it read.
+    func checkReadBack(_ disk: DiskImageManifest, chunk index: Int, equals written: [UInt8]?) throws -> [UInt8] {
+        let offset = UInt64(index) * UInt64(disk.chunkSize)
+        let length = disk.length(ofChunk: index)
+        let got = try target.read(offset: offset, count: length)
+        guard got.count == length else {
+            throw AgentError("disk \(disk.index): reading back chunk \(index) gave \(got.count) bytes, not \(length)")
+        }
+        let wrong: Int? = got.withUnsafeBytes { got in
+            if let written {
+                return written.withUnsafeBytes { expected in
+                    memcmp(got.baseAddress!, expected.baseAddress!, length) == 0 ? nil : (0..<length).first { got[$0] != expected[$0] }
+                }
+            }
+            return Self.firstNonZero(got)
+        }
+        guard let wrong else { return got }
+        let should = written.map { $0[wrong] } ?? 0
+        throw AgentError(
+            "disk \(disk.index) does not verify after writing: chunk \(index) (bytes \(offset)..<\(offset + UInt64(length))) "
+                + "reads back with byte \(offset + UInt64(wrong)) = \(got[wrong]), written as \(should)")
+    }
+
+    /// The chunk list must cover the disk exactly: the writer and the check after it go chunk by chunk, so a range
+    /// no chunk names would be neither written nor verified.
+    static func checkCovers(_ disk: DiskImageManifest) throws {
+        guard disk.chunkSize > 0 else { throw AgentError("disk \(disk.index) of the manifest has chunkSize \(disk.chunkSize)") }
+        let needed = (disk.size + UInt64(disk.chunkSize) - 1) / UInt64(disk.chunkSize)
+        guard UInt64(disk.chunks.count) == needed else {
+            throw AgentError(
+                "disk \(disk.index) of the manifest is inconsistent: \(disk.size) bytes in chunks of \(disk.chunkSize) "
+                    + "need \(needed) chunks; it lists \(disk.chunks.count)")
+        }
     }
 
     /// Compares chunk `index` with the disk and, when they differ, fetches and verifies the image's chunk. Reads the
@@ -135,14 +232,19 @@ public struct ImageWriter: Sendable {
         let offset = UInt64(index) * UInt64(disk.chunkSize)
         let length = disk.length(ofChunk: index)
         // A hole or all zeros: never an image chunk's bytes (those are stored only when not all zero), so no hash.
-        let current = target.isHole(offset: offset, count: length) ? nil : try target.read(offset: offset, count: length)
-        let isZero = current.map(Self.isZero) ?? true
-        guard let expected = disk.chunks[index] else { return Planned(action: isZero ? .unchanged : .zero) }
-        if let current, !isZero, ChunkHash(of: current) == expected { return Planned(action: .unchanged) }
-        var planned = Planned(action: .unchanged)
-        let bytes = try await fetchVerified(expected, &planned.stats)
+        let current: [UInt8]?
+        if target.isHole(offset: offset, count: length) {
+            current = nil
+        } else {
+            current = try await Blocking.run { [target] in try target.read(offset: offset, count: length) }
+        }
+        let isZero = current.map { bytes in bytes.withUnsafeBytes(Self.isZero) } ?? true
+        guard let expected = disk.chunks[index] else { return Planned(action: isZero ? .unchanged(held: nil) : .zero) }
+        if let current, !isZero, ChunkHash(of: current) == expected { return Planned(action: .unchanged(held: current)) }
+        var planned = Planned(action: .zero)
+        let bytes = try await fetchVerified(disk, chunk: index, &planned.stats)
         guard bytes.count == length else {
-            throw AgentError("chunk \(index) (\(expected)) is \(bytes.count) bytes; the manifest says \(length)")
+            throw AgentError("chunk \(index) of disk \(disk.index) (\(expected)) is \(bytes.count) bytes; the manifest says \(length)")
         }
         planned.action = .write(bytes)
         return planned
@@ -150,90 +252,52 @@ public struct ImageWriter: Sendable {
 
     /// Whether every byte is zero: memcmp against a zero page, not a byte loop (the agent may be a debug build
     /// running under emulation).
-    static func isZero(_ bytes: [UInt8]) -> Bool {
-        let page = [UInt8](repeating: 0, count: 4096)
-        return bytes.withUnsafeBytes { raw in
-            page.withUnsafeBytes { zero in
-                var offset = 0
-                while offset < raw.count {
-                    let n = min(4096, raw.count - offset)
-                    if memcmp(raw.baseAddress! + offset, zero.baseAddress!, n) != 0 { return false }
-                    offset += n
+    static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        firstNonZero(bytes) == nil
+    }
+
+    /// The offset of the first byte that is not zero, found a page at a time with memcmp.
+    static func firstNonZero(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        zeroPage.withUnsafeBytes { zero in
+            var offset = 0
+            while offset < bytes.count {
+                let n = min(zero.count, bytes.count - offset)
+                if memcmp(bytes.baseAddress! + offset, zero.baseAddress!, n) != 0 {
+                    return (offset..<offset + n).first { bytes[$0] != 0 }
                 }
-                return true
+                offset += n
             }
+            return nil
         }
     }
 
-    func fetchVerified(_ hash: ChunkHash, _ stats: inout Stats) async throws -> [UInt8] {
+    private static let zeroPage = [UInt8](repeating: 0, count: 4096)
+
+    /// Chunk `index` from the source, hashed before it is used; a corrupt or failed fetch is tried again, up to
+    /// `maxFetches` in all, and the error names the chunk.
+    func fetchVerified(_ disk: DiskImageManifest, chunk index: Int, _ stats: inout Stats) async throws -> [UInt8] {
+        guard let hash = disk.chunks[index] else { throw AgentError("chunk \(index) of disk \(disk.index) is a zero range: nothing to fetch") }
         var lastError = ""
         for attempt in 1...maxFetches {
             do {
                 let bytes = try await source.chunk(hash)
                 stats.bytesFetched += UInt64(bytes.count)
-                if ChunkHash(of: bytes) == hash {
+                let got = ChunkHash(of: bytes)
+                if got == hash {
                     stats.fetched += 1
                     return bytes
                 }
-                lastError = "chunk \(hash) arrived corrupt (sha256 \(ChunkHash(of: bytes)))"
+                lastError = "it arrived corrupt (\(bytes.count) bytes with sha256 \(got))"
             } catch {
                 lastError = "\(error)"
             }
-            if attempt < maxFetches { stats.refetched += 1 }
+            if attempt < maxFetches {
+                stats.refetched += 1
+                if stats.refetchedChunks.last != index { stats.refetchedChunks.append(index) }
+            }
         }
-        throw AgentError("chunk \(hash) could not be fetched intact after \(maxFetches) tries: \(lastError)")
-    }
-}
-
-/// A block device or a file, read and written with pread/pwrite.
-public final class FileBlockTarget: BlockTarget, @unchecked Sendable {
-    let fd: Int32
-    public let path: String
-
-    let isRegularFile: Bool
-
-    public init(path: String) throws {
-        fd = open(path, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw AgentError("cannot open \(path) for writing: \(String(cString: strerror(errno)))") }
-        self.path = path
-        var info = stat()
-        isRegularFile = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-    }
-
-    deinit { close(fd) }
-
-    public func read(offset: UInt64, count: Int) throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
-            if n < 0 { throw AgentError("reading \(path) at \(offset): \(String(cString: strerror(errno)))") }
-            if n == 0 { break }  // past the end: the rest reads as zeros
-            done += n
-        }
-        return buffer
-    }
-
-    public func write(offset: UInt64, bytes: [UInt8]) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done)) }
-            if n < 0 { throw AgentError("writing \(path) at \(offset): \(String(cString: strerror(errno)))") }
-            done += n
-        }
-    }
-
-    /// A regular file's holes, from `lseek(SEEK_DATA)` (a file system may report a hole as data, never data as a
-    /// hole); a block device has none.
-    public func isHole(offset: UInt64, count: Int) -> Bool {
-        guard isRegularFile else { return false }
-        let seekData: Int32 = 3  // SEEK_DATA (Linux)
-        let data = lseek(fd, off_t(offset), seekData)
-        if data < 0 { return errno == ENXIO }  // no data at or after offset
-        return UInt64(data) >= offset + UInt64(count)
-    }
-
-    public func flush() throws {
-        guard fsync(fd) == 0 else { throw AgentError("fsync \(path): \(String(cString: strerror(errno)))") }
+        throw AgentError(
+            "chunk \(index) of disk \(disk.index) (sha256 \(hash)) could not be fetched intact in \(maxFetches) tries; "
+                + "the last time \(lastError)")
     }
 }

@@ -12,12 +12,19 @@ public struct StoreChunkSource: ChunkSource {
 
     public init(store: ImageStore) { self.store = store }
 
+    /// Read on a Dispatch thread: from a cold page cache this waits for the disk, and the writer keeps several
+    /// fetches in flight while the cores hash.
     public func chunk(_ hash: ChunkHash) async throws -> [UInt8] {
         let path = store.chunks.url(for: hash).path
+        let root = store.root.path
+        return try await Blocking.run { try Self.readFile(hash, path: path, store: root) }
+    }
+
+    static func readFile(_ hash: ChunkHash, path: String, store root: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
-            throw AgentError("chunk \(hash) is not in the image store \(store.root.path) (\(path): \(reason))")
+            throw AgentError("chunk \(hash) is not in the image store \(root) (\(path): \(reason))")
         }
         defer { close(fd) }
         var info = stat()
