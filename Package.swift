@@ -248,7 +248,13 @@ let package = Package(
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",
-            dependencies: ["GoldAgentKit", "GoldImage", "GoldCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "GoldAgentKit", "GoldImage", "GoldCore", "GoldWorkflow", "GoldDeploy", "GoldTFTPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldStoreTests", dependencies: ["GoldCore", "GoldSQLite", "GoldCompile"], swiftSettings: swiftSettings),

@@ -72,6 +72,10 @@ public struct LiveHandlers: AgentHandlers {
     }
 
     /// Streams the version's manifest and the chunks that differ from the disk, verifies, and reports progress.
+    ///
+    /// Only a result with `ok` and `image.written` tells the director that the disk holds `version`; it is returned
+    /// after every disk is written and verified. Any failure (a chunk that stays corrupt, a disk that does not
+    /// verify) returns a failure that says the version was not written and names the disk and chunk.
     func writeImage(version: Int, command: Command, api: AgentAPI) async throws -> HandlerResult {
         let response = try await GoldHTTPClient.HTTPClient.send("GET", "\(api.director)/images/\(api.machine)/\(version)/manifest.json",
             headers: [("Authorization", "Bearer \(api.token)")])
@@ -81,18 +85,27 @@ public struct LiveHandlers: AgentHandlers {
         var totals = ImageWriter.Stats()
         for (number, disk) in manifest.disks.enumerated() {
             let device = disk.device ?? "/dev/vda"
-            let writer = ImageWriter(target: try FileBlockTarget(path: device), source: HTTPChunkSource(base: api.director, token: api.token))
-            let stats = try await writer.write(disk) { fraction, stats in
-                let overall = (Double(number) + fraction) / Double(manifest.disks.count)
-                await api.progress(command.id, fraction: overall,
-                    detail: "\(device): \(stats.fetched) chunks fetched, \(stats.unchanged) unchanged")
+            let stats: ImageWriter.Stats
+            do {
+                let writer = ImageWriter(
+                    target: try FileBlockTarget(path: device), source: HTTPChunkSource(base: api.director, token: api.token),
+                    verification: .image)
+                stats = try await writer.write(disk) { fraction, stats in
+                    let overall = (Double(number) + fraction) / Double(manifest.disks.count)
+                    await api.progress(command.id, fraction: overall,
+                        detail: "\(device): \(stats.fetched) chunks fetched, \(stats.unchanged) unchanged")
+                }
+            } catch {
+                return .failed("version \(version) of \(api.machine) was not written to \(device): \(error)")
             }
             totals.fetched += stats.fetched
             totals.unchanged += stats.unchanged
             totals.bytesFetched += stats.bytesFetched
             totals.bytesWritten += stats.bytesWritten
             totals.refetched += stats.refetched
-            summary.append("\(device) verified (sha256 \(disk.sha256.prefix(12))…): \(stats.fetched) fetched, \(stats.unchanged) unchanged, \(stats.zeroed) zeroed, \(stats.refetched) refetched")
+            let again = stats.refetchedChunks.isEmpty ? "" : "; fetched again after a corrupt or failed fetch: "
+                + stats.refetchedChunks.map { "chunk \($0) (sha256 \(disk.chunks[$0]?.hex.prefix(12) ?? "")…)" }.joined(separator: ", ")
+            summary.append("\(device) verified (sha256 \(disk.sha256.prefix(12))…): \(stats.fetched) fetched, \(stats.unchanged) unchanged, \(stats.zeroed) zeroed, \(stats.refetched) refetched\(again)")
         }
         _ = try? await runner.run("sync", [], timeout: .seconds(60))
         return HandlerResult(ok: true, detail: summary.joined(separator: "; "), outputs: [
