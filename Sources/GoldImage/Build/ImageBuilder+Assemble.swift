@@ -162,7 +162,7 @@ extension ImageBuilder {
 
     /// Builds one disk image: sparse file, GPT, each filesystem in place, GRUB's BIOS boot code.
     func assemble(
-        _ disk: DiskPlan, trees: [PartitionKey: URL], overlays: [PartitionKey: [OverlayEntry]],
+        _ disk: DiskPlan, trees: [PartitionKey: URL], overlays: [PartitionKey: [OverlayEntry]], files: FileManifest,
         request: ImageBuildRequest, grub: GrubConfig, work: URL,
         report: (String) -> Void
     ) async throws -> URL {
@@ -183,22 +183,10 @@ extension ImageBuilder {
             report("partition \(p.number) \(p.filesystem.rawValue)")
             switch p.filesystem {
             case .ext4:
-                // 4 KiB blocks always (mke2fs picks 1 KiB for small filesystems, whose 8 MiB block groups put a
-                // backup superblock, and its changing free counts, in many more chunks).
-                // metadata_csum seeds every metadata checksum (directory blocks, extent blocks, inodes) with the
-                // UUID, which would make each machine's metadata unique. With metadata_csum_seed the seed is kept in
-                // the superblock: format with a UUID shared by every machine (same disk and partition number), then
-                // give the machine its own UUID with tune2fs, which then rewrites only the superblocks.
-                let shared = DeterministicID.uuid(
-                    machine: "", disk: disk.index, partition: p.number, purpose: "ext4-shared")
-                var args = [
-                    "-q", "-F", "-t", "ext4", "-b", "4096", "-O", "metadata_csum_seed", "-U", shared,
-                    "-E", "offset=\(p.offset),hash_seed=\(shared),root_owner=0:0,nodiscard",
-                ]
-                if let label = p.label { args += ["-L", label] }
-                if let tree { args += ["-d", tree.path] }
-                args += [image.path, "\(p.size / 1024)k"]
-                try await runner.check("mkfs.ext4", args, environment: env, context: context)
+                try await formatBaseLayer(
+                    p, disk: disk.index, tree: tree, image: image, files: files, request: request, work: work,
+                    report: report, context: context)
+                report("partition \(p.number) ext4 machine files")
                 try await writeOverlay(
                     overlays[PartitionKey(disk: disk.index, number: p.number)] ?? [], image: image, offset: p.offset,
                     work: work, environment: env, context: context)

@@ -10,16 +10,21 @@ public struct ImageBuilder: Sendable {
     public let dataDirectory: URL
     let runner: any ImageCommandRunner
     let logger: Logger
+    /// Formatted ext4 base layers under `base-layers/`, reused by every build with the same base and layout.
+    let baseLayers: BaseLayerCache?
 
     public typealias Progress = @Sendable (ImageBuildProgress) -> Void
 
+    /// `cachesBaseLayers: false` formats every partition from scratch (same bytes, slower).
     public init(
         dataDirectory: URL, runner: any ImageCommandRunner = ProcessCommandRunner(),
-        logger: Logger = Logger(label: "gold.image.builder")
+        logger: Logger = Logger(label: "gold.image.builder"), cachesBaseLayers: Bool = true
     ) {
         self.dataDirectory = dataDirectory
         self.runner = runner
         self.logger = logger
+        self.baseLayers =
+            cachesBaseLayers ? BaseLayerCache(directory: dataDirectory.appendingPathComponent("base-layers")) : nil
     }
 
     /// The directories every image has as mount points (the seed's root hierarchy).
@@ -111,7 +116,9 @@ public struct ImageBuilder: Sendable {
         for disk in plans {
             report("disk \(disk.index)", done)
             images.append(
-                try await assemble(disk, trees: trees, overlays: overlays, request: request, grub: grub, work: work) {
+                try await assemble(
+                    disk, trees: trees, overlays: overlays, files: files, request: request, grub: grub, work: work
+                ) {
                     step in
                     report(step, done)
                 })
