@@ -143,13 +143,19 @@ import Testing
         // Server B takes the job once A's lease (6 s) runs out, builds, uploads, publishes, completes.
         _ = FileManager.default.createFile(atPath: gate, contents: nil)
         processes.append(try serve("\(dir)/compile-b.yaml", log: "\(dir)/compile-b.log"))
-        var sawManifestEarly = false
+        // B publishes the manifest right before it reports completion, so the manifest may show while the job still
+        // reads "building" — but only once B (attempt 2) holds it: A, killed mid-build, must never have published.
+        var sawManifestEarly: String?
         try await until("B finishes", seconds: 180) {
-            let state = try await job(key, setup)["state"] as? String
-            if state != "succeeded", FileManager.default.fileExists(atPath: "\(blobs)/\(key).json") { sawManifestEarly = true }
+            let manifestShown = FileManager.default.fileExists(atPath: "\(blobs)/\(key).json")
+            let current = try await job(key, setup)
+            let state = current["state"] as? String
+            if manifestShown, state != "succeeded", (current["attempts"] as? Int ?? 0) < 2 {
+                sawManifestEarly = "\(current)"
+            }
             return state == "succeeded" || state == "failed"
         }
-        #expect(!sawManifestEarly, "the artifact was visible before its job finished")
+        #expect(sawManifestEarly == nil, "the artifact was visible before B's attempt published it: \(sawManifestEarly ?? "")")
         let done = try await job(key, setup)
         #expect(done["state"] as? String == "succeeded" && done["attempts"] as? Int == 2, "\(done)")
         let b = processes.last!
