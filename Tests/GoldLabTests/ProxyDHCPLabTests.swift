@@ -25,7 +25,13 @@ import Testing
     }
     static var goldBinary: String {
         if let given = ProcessInfo.processInfo.environment["GOLD_E2E_BINARY"] { return given }
-        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("gold").path
+        // The executables SwiftPM built sit beside the test binary (on Linux the main bundle is its directory).
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("gold").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gold").path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("gold").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
     static var agentBinary: String {
         ProcessInfo.processInfo.environment["GOLD_AGENT_BINARY"] ?? repo + "/.build-agent/debug/gold-agent"
