@@ -13,6 +13,26 @@ if [ $# -gt 0 ]; then
 fi
 # Everything but the lab end-to-end test, in parallel; then the lab test alone (it provisions QEMU machines under
 # TCG and wants the CPUs); then a brief run of the TFTP and DHCP parsers' fuzzers (a crash fails the run).
-swift test --skip-build --skip LabProvisionTests
-swift test --skip-build --filter LabProvisionTests
-Fuzz/run.sh "${GOLD_FUZZ_RUNS:-100000}"
+#
+# Each stage has a time limit far above its usual time (unit ~2-3 min, lab ~30 min), so a test that hangs ends the run
+# with the names of the tests that started and never finished instead of running into CI's own limit. The output goes
+# to a file that is followed live: a process a test leaves behind with the output open cannot hold the run.
+stage() {
+    limit=$1
+    shift
+    log=$(mktemp "${TMPDIR:-/tmp}/gold-test-stage.XXXXXX")
+    timeout -k 60 "$limit" "$@" >"$log" 2>&1 &
+    pid=$!
+    tail -n +1 -f --pid="$pid" "$log"
+    rc=0
+    wait "$pid" || rc=$?
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "test.sh: '$*' did not finish within $limit s; tests that started and did not finish:"
+        awk -f scripts/unfinished-tests.awk "$log"
+    fi
+    rm -f "$log"
+    return "$rc"
+}
+stage "${GOLD_UNIT_LIMIT:-1500}" swift test --skip-build --skip LabProvisionTests
+stage "${GOLD_LAB_LIMIT:-3000}" swift test --skip-build --filter LabProvisionTests
+stage 900 Fuzz/run.sh "${GOLD_FUZZ_RUNS:-100000}"
