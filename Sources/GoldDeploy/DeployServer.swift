@@ -42,6 +42,8 @@ public struct DeployServer: Sendable {
     public let link: DirectorLink
     public let registry: ClientRegistry
     public let reporter: FetchReporter
+    /// Bytes and requests the image endpoints served (`GET /metrics`).
+    public let imageCounters = ImageServingCounters()
     public let logger: Logger
 
     public init(configuration: Configuration, link: DirectorLink, logger: Logger) {
@@ -57,6 +59,12 @@ public struct DeployServer: Sendable {
         router.add(middleware: FetchRecordingMiddleware(reporter: reporter))
         router.add(middleware: FileMiddleware(configuration.filesDir, urlBasePath: "/boot/files", logger: logger))
         router.get("/healthz") { _, _ in ["status": "ok"] }
+        let counters = imageCounters
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: counters.prometheusText())))
+        }
         router.get("/boot/ipxe") { request, context -> Response in
             guard let text = request.uri.queryParameters.get("mac"), let mac = MACAddress(text) else {
                 throw HTTPError(.badRequest, message: "'mac' must be a MAC address (iPXE: ?mac=${mac:hexhyp})")
@@ -73,8 +81,8 @@ public struct DeployServer: Sendable {
         if let root = configuration.imageStore {
             let images = ImageRequestHandler(store: ImageStore(root: URL(fileURLWithPath: root), logger: logger))
             for prefix: RouterPath in ["/images/**", "/chunks/**"] {
-                router.get(prefix) { request, context in try await Self.serveImage(images, request, context, reporter: reporter) }
-                router.head(prefix) { request, context in try await Self.serveImage(images, request, context, reporter: reporter) }
+                router.get(prefix) { request, context in try await Self.serveImage(images, request, context, reporter: reporter, counters: counters) }
+                router.head(prefix) { request, context in try await Self.serveImage(images, request, context, reporter: reporter, counters: counters) }
             }
         }
         if let root = configuration.artifactStore {
@@ -89,9 +97,13 @@ public struct DeployServer: Sendable {
     }
 
     /// Image files through the pure handler; large bodies stream 1 MiB at a time, never whole in memory.
-    static func serveImage(_ images: ImageRequestHandler, _ request: Request, _ context: DeployContext, reporter: FetchReporter) async throws -> Response {
+    static func serveImage(
+        _ images: ImageRequestHandler, _ request: Request, _ context: DeployContext, reporter: FetchReporter, counters: ImageServingCounters
+    ) async throws -> Response {
         let start = ContinuousClock.now
         let answer = images.handle(method: request.method.rawValue, path: request.uri.path, range: request.headers[.range])
+        let kind = ImageServingCounters.Kind(path: request.uri.path) ?? .manifest
+        counters.request(kind)
         var headers = HTTPFields()
         for (name, value) in answer.headers {
             if let field = HTTPFields.Element.Name(name) { headers[field] = value }
@@ -104,6 +116,7 @@ public struct DeployServer: Sendable {
                 let piece = try answer.read(offset: offset, count: 1 << 20)
                 if piece.isEmpty { break }
                 try await writer.write(ByteBuffer(bytes: piece))
+                counters.sent(kind, bytes: piece.count)
                 offset += UInt64(piece.count)
             }
             try await writer.finish(nil)
