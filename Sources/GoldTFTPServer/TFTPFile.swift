@@ -18,6 +18,20 @@ public struct TFTPFile: Sendable {
     let storage: Storage
     /// The size in bytes (answered to `tsize`).
     public let size: Int
+    /// Which version of which file an opened file is (nil for bytes in memory): the file cache's key.
+    let key: TFTPFileKey?
+
+    init(storage: Storage, size: Int, key: TFTPFileKey? = nil) {
+        self.storage = storage
+        self.size = size
+        self.key = key
+    }
+
+    /// True when the bytes are in memory, so reading them costs no I/O.
+    var isInMemory: Bool {
+        if case .memory = self.storage { return true }
+        return false
+    }
 
     /// A file whose bytes are already in memory, e.g. a rendered `pxelinux.cfg/01-<mac>`.
     public static func bytes(_ buffer: ByteBuffer) -> TFTPFile {
@@ -46,7 +60,7 @@ public struct TFTPFile: Sendable {
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw TFTPError(.fileNotFound, wireCode: .fileNotFound, "'\(displayName)' is not a regular file")
         }
-        return TFTPFile(storage: .descriptor(descriptor), size: Int(info.st_size))
+        return TFTPFile(storage: .descriptor(descriptor), size: Int(info.st_size), key: TFTPFileKey(info))
     }
 
     /// Reads up to `length` bytes at `offset`: memory is sliced, files are read on `threadPool`.

@@ -93,8 +93,13 @@ final class TFTPListenerHandler: ChannelInboundHandler {
         }
         guard let channel = self.channel else { return }
         let source = self.server.fileSource
+        let cache = self.server.fileCache
         let promise = channel.eventLoop.makePromise(of: TFTPFile.self)
-        promise.completeWithTask { try await source.open(path, client: client) }
+        promise.completeWithTask {
+            let file = try await source.open(path, client: client)
+            guard let cache else { return file }
+            return await cache.serve(file)
+        }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let file):

@@ -39,12 +39,19 @@ public final class TFTPServer: Service, Sendable {
             configuration: configuration, fileSource: fileSource, observer: observer, logger: logger,
             registry: TransferRegistry(
                 maxTransfers: configuration.maxTransfers, maxPerClient: configuration.maxPerClient),
-            group: eventLoopGroup, threadPool: threadPool
+            group: eventLoopGroup, threadPool: threadPool,
+            fileCache: configuration.fileCacheBytes > 0
+                ? TFTPFileCache(
+                    budget: configuration.fileCacheBytes, threadPool: threadPool,
+                    settleTime: configuration.fileCacheSettleTime) : nil
         )
     }
 
     /// Transfers running now.
     public var activeTransfers: Int { self.context.registry.activeCount }
+
+    /// The file cache's counters (nil when it is off).
+    var fileCacheStatistics: TFTPFileCache.Statistics? { self.context.fileCache?.statistics }
 
     /// The bound address (useful with port 0); waits until ``run()`` has bound it, throws if binding failed.
     public var localAddress: SocketAddress {

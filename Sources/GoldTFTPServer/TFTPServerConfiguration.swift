@@ -21,8 +21,15 @@ public struct TFTPServerConfiguration: Sendable, Hashable {
     public var defaultTimeout: Duration
     /// Retransmissions of one window before a transfer is abandoned.
     public var retries: Int
-    /// Bytes read from a file at a time.
+    /// Bytes read from a file at a time (files streamed from disk, not from the file cache).
     public var readChunkSize: Int
+    /// Bytes of file contents kept in memory and shared by transfers (least recently used files are evicted
+    /// first; a file larger than this is streamed from disk); 0 turns the cache off. A changed file is read
+    /// again: the cache is keyed by device, inode, size, mtime and ctime.
+    public var fileCacheBytes: Int
+    /// A file whose ctime is less than this long ago is streamed, not cached: on a kernel with coarse
+    /// timestamps a second write within the same clock tick could leave its ctime unchanged.
+    public var fileCacheSettleTime: Duration
 
     /// Creates a configuration.
     public init(
@@ -35,7 +42,9 @@ public struct TFTPServerConfiguration: Sendable, Hashable {
         maxWindowSize: Int = 64,
         defaultTimeout: Duration = .seconds(1),
         retries: Int = 5,
-        readChunkSize: Int = 1 << 20
+        readChunkSize: Int = 1 << 20,
+        fileCacheBytes: Int = 256 << 20,
+        fileCacheSettleTime: Duration = .seconds(1)
     ) {
         self.host = host
         self.port = port
@@ -47,6 +56,8 @@ public struct TFTPServerConfiguration: Sendable, Hashable {
         self.defaultTimeout = defaultTimeout
         self.retries = retries
         self.readChunkSize = readChunkSize
+        self.fileCacheBytes = fileCacheBytes
+        self.fileCacheSettleTime = fileCacheSettleTime
     }
 
     var optionPolicy: TFTPOptionPolicy {

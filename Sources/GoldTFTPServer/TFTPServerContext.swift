@@ -12,6 +12,8 @@ struct TFTPServerContext: Sendable {
     let registry: TransferRegistry
     let group: any EventLoopGroup
     let threadPool: NIOThreadPool
+    /// Shared file contents (nil when ``TFTPServerConfiguration/fileCacheBytes`` is 0).
+    let fileCache: TFTPFileCache?
 
     /// Reports a record to the observer and the log.
     func report(_ record: TFTPTransferRecord) {

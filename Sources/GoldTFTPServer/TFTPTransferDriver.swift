@@ -99,6 +99,15 @@ final class TFTPTransferDriver {
 
     private func read() {
         let offset = self.readOffset
+        if case .memory(let buffer) = self.file.storage {
+            // In memory (rendered, or from the file cache): the rest of the file at once, as a slice (no copy,
+            // no thread-pool hop, no further reads).
+            let length = max(0, self.file.size - offset)
+            self.readOffset += length
+            let chunk = buffer.getSlice(at: buffer.readerIndex + offset, length: length) ?? ByteBuffer()
+            self.execute(self.machine.receiveData(chunk, endOfFile: true, now: .now))
+            return
+        }
         let length = min(self.readChunkSize, self.file.size - offset)
         self.readOffset += max(0, length)
         let endOfFile = self.readOffset >= self.file.size
