@@ -30,15 +30,20 @@ extension ImageBuilder {
         var args = ["-q", "-F", "-t", "ext4", "-b", "4096", "-O", "metadata_csum_seed", "-U", shared]
         if let label = p.label { args += ["-L", label] }
         let size = "\(p.size / 1024)k"
-        let key = try BaseLayerKey.compute(
-            tree: tree, contentHashes: Self.contentHashes(files, mount: p.mount),
-            parameters: args + ["-E", extended, size, "epoch=\(request.sourceDateEpoch)"]
-                + (try await mke2fsIdentity(env, context: context)))
-        if let cache = baseLayers, let cached = cache.open(key, size: p.size) {
-            defer { close(cached) }
+        var key: String?
+        if baseLayers != nil {
+            key = await baseLayerKey(
+                tree: tree, files: files, mount: p.mount,
+                parameters: args + ["-E", extended, size, "epoch=\(request.sourceDateEpoch)"], environment: env,
+                context: context)
+        }
+        if let cache = baseLayers, let key, let entry = cache.open(key, size: p.size) {
+            defer { close(entry.fd) }
             report("partition \(p.number) ext4 base layer (cached)")
-            try SparseCopy.copy(cached, name: cache.url(key), count: p.size, into: image, at: p.offset)
-            return
+            let used = try cache.restore(entry, size: p.size, into: image, at: p.offset) { problem in
+                logger.warning("base layer cache", metadata: ["problem": "\(problem)", "partition": "\(context)"])
+            }
+            if used { return }
         }
         report("partition \(p.number) ext4 base layer (mkfs.ext4 -d)")
         args += ["-E", "offset=\(p.offset),\(extended)"]
@@ -47,8 +52,23 @@ extension ImageBuilder {
         try await clampInodeTimes(
             image: image, offset: p.offset, epoch: request.sourceDateEpoch, work: work, environment: env,
             context: context)
-        if let cache = baseLayers, let error = cache.store(key, image: image, offset: p.offset, size: p.size) {
+        if let cache = baseLayers, let key, let error = cache.store(key, image: image, offset: p.offset, size: p.size) {
             logger.warning("base layer not cached", metadata: ["error": "\(error)", "partition": "\(context)"])
+        }
+    }
+
+    /// The cache key of a base layer, or nil (logged) when it cannot be computed: the build then formats.
+    func baseLayerKey(
+        tree: URL?, files: FileManifest, mount: String?, parameters: [String], environment: [String: String],
+        context: String
+    ) async -> String? {
+        do {
+            return try BaseLayerKey.compute(
+                tree: tree, contentHashes: Self.contentHashes(files, mount: mount),
+                parameters: parameters + (try await e2fsprogsIdentity(environment, context: context)))
+        } catch {
+            logger.warning("base layer key not computed", metadata: ["error": "\(error)", "partition": "\(context)"])
+            return nil
         }
     }
 
@@ -67,12 +87,23 @@ extension ImageBuilder {
         return out
     }
 
-    /// What else decides mke2fs's output: its version and its configuration file.
-    func mke2fsIdentity(_ environment: [String: String], context: String) async throws -> [String] {
-        let version = try await runner.check("mke2fs", ["-V"], environment: environment, context: context)
-        let config = ProcessInfo.processInfo.environment["MKE2FS_CONFIG"] ?? "/etc/mke2fs.conf"
+    /// What else decides the layer's bytes: the versions of the programs that write it (mkfs.ext4, and debugfs for
+    /// the time clamp), mke2fs's configuration file and the environment variables e2fsprogs reads.
+    func e2fsprogsIdentity(_ environment: [String: String], context: String) async throws -> [String] {
+        var out: [String] = []
+        for program in ["mkfs.ext4", "debugfs"] {
+            let version = try await runner.check(program, ["-V"], environment: environment, context: context)
+            out.append(
+                "\(program)=" + (version.stderr + version.stdout).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let config = merged["MKE2FS_CONFIG"] ?? "/etc/mke2fs.conf"
         let configHash = FileManager.default.contents(atPath: config).map { SHA256.hash(data: $0).hexString } ?? "none"
-        return ["mke2fs=" + (version.stderr + version.stdout).trimmingCharacters(in: .whitespacesAndNewlines),
-            "config=\(config):\(configHash)"]
+        out.append("config=\(config):\(configHash)")
+        for (name, value) in merged.sorted(by: { $0.key < $1.key })
+        where name.hasPrefix("MKE2FS_") || name.hasPrefix("E2FSPROGS_") {
+            out.append("env \(name)=\(value)")
+        }
+        return out
     }
 }

@@ -27,7 +27,7 @@ public protocol ImageCommandRunner: Sendable {
 /// The Debian package that ships each tool, for "install X" messages.
 enum ToolPackage {
     static let packages: [String: String] = [
-        "sfdisk": "fdisk", "mkfs.ext4": "e2fsprogs", "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs",
+        "sfdisk": "fdisk", "mkfs.ext4": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs",
         "tune2fs": "e2fsprogs",
         "mkfs.vfat": "dosfstools",
         "mcopy": "mtools", "mmd": "mtools", "mkswap": "util-linux", "grub-mkimage": "grub-common",
