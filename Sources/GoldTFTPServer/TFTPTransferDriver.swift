@@ -16,6 +16,7 @@ final class TFTPTransferDriver {
     private let readChunkSize: Int
     private let threadPool: NIOThreadPool
     private var readOffset = 0
+    private var sendBuffer = ByteBuffer()
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     private var done = false
@@ -57,9 +58,17 @@ final class TFTPTransferDriver {
         for action in actions {
             switch action {
             case .send(let packet):
-                var buffer = self.channel.allocator.buffer(capacity: packet.encodedSizeHint)
-                packet.encode(into: &buffer)
-                self.channel.write(AddressedEnvelope(remoteAddress: self.client, data: buffer), promise: nil)
+                // Reused: once the last datagram has left, its storage is ours alone again, so lock-step sends
+                // allocate nothing; within a window the next ones get fresh storage (clear() copies on write).
+                self.sendBuffer.clear(minimumCapacity: packet.encodedSizeHint)
+                packet.encode(into: &self.sendBuffer)
+                if self.ownsChannel {
+                    // Connected to the client: a bare buffer skips NIO's per-write check of the address.
+                    self.channel.write(self.sendBuffer, promise: nil)
+                } else {
+                    self.channel.write(
+                        AddressedEnvelope(remoteAddress: self.client, data: self.sendBuffer), promise: nil)
+                }
                 wrote = true
             case .scheduleTimer(let instant):
                 self.arm(at: instant)
