@@ -3,7 +3,7 @@
 # shell pipeline (plain-pipeline.sh) over the same base.
 #
 #   sudo Benchmarks/image-build/run.sh [--debug] [gold-bench-image options]
-#       --machines 10 --pipeline-runs 3 --import-anatomy --data /var/tmp/gold-image-bench
+#       --machines 10 --pipeline-runs 3 --uncached-runs 3 --import-anatomy --data /var/tmp/gold-image-bench
 #
 # Builds gold-bench-image in release (GOLD_BENCH_SCRATCH, default .build-bench, shared with the other release
 # benchmarks; --debug: the debug build in .build) under the shared build lock, held only while building, then runs

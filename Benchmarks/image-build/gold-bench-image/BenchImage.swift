@@ -17,6 +17,8 @@ struct BenchImage: AsyncParsableCommand {
     @Option(help: "Machines built into one store (the first fills it; the others are the per-machine case).")
     var machines = 10
     @Option(help: "Runs of the plain pipeline, interleaved with the machines after the first.") var pipelineRuns = 3
+    @Option(help: "Extra machines built with the base-layer cache off (formatted with mkfs.ext4 -d), interleaved.")
+    var uncachedRuns = 3
     @Option(help: "The plain pipeline script; none skips the comparison.") var pipeline = "none"
     @Option(help: "Label for the report: how this binary was built (release or debug).") var build = "release"
     @Flag(help: "Also time the import's parts on the last image (read, zero test, whole SHA-256, chunk SHA-256).")
@@ -32,11 +34,14 @@ struct BenchImage: AsyncParsableCommand {
 
         let store = ImageStore(root: dataURL.appendingPathComponent("store-\(UUID().uuidString.prefix(6))"))
         defer { try? FileManager.default.removeItem(at: store.root) }
+        // The first build formats the base layer (cold); later ones copy it from the cache (warm).
+        try? FileManager.default.removeItem(at: dataURL.appendingPathComponent("base-layers"))
         var pipelineBase: URL?
         if pipeline != "none" { pipelineBase = try await extractOnce(tarball, into: dataURL) }
 
         var profiles: [BuildProfile] = []
         var pipelineSeconds: [Double] = []
+        var uncached: [BuildProfile] = []
         var keptImage: (URL, ImageBuildResult)?
         for i in 0..<machines {
             let keep = importAnatomy && i == machines - 1
@@ -50,6 +55,14 @@ struct BenchImage: AsyncParsableCommand {
                 let seconds = try runPipeline(base: base, data: dataURL, run: i)
                 pipelineSeconds.append(seconds)
                 log("plain pipeline run \(i): \(fmt(seconds)) s")
+            }
+            if i >= 1, i <= uncachedRuns {
+                let cold = try await buildOne(
+                    BenchMachine.request("bench-cold-\(i)", recipe: recipe), store: store, data: dataURL,
+                    change: .provision, keep: false, cachesBaseLayers: false
+                ).0
+                uncached.append(cold)
+                log(cold.line("machine cold-\(i) (base-layer cache off)"))
             }
         }
         let v2 = try await buildOne(
@@ -66,17 +79,20 @@ struct BenchImage: AsyncParsableCommand {
         }
         print(
             Report(
-                build: build, machines: profiles, version2: v2, storedBytes: stored, pipeline: pipelineSeconds,
+                build: build, machines: profiles, uncached: uncached, version2: v2, storedBytes: stored,
+                pipeline: pipelineSeconds,
                 anatomy: anatomy
             ).markdown)
     }
 
     func buildOne(
-        _ request: ImageBuildRequest, store: ImageStore, data: URL, change: ImageChange, keep: Bool
+        _ request: ImageBuildRequest, store: ImageStore, data: URL, change: ImageChange, keep: Bool,
+        cachesBaseLayers: Bool = true
     ) async throws -> (BuildProfile, ImageBuildResult?) {
         let profile = StepProfile()
         let builder = ImageBuilder(
-            dataDirectory: data, runner: TimingRunner(inner: ProcessCommandRunner(), profile: profile))
+            dataDirectory: data, runner: TimingRunner(inner: ProcessCommandRunner(), profile: profile),
+            cachesBaseLayers: cachesBaseLayers)
         settle()
         let start = ContinuousClock.now
         let result = try await builder.build(request) { profile.mark($0.step) }
