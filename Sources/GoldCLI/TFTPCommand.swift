@@ -21,12 +21,14 @@ extension Gold {
             @Option(help: "At most this many transfers at once.") var maxTransfers = 512
             @Option(help: "At most this many transfers per client address.") var maxPerClient = 16
             @Option(help: "The largest blksize granted (RFC 2348: 8-65464).") var maxBlockSize = 1468
+            @Option(help: "MiB of file contents kept in memory and shared by transfers (0: off).") var fileCacheMib = 256
             @Flag(help: "Print a line per transfer (client, file, bytes, outcome, duration, options).") var printTransfers = false
 
             func validate() throws {
                 guard TFTPServer.parseListen(listen) != nil else { throw ValidationError("--listen '\(listen)' is not HOST:PORT") }
                 guard (8...65464).contains(maxBlockSize) else { throw ValidationError("--max-block-size must be 8-65464 (RFC 2348)") }
                 guard maxTransfers > 0, maxPerClient > 0 else { throw ValidationError("limits must be at least 1") }
+                guard (0...(1 << 20)).contains(fileCacheMib) else { throw ValidationError("--file-cache-mib must be 0-1048576") }
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
                     throw ValidationError("--root '\(root)' is not a directory")
@@ -42,6 +44,7 @@ extension Gold {
                 configuration.maxTransfers = maxTransfers
                 configuration.maxPerClient = maxPerClient
                 configuration.maxBlockSize = maxBlockSize
+                configuration.fileCacheBytes = fileCacheMib << 20
                 LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
                 let printTransfers = self.printTransfers
                 try await TFTPServer.serve(root: root, configuration: configuration, observer: { record in

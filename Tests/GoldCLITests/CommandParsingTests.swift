@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 @testable import GoldCLI
 import GoldCore
 import GoldHTTPClient
@@ -17,6 +18,16 @@ import Testing
     @Test func fleetApplyFlags() throws {
         let apply = try #require(try Gold.parseAsRoot(["fleet", "apply", "f.yaml", "--prune", "--dry-run"]) as? Gold.FleetCommand.Apply)
         #expect(apply.file == "f.yaml" && apply.prune && apply.dryRun)
+    }
+
+    @Test func tftpServeFileCache() throws {
+        let root = FileManager.default.temporaryDirectory.path
+        let serve = try #require(try Gold.parseAsRoot(["tftp", "serve", "--root", root]) as? Gold.TFTPCommand.Serve)
+        #expect(serve.fileCacheMib == 256)
+        let off = try #require(
+            try Gold.parseAsRoot(["tftp", "serve", "--root", root, "--file-cache-mib", "0"]) as? Gold.TFTPCommand.Serve)
+        #expect(off.fileCacheMib == 0)
+        #expect(throws: (any Error).self) { try Gold.parseAsRoot(["tftp", "serve", "--root", root, "--file-cache-mib", "-1"]) }
     }
 
     @Test func tokenCreateNeedsAMachineForAgents() throws {
