@@ -12,19 +12,25 @@ public struct ImageBuilder: Sendable {
     let logger: Logger
     /// Formatted ext4 base layers under `base-layers/`, reused by every build with the same base and layout.
     let baseLayers: BaseLayerCache?
+    /// Unpacked base tarballs under `base-trees/`, hard-linked into each build's stage instead of unpacking it.
+    let baseTrees: BaseTreeCache?
 
     public typealias Progress = @Sendable (ImageBuildProgress) -> Void
 
-    /// `cachesBaseLayers: false` formats every partition from scratch (same bytes, slower).
+    /// `cachesBaseLayers: false` formats every partition from scratch, `cachesBaseTrees: false` unpacks a base
+    /// tarball for every build (same bytes either way, slower).
     public init(
         dataDirectory: URL, runner: any ImageCommandRunner = ProcessCommandRunner(),
-        logger: Logger = Logger(label: "gold.image.builder"), cachesBaseLayers: Bool = true
+        logger: Logger = Logger(label: "gold.image.builder"), cachesBaseLayers: Bool = true,
+        cachesBaseTrees: Bool = true
     ) {
         self.dataDirectory = dataDirectory
         self.runner = runner
         self.logger = logger
         self.baseLayers =
             cachesBaseLayers ? BaseLayerCache(directory: dataDirectory.appendingPathComponent("base-layers")) : nil
+        self.baseTrees =
+            cachesBaseTrees ? BaseTreeCache(directory: dataDirectory.appendingPathComponent("base-trees")) : nil
     }
 
     /// The directories every image has as mount points (the seed's root hierarchy).
@@ -77,7 +83,7 @@ public struct ImageBuilder: Sendable {
         }
         let stage = work.appendingPathComponent("stage")
         report("base")
-        try await prepareBase(request.base, into: stage)
+        try await prepareBase(request.base, epoch: request.sourceDateEpoch, into: stage)
         let overlay = OverlayLog(stage: stage)
         report("kernel")
         let kernels = try await installKernel(request.kernel, stage: stage, overlay: overlay)
@@ -137,7 +143,7 @@ public struct ImageBuilder: Sendable {
             .tarball(for: recipe)
     }
 
-    func prepareBase(_ base: BaseSource, into stage: URL) async throws {
+    func prepareBase(_ base: BaseSource, epoch: Int64, into stage: URL) async throws {
         switch base {
         case .directory(let dir):
             guard FileManager.default.fileExists(atPath: dir.appendingPathComponent(".").path) else {
@@ -147,10 +153,10 @@ public struct ImageBuilder: Sendable {
             try await runner.check(
                 "cp", ["-a", "--reflink=auto", dir.path + "/.", stage.path + "/"], context: dir.path)
         case .tarball(let tar):
-            try await untar(tar, into: stage)
+            try await stageTarball(tar, epoch: epoch, into: stage)
         case .debian(let recipe):
             let tar = try await baseTarball(for: recipe)
-            try await untar(tar, into: stage)
+            try await stageTarball(tar, epoch: epoch, into: stage)
         }
         for dir in Self.rootHierarchy {
             let path = stage.appendingPathComponent(dir).path
@@ -161,6 +167,24 @@ public struct ImageBuilder: Sendable {
                     attributes: [.posixPermissions: dir == "tmp" ? 0o1777 : (dir == "root" ? 0o700 : 0o755)])
             }
         }
+    }
+
+    /// The tarball's tree in `stage`: hard links to the cached unpacked tree, or unpacked when the cache is off or
+    /// cannot be used (a cache problem costs the unpack, never the build).
+    func stageTarball(_ tar: URL, epoch: Int64, into stage: URL) async throws {
+        guard FileManager.default.fileExists(atPath: tar.path) else {
+            throw GoldError(.notFound, "base tarball \(tar.path) does not exist", at: tar.path)
+        }
+        if let trees = baseTrees {
+            do {
+                try await trees.link(tar, epoch: epoch, into: stage, runner: runner)
+                return
+            } catch {
+                logger.warning("base tree cache not used", metadata: ["error": "\(error)", "tarball": "\(tar.path)"])
+                try? FileManager.default.removeItem(at: stage)
+            }
+        }
+        try await untar(tar, into: stage)
     }
 
     func untar(_ tar: URL, into stage: URL) async throws {
