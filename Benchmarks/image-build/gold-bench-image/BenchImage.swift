@@ -17,7 +17,7 @@ struct BenchImage: AsyncParsableCommand {
     @Option(help: "Machines built into one store (the first fills it; the others are the per-machine case).")
     var machines = 10
     @Option(help: "Runs of the plain pipeline, interleaved with the machines after the first.") var pipelineRuns = 3
-    @Option(help: "Extra machines built with the base-layer cache off (formatted with mkfs.ext4 -d), interleaved.")
+    @Option(help: "Extra machines built with the base-tree and base-layer caches off (tar -x, mkfs.ext4 -d), interleaved.")
     var uncachedRuns = 3
     @Option(help: "The plain pipeline script; none skips the comparison.") var pipeline = "none"
     @Option(help: "Label for the report: how this binary was built (release or debug).") var build = "release"
@@ -34,8 +34,10 @@ struct BenchImage: AsyncParsableCommand {
 
         let store = ImageStore(root: dataURL.appendingPathComponent("store-\(UUID().uuidString.prefix(6))"))
         defer { try? FileManager.default.removeItem(at: store.root) }
-        // The first build formats the base layer (cold); later ones copy it from the cache (warm).
+        // The first build unpacks the base and formats the base layer into empty caches (cold); later ones link the
+        // unpacked tree and copy the layer from the caches (warm).
         try? FileManager.default.removeItem(at: dataURL.appendingPathComponent("base-layers"))
+        try? FileManager.default.removeItem(at: dataURL.appendingPathComponent("base-trees"))
         var pipelineBase: URL?
         if pipeline != "none" { pipelineBase = try await extractOnce(tarball, into: dataURL) }
 
@@ -59,10 +61,10 @@ struct BenchImage: AsyncParsableCommand {
             if i >= 1, i <= uncachedRuns {
                 let cold = try await buildOne(
                     BenchMachine.request("bench-cold-\(i)", recipe: recipe), store: store, data: dataURL,
-                    change: .provision, keep: false, cachesBaseLayers: false
+                    change: .provision, keep: false, caches: false
                 ).0
                 uncached.append(cold)
-                log(cold.line("machine cold-\(i) (base-layer cache off)"))
+                log(cold.line("machine cold-\(i) (caches off)"))
             }
         }
         let v2 = try await buildOne(
@@ -87,12 +89,12 @@ struct BenchImage: AsyncParsableCommand {
 
     func buildOne(
         _ request: ImageBuildRequest, store: ImageStore, data: URL, change: ImageChange, keep: Bool,
-        cachesBaseLayers: Bool = true
+        caches: Bool = true
     ) async throws -> (BuildProfile, ImageBuildResult?) {
         let profile = StepProfile()
         let builder = ImageBuilder(
             dataDirectory: data, runner: TimingRunner(inner: ProcessCommandRunner(), profile: profile),
-            cachesBaseLayers: cachesBaseLayers)
+            cachesBaseLayers: caches, cachesBaseTrees: caches)
         settle()
         let start = ContinuousClock.now
         let result = try await builder.build(request) { profile.mark($0.step) }

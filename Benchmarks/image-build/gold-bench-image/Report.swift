@@ -28,7 +28,7 @@ func median(_ values: [Double]) -> Double {
 struct Report {
     var build: String
     var machines: [BuildProfile]
-    /// Extra machines built with the base-layer cache off.
+    /// Extra machines built with the base-tree and base-layer caches off.
     var uncached: [BuildProfile] = []
     var version2: BuildProfile
     var storedBytes: UInt64
@@ -45,8 +45,8 @@ struct Report {
         out.append("")
         let warm = Array(machines.dropFirst())
         out.append(
-            "| measure | first machine (empty store, base layer formatted) | per extra machine, cached base layer: "
-                + "median (min–max) of \(warm.count) | per extra machine, base-layer cache off: median (min–max) of "
+            "| measure | first machine (empty store and caches) | per extra machine, cached base tree and layer: "
+                + "median (min–max) of \(warm.count) | per extra machine, caches off: median (min–max) of "
                 + "\(uncached.count) |")
         out.append("|---|---|---|---|")
         func range(_ values: [Double]) -> String {
@@ -99,11 +99,11 @@ struct Report {
             out.append(
                 "Plain pipeline (plain-pipeline.sh: cp -a of the extracted base, the same per-machine files, sfdisk GPT, "
                     + "mkfs.vfat + mcopy, mkfs.ext4 -d): median \(fmt(plain)) s of \(pipeline.count) "
-                    + "(\(pipeline.map(fmt).joined(separator: ", "))). Gold per extra machine (cached base layer) / "
+                    + "(\(pipeline.map(fmt).joined(separator: ", "))). Gold per extra machine (cached base tree and layer) / "
                     + "pipeline: build + import \(fmt(gold / plain))×, build alone \(fmt(goldBuild / plain))×"
                     + (uncached.isEmpty
                         ? "."
-                        : "; with the base-layer cache off: build + import \(fmt(median(uncached.map(\.total)) / plain))×, "
+                        : "; with the caches off: build + import \(fmt(median(uncached.map(\.total)) / plain))×, "
                             + "build alone \(fmt(median(uncached.map(\.build)) / plain))×."))
         }
         if !anatomy.isEmpty {
