@@ -240,33 +240,9 @@ public final class ImageStore: @unchecked Sendable {
     private func chunkFile(_ file: URL, index: Int, device: String?, stats: inout ImportStats) throws
         -> DiskImageManifest
     {
-        guard let handle = FileHandle(forReadingAtPath: file.path) else {
-            throw GoldError(.notFound, "cannot open image \(file.path)", at: file.path)
-        }
-        defer { try? handle.close() }
-        var whole = SHA256()
-        var hashes: [ChunkHash?] = []
-        var size: UInt64 = 0
-        while true {
-            guard let data = try handle.read(upToCount: chunks.chunkSize), !data.isEmpty else { break }
-            whole.update(data: data)
-            size += UInt64(data.count)
-            stats.totalChunks += 1
-            stats.totalBytes += UInt64(data.count)
-            if data.withUnsafeBytes({ ChunkStore.isZero($0) }) {
-                stats.zeroChunks += 1
-                hashes.append(nil)
-                continue
-            }
-            let (hash, isNew) = try chunks.put(data)
-            if isNew {
-                stats.newChunks += 1
-                stats.newBytes += UInt64(data.count)
-            }
-            hashes.append(hash)
-        }
+        let result = try ImageChunker(chunks: chunks).chunk(file, stats: &stats)
         return DiskImageManifest(
-            index: index, device: device, size: size, sha256: whole.finalize().hexString, chunkSize: chunks.chunkSize,
-            chunks: hashes)
+            index: index, device: device, size: result.size, sha256: result.sha256, chunkSize: chunks.chunkSize,
+            chunks: result.hashes)
     }
 }
