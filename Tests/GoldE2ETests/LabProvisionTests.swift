@@ -117,8 +117,9 @@ import Testing
         // The disk is the re-imaged version plus what a boot, the checks and the torture test wrote since.
         #expect(newChunks >= 0 && newChunks * 10 < chunks, "the capture stored \(newChunks) new chunks of \(chunks)")
         do { let got = try await answer(address, LabSoftwarePort); #expect(got == "hello 4", "hello on \(address) after the capture answered '\(got)'") }
-        return String(format: "re-image of %@ after a one-file image change moved %d of %d bytes (%.2f %%; %d chunks fetched, %d unchanged); "
-            + "its capture stored %d new chunks of %d", machine, moved, imageBytes, percent, counts.fetched, counts.unchanged, newChunks, chunks)
+        return "re-image of \(machine) after a one-file image change moved \(moved) of \(imageBytes) bytes ("
+            + String(format: "%.2f", percent) + " %; \(counts.fetched) chunks fetched, \(counts.unchanged) unchanged); "
+            + "its capture stored \(newChunks) new chunks of \(chunks)"
     }
 
     @Test func demoProvisionsEveryLabMachineThenRestoreAndDownLeaveNothing() async throws {
