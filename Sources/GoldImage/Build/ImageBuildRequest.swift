@@ -120,6 +120,8 @@ public struct ImageBuildResult: Sendable {
     public var grubConfig: GrubConfig
     /// Where the build's files live; remove it (``ImageBuilder/discard(_:)``) once imported.
     public var workDirectory: URL
+    /// Held while the result lives: a later build's sweep leaves the directory alone until it is discarded.
+    var workLock: WorkDirectoryLock? = nil
 }
 
 /// A step of a build, for progress reporting.

@@ -43,13 +43,22 @@ public struct ImageBuilder: Sendable {
     public func build(_ request: ImageBuildRequest, progress: Progress = { _ in }) async throws -> ImageBuildResult {
         let plans = try DiskLayout.plan(machine: request.machine)  // bad layouts fail before any work
         try checkBootloaderFiles(request)
-        let work = dataDirectory.appendingPathComponent("work").appendingPathComponent(
-            "\(request.machine.name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let workRoot = dataDirectory.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: workRoot, withIntermediateDirectories: true)
+        // What builds killed with their process left behind (a director SIGKILLed mid-build) goes first.
+        let abandoned = WorkDirectoryLock.sweep(workRoot)
+        if !abandoned.isEmpty {
+            logger.notice("removed work directories of builds that ended with their process", metadata: ["directories": "\(abandoned)"])
+        }
+        let work = workRoot.appendingPathComponent("\(request.machine.name)-\(UUID().uuidString)")
+        let lock = try WorkDirectoryLock.acquire(work)
         do {
-            return try await build(request, plans: plans, work: work, progress: progress)
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            var result = try await build(request, plans: plans, work: work, progress: progress)
+            result.workLock = lock
+            return result
         } catch {
-            try? FileManager.default.removeItem(at: work)
+            lock.remove()
             throw error
         }
     }
@@ -69,7 +78,7 @@ public struct ImageBuilder: Sendable {
     }
 
     public func discard(_ result: ImageBuildResult) {
-        try? FileManager.default.removeItem(at: result.workDirectory)
+        if let lock = result.workLock { lock.remove() } else { try? FileManager.default.removeItem(at: result.workDirectory) }
     }
 
     private func build(_ request: ImageBuildRequest, plans: [DiskPlan], work: URL, progress: Progress) async throws
