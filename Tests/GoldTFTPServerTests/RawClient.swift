@@ -47,9 +47,9 @@ final class RawClient: @unchecked Sendable {
         }
     }
 
-    /// The next packet, or nil after `milliseconds` of silence.
+    /// The next packet, or nil after `milliseconds` of silence (long: a loaded CI machine can take seconds to answer).
     /// Waits on a GCD thread, never on the cooperative pool: the server under test needs those threads to answer.
-    func receive(milliseconds: Int32 = 5000) async throws -> TFTPPacket? {
+    func receive(milliseconds: Int32 = 30000) async throws -> TFTPPacket? {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result { try self.receiveBlocking(milliseconds: milliseconds) })

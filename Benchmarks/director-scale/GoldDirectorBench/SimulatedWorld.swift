@@ -157,7 +157,7 @@ public final class SimulatedWorld: MachineActions, Sendable {
     func agentLoop(_ machine: String, token start: String) async {
         var token = start
         while !Task.isCancelled {
-            guard let answer = await call("GET", "/v1/agent/commands?machine=\(machine)&wait=\(poll)", token: token, timeout: .seconds(poll + 15)),
+            guard let answer = await call("GET", "/v1/agent/commands?machine=\(machine)&wait=\(poll)", token: token, timeout: .seconds(poll + 60)),
                 let commands = try? JSONDecoder().decode([Command].self, from: Data(answer.body))
             else {
                 try? await Task.sleep(for: .seconds(1))
