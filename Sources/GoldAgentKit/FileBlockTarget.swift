@@ -28,15 +28,7 @@ public final class FileBlockTarget: BlockTarget, @unchecked Sendable {
     }
 
     public func read(offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw AgentError("reading \(path) at \(offset): \(String(cString: strerror(errno)))") }
-            if n == 0 { break }  // past the end: the rest reads as zeros
-            done += n
-        }
-        if done < buffer.count { memset(buffer.baseAddress! + done, 0, buffer.count - done) }
+        try preadFully(fd, path: path, offset: offset, into: buffer)
     }
 
     public func write(offset: UInt64, bytes: [UInt8]) throws {
