@@ -10,15 +10,20 @@ public struct Lab: Sendable {
     public let configuration: LabConfiguration
     private let runner: any CommandRunner
     private let logger: Logger
+    /// Where `up` records which lab made a namespace (``NamespaceOwner``); tests use their own.
+    let ownerDirectory: String
 
     public init(
         configuration: LabConfiguration, runner: any CommandRunner = ProcessRunner(),
-        logger: Logger = Logger(label: "gold.lab")
+        logger: Logger = Logger(label: "gold.lab"), ownerDirectory: String = "/run/gold-lab"
     ) {
         self.configuration = configuration
         self.runner = runner
         self.logger = logger
+        self.ownerDirectory = ownerDirectory
     }
+
+    private var ownerRecord: String { NamespaceOwner.path(directory: ownerDirectory, namespace: configuration.namespace) }
 
     private var network: LabNetwork {
         LabNetwork(
@@ -77,13 +82,7 @@ public struct Lab: Sendable {
         try validate(specs)
         try HostRequirements.checkRoot("lab up")
         try HostRequirements.check(HostRequirements.needed(for: Set(specs.map(\.bootMode))))
-        if try await network.namespaceExists() {
-            throw LabError(
-                .conflict,
-                "network namespace \(configuration.namespace) exists but no lab state is at \(configuration.stateFile): "
-                    + "it is not this lab's; remove it (ip netns del \(configuration.namespace)) or choose another name"
-            )
-        }
+        try await claimNamespace()
 
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         var state = LabState(configuration: configuration)
@@ -98,6 +97,24 @@ public struct Lab: Sendable {
         return state
     }
 
+    /// With no state file of its own, `up` finds the namespace either absent (fine), left behind by a lab that was
+    /// killed (recorded by ``NamespaceOwner`` and empty of processes: removed, with a warning), or someone else's
+    /// or in use (``LabError/Code/conflict``, nothing changed).
+    func claimNamespace() async throws {
+        guard try await network.namespaceExists() else { return }
+        switch NamespaceClaim.decide(
+            namespace: configuration.namespace, owner: NamespaceOwner.load(ownerRecord), ownerRecord: ownerRecord,
+            pidsInside: try await network.pids())
+        {
+        case .refuse(let why):
+            throw LabError(.conflict, why)
+        case .reclaim(let what):
+            logger.warning("\(what)")
+            try await network.deleteNamespace()
+            try? FileManager.default.removeItem(atPath: ownerRecord)
+        }
+    }
+
     private func build(_ state: inout LabState, _ specs: [LabMachineSpec]) async throws {
         let probe: AcceleratorProbe.Result
         switch configuration.accelerator {
@@ -109,6 +126,8 @@ public struct Lab: Sendable {
         state.accelerator = probe.accelerator
         state.acceleratorReason = probe.reason
 
+        // Recorded before the namespace exists: a kill between the two leaves a record and no namespace.
+        try NamespaceOwner(stateFile: configuration.stateFile, pid: getpid(), createdAt: Date()).save(ownerRecord)
         try await network.createNamespace()
         state.namespaceCreated = true
         try state.save()
@@ -211,6 +230,9 @@ public struct Lab: Sendable {
             }
             if let uplink = state.uplink, try await network.deleteHostLink(uplink) { removed.append("veth \(uplink)") }
             if try await network.deleteNamespace() { removed.append("namespace \(configuration.namespace)") }
+            if NamespaceOwner.load(ownerRecord)?.stateFile == configuration.stateFile {
+                try? FileManager.default.removeItem(atPath: ownerRecord)
+            }
         }
         let fm = FileManager.default
         for entry in state.machines where fm.fileExists(atPath: entry.machine.directory) {
