@@ -27,7 +27,8 @@ actor RecordingRunner: ProgramRunner {
     }
 }
 
-@Suite struct KernelInstallTests {
+/// A class so that `deinit` removes each test's scratch directory, whatever the test did.
+@Suite final class KernelInstallTests {
     let scratch: String
     let config: String
 
@@ -42,7 +43,7 @@ actor RecordingRunner: ProgramRunner {
         try config.write(toFile: scratch + "/root/boot/grub/grub.cfg", atomically: true, encoding: .utf8)
     }
 
-    func cleanup() { try? FileManager.default.removeItem(atPath: scratch) }
+    deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
     @Test func blkidExportIsParsed() {
         let devices = BlockDevice.parse(blkidExport: """
@@ -60,7 +61,6 @@ actor RecordingRunner: ProgramRunner {
     }
 
     @Test func aKernelGoesInForOneBootThenIsPromotedOrRemoved() async throws {
-        defer { cleanup() }
         let runner = RecordingRunner()
         let netboot = LiveHandlers(mode: .netboot, runner: runner)
         let disk = MountedDisk(mounts: [scratch + "/root"], bootDir: scratch + "/root/boot", rootDir: scratch + "/root",
@@ -95,7 +95,6 @@ actor RecordingRunner: ProgramRunner {
     }
 
     @Test func aDiskWithoutGoldBootFilesIsRefused() async throws {
-        defer { cleanup() }
         let handlers = LiveHandlers(mode: .netboot, runner: RecordingRunner())
         let result = try await handlers.installKernel(release: "x", kernel: [1], modules: nil,
             disk: MountedDisk(devices: [BlockDevice(device: "/dev/vda1", type: "vfat")]))

@@ -15,11 +15,18 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         case .sqliteMemory:
             return try SQLiteStore()
         case .sqliteFile:
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gold-store-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            return try SQLiteStore(path: dir.appendingPathComponent("gold.db").path)
+            let dir = Self.parent + "/" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            return try SQLiteStore(path: dir + "/gold.db")
         }
     }
+
+    /// One directory per test process for every file store, removed when the process exits (the stores stay open
+    /// until then, so no single test can remove its own).
+    static let parent: String = {
+        atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "gold-store-tests-\(getpid())") }
+        return NSTemporaryDirectory() + "gold-store-tests-\(getpid())"
+    }()
 }
 
 func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec {
