@@ -1,3 +1,4 @@
+import Foundation
 import GoldTFTP
 import NIOCore
 import NIOPosix
@@ -163,8 +164,39 @@ final class TFTPListenerHandler: ChannelInboundHandler {
             let bound = NIOLoopBound(driver, eventLoop: listener.eventLoop)
             server.registry.setCancel({ bound.execute { $0.cancel() } }, for: client)
             driver.start()
+        } else if options.windowSize == 1, server.lockStepSlots.take() {
+            Self.startOnThread(server: server, client: client, machine: machine, file: file, onFinish: onFinish)
         } else {
             Self.startEphemeral(server: server, client: client, machine: machine, file: file, onFinish: onFinish)
+        }
+    }
+
+    /// A lock-step transfer on a thread of its own (``TFTPLockStepThread``); its slot is taken.
+    private static func startOnThread(
+        server: TFTPServerContext, client: SocketAddress, machine: TFTPReadTransfer, file: TFTPFile,
+        onFinish: @escaping @Sendable (TFTPTransferOutcome, TFTPReadTransfer) -> Void
+    ) {
+        let fd: CInt
+        do {
+            fd = try TFTPLockStepThread.open(host: server.configuration.host, client: client)
+        } catch {
+            server.lockStepSlots.give()
+            server.logger.notice(
+                "TFTP transfer thread unavailable, using the event loop",
+                metadata: ["tftp.client": "\(client)", "error": "\(error)"])
+            Self.startEphemeral(server: server, client: client, machine: machine, file: file, onFinish: onFinish)
+            return
+        }
+        let registry = server.registry
+        let threads = server.lockStepSlots
+        let transfer = TFTPLockStepThread(
+            fd: fd, machine: machine, file: file, readChunkSize: server.configuration.readChunkSize,
+            spin: server.configuration.lockStepSpin, quiet: { registry.activeCount <= threads.limit })
+        server.registry.setCancel({ transfer.cancel() }, for: client)
+        Thread.detachNewThread {
+            let (outcome, machine) = transfer.run()
+            threads.give()
+            onFinish(outcome, machine)
         }
     }
 

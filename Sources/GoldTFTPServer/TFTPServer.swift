@@ -43,7 +43,8 @@ public final class TFTPServer: Service, Sendable {
             fileCache: configuration.fileCacheBytes > 0
                 ? TFTPFileCache(
                     budget: configuration.fileCacheBytes, threadPool: threadPool,
-                    settleTime: configuration.fileCacheSettleTime) : nil
+                    settleTime: configuration.fileCacheSettleTime) : nil,
+            lockStepSlots: TFTPLockStepSlots(limit: configuration.lockStepThreads)
         )
     }
 

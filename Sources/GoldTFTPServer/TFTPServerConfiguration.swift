@@ -30,6 +30,13 @@ public struct TFTPServerConfiguration: Sendable, Hashable {
     /// A file whose ctime is less than this long ago is streamed, not cached: on a kernel with coarse
     /// timestamps a second write within the same clock tick could leave its ctime unchanged.
     public var fileCacheSettleTime: Duration
+    /// Lock-step transfers (windowsize 1, own port) run on a thread of their own with blocking system calls
+    /// while fewer than this many do (``TFTPLockStepThread``); the rest, windowed transfers and single-port mode
+    /// run on the event loops. 0 runs everything on the event loops.
+    public var lockStepThreads: Int
+    /// How long such a thread polls for the ACK after each DATA before it sleeps, while the server runs no more
+    /// transfers than ``lockStepThreads`` and the client's round trips fit; zero never polls.
+    public var lockStepSpin: Duration
 
     /// Creates a configuration.
     public init(
@@ -44,7 +51,9 @@ public struct TFTPServerConfiguration: Sendable, Hashable {
         retries: Int = 5,
         readChunkSize: Int = 1 << 20,
         fileCacheBytes: Int = 256 << 20,
-        fileCacheSettleTime: Duration = .seconds(1)
+        fileCacheSettleTime: Duration = .seconds(1),
+        lockStepThreads: Int = 2,
+        lockStepSpin: Duration = .microseconds(100)
     ) {
         self.host = host
         self.port = port
@@ -58,6 +67,8 @@ public struct TFTPServerConfiguration: Sendable, Hashable {
         self.readChunkSize = readChunkSize
         self.fileCacheBytes = fileCacheBytes
         self.fileCacheSettleTime = fileCacheSettleTime
+        self.lockStepThreads = lockStepThreads
+        self.lockStepSpin = lockStepSpin
     }
 
     var optionPolicy: TFTPOptionPolicy {

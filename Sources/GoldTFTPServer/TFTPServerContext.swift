@@ -14,6 +14,8 @@ struct TFTPServerContext: Sendable {
     let threadPool: NIOThreadPool
     /// Shared file contents (nil when ``TFTPServerConfiguration/fileCacheBytes`` is 0).
     let fileCache: TFTPFileCache?
+    /// Threads for lock-step transfers (``TFTPServerConfiguration/lockStepThreads``).
+    let lockStepSlots: TFTPLockStepSlots
 
     /// Reports a record to the observer and the log.
     func report(_ record: TFTPTransferRecord) {

@@ -31,13 +31,15 @@ struct RealClientTests {
         }
     }
 
-    static func fetchAll(_ client: Client, singlePort: Bool, sizes: [Int] = TestRoot.sizes, host: String = "127.0.0.1")
-        async throws
-    {
+    static func fetchAll(
+        _ client: Client, singlePort: Bool, sizes: [Int] = TestRoot.sizes, host: String = "127.0.0.1",
+        lockStepThreads: Int = TFTPServerConfiguration().lockStepThreads
+    ) async throws {
         let root = try TestRoot(sizes: sizes)
         defer { root.remove() }
         let records = RecordCollector()
-        let configuration = TFTPServerConfiguration(host: host, port: 0, singlePort: singlePort)
+        var configuration = TFTPServerConfiguration(host: host, port: 0, singlePort: singlePort)
+        configuration.lockStepThreads = lockStepThreads
         try await withServer(configuration, source: DirectoryFileSource(root: root.root.path), records: records) {
             _, port in
             for size in sizes {
@@ -63,6 +65,12 @@ struct RealClientTests {
         // curl rejects an OACK carrying tsize 0 (a curl bug), so the empty file is left to the other clients.
         let sizes = client == .curl ? TestRoot.sizes.filter { $0 > 0 } : TestRoot.sizes
         try await Self.fetchAll(client, singlePort: false, sizes: sizes)
+    }
+
+    @Test("byte-identical downloads in ephemeral-port mode, every transfer on the event loops", arguments: Client.allCases)
+    func ephemeralOnEventLoops(_ client: Client) async throws {
+        let sizes = client == .curl ? TestRoot.sizes.filter { $0 > 0 } : TestRoot.sizes
+        try await Self.fetchAll(client, singlePort: false, sizes: sizes, lockStepThreads: 0)
     }
 
     @Test("byte-identical downloads in single-port mode", arguments: Client.allCases)
