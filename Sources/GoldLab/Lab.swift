@@ -23,6 +23,8 @@ public struct Lab: Sendable {
         self.ownerDirectory = ownerDirectory
     }
 
+    private var lockPath: String { ownerDirectory + "/" + configuration.namespace + ".lock" }
+
     private var ownerRecord: String { NamespaceOwner.path(directory: ownerDirectory, namespace: configuration.namespace) }
 
     private var network: LabNetwork {
@@ -82,19 +84,46 @@ public struct Lab: Sendable {
         try validate(specs)
         try HostRequirements.checkRoot("lab up")
         try HostRequirements.check(HostRequirements.needed(for: Set(specs.map(\.bootMode))))
-        try await claimNamespace()
+        return try await withNamespaceLock {
+            try await claimNamespace()
 
-        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
-        var state = LabState(configuration: configuration)
-        try state.save()
-        do {
-            try await build(&state, specs)
-        } catch {
-            logger.error("lab up failed, tearing down", metadata: ["error": "\(error)"])
-            _ = try? await down()
-            throw error
+            try FileManager.default.createDirectory(
+                atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+            var state = LabState(configuration: configuration)
+            try state.save()
+            do {
+                try await build(&state, specs)
+            } catch {
+                logger.error("lab up failed, tearing down", metadata: ["error": "\(error)"])
+                // Still under the lock: a clean tear-down takes the lock file with it, as `down` does.
+                if case .removed(_, leftovers: [])? = try? await tearDown(state) { unlink(lockPath) }
+                throw error
+            }
+            return state
         }
-        return state
+    }
+
+    /// Runs `body` holding an exclusive flock on `OWNERDIR/NAMESPACE.lock`, so two `up`/`down` on one namespace
+    /// never interleave; a second one is refused at once. The descriptor is close-on-exec: QEMU never holds it.
+    /// `removeAfter` decides from the result whether the lock file goes too (a lab fully taken down leaves none);
+    /// it is unlinked while still held.
+    private func withNamespaceLock<T>(
+        removeAfter: (T) -> Bool = { _ in false }, _ body: () async throws -> T
+    ) async throws -> T {
+        try FileManager.default.createDirectory(atPath: ownerDirectory, withIntermediateDirectories: true)
+        let path = lockPath
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LabError(.commandFailed, "cannot open \(path): errno \(errno)") }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            throw LabError(
+                .conflict,
+                "another lab up or down on namespace \(configuration.namespace) is running (it holds \(path)); "
+                    + "wait for it to finish")
+        }
+        let result = try await body()
+        if removeAfter(result) { unlink(path) }
+        return result
     }
 
     /// With no state file of its own, `up` finds the namespace either absent (fine), left behind by a lab that was
@@ -102,9 +131,10 @@ public struct Lab: Sendable {
     /// or in use (``LabError/Code/conflict``, nothing changed).
     func claimNamespace() async throws {
         guard try await network.namespaceExists() else { return }
+        let owner = NamespaceOwner.load(ownerRecord)
         switch NamespaceClaim.decide(
-            namespace: configuration.namespace, owner: NamespaceOwner.load(ownerRecord), ownerRecord: ownerRecord,
-            pidsInside: try await network.pids())
+            namespace: configuration.namespace, owner: owner, ownerRecord: ownerRecord,
+            ownerAlive: owner?.processAlive ?? false, pidsInside: try await network.pids(strict: true))
         {
         case .refuse(let why):
             throw LabError(.conflict, why)
@@ -126,9 +156,14 @@ public struct Lab: Sendable {
         state.accelerator = probe.accelerator
         state.acceleratorReason = probe.reason
 
-        // Recorded before the namespace exists: a kill between the two leaves a record and no namespace.
-        try NamespaceOwner(stateFile: configuration.stateFile, pid: getpid(), createdAt: Date()).save(ownerRecord)
+        // Recorded before the namespace exists, and marked made once it is: a kill in between leaves a record
+        // that claims no namespace.
+        var owner = NamespaceOwner(
+            stateFile: configuration.stateFile, pid: getpid(), createdAt: Date(), namespaceCreated: false)
+        try owner.save(ownerRecord)
         try await network.createNamespace()
+        owner.namespaceCreated = true
+        try owner.save(ownerRecord)
         state.namespaceCreated = true
         try state.save()
         try await network.createBridge()
@@ -196,6 +231,13 @@ public struct Lab: Sendable {
             return .nothingUp("no lab is up: no state file at \(configuration.stateFile); nothing changed")
         }
         try HostRequirements.checkRoot("lab down")
+        return try await withNamespaceLock(removeAfter: { if case .removed(_, leftovers: []) = $0 { true } else { false } }) {
+            try await tearDown(state)
+        }
+    }
+
+    /// `down` under the namespace lock (also `up`'s clean-up after a failure, which already holds it).
+    private func tearDown(_ state: LabState) async throws -> DownResult {
         var removed: [String] = []
         var leftovers: [String] = []
         for pid in state.goldPids {
@@ -229,10 +271,18 @@ public struct Lab: Sendable {
                         + others.map(String.init).joined(separator: " "))
             }
             if let uplink = state.uplink, try await network.deleteHostLink(uplink) { removed.append("veth \(uplink)") }
-            if try await network.deleteNamespace() { removed.append("namespace \(configuration.namespace)") }
-            if NamespaceOwner.load(ownerRecord)?.stateFile == configuration.stateFile {
-                try? FileManager.default.removeItem(atPath: ownerRecord)
+            // The namespace is deleted by name: only if the record says it is this lab's (or there is none, as
+            // for a lab made before records), never one another lab has made since.
+            let owner = NamespaceOwner.load(ownerRecord)
+            if let owner, owner.stateFile != configuration.stateFile {
+                leftovers.append(
+                    "namespace \(configuration.namespace) now belongs to the lab with state \(owner.stateFile); left alone")
+            } else if try await network.deleteNamespace() {
+                removed.append("namespace \(configuration.namespace)")
             }
+        }
+        if NamespaceOwner.load(ownerRecord)?.stateFile == configuration.stateFile {
+            try? FileManager.default.removeItem(atPath: ownerRecord)
         }
         let fm = FileManager.default
         for entry in state.machines where fm.fileExists(atPath: entry.machine.directory) {

@@ -99,9 +99,9 @@ public struct LabNetwork: Sendable {
         }
     }
 
-    /// Pids of processes inside the namespace (`ip netns pids`).
-    public func pids() async throws -> [Int32] {
-        let result = try await ip(["netns", "pids", namespace], check: false)
+    /// Pids of processes inside the namespace (`ip netns pids`); none if `ip` fails, or, when `strict`, an error.
+    public func pids(strict: Bool = false) async throws -> [Int32] {
+        let result = try await ip(["netns", "pids", namespace], check: strict)
         guard result.exitCode == 0 else { return [] }
         return result.stdout.split(whereSeparator: \.isNewline).compactMap { Int32($0) }
     }

@@ -11,12 +11,19 @@ public struct NamespaceOwner: Codable, Sendable, Equatable {
     /// The process that ran `up`.
     public var pid: Int32
     public var createdAt: Date
+    /// False from just before `ip netns add` until it succeeded: a namespace found while this is false was not
+    /// made by that lab.
+    public var namespaceCreated: Bool
 
-    public init(stateFile: String, pid: Int32, createdAt: Date) {
+    public init(stateFile: String, pid: Int32, createdAt: Date, namespaceCreated: Bool) {
         self.stateFile = stateFile
         self.pid = pid
         self.createdAt = createdAt
+        self.namespaceCreated = namespaceCreated
     }
+
+    /// Whether the process that made the namespace still runs (a lab coming up has no process inside yet).
+    var processAlive: Bool { kill(self.pid, 0) == 0 || errno == EPERM }
 
     static func path(directory: String, namespace: String) -> String { directory + "/" + namespace + ".owner.json" }
 
@@ -44,11 +51,19 @@ enum NamespaceClaim: Equatable {
     /// Someone else's, or still in use: refuse, saying what to do.
     case refuse(String)
 
-    static func decide(namespace: String, owner: NamespaceOwner?, ownerRecord: String, pidsInside: [Int32]) -> NamespaceClaim {
-        guard let owner else {
+    static func decide(
+        namespace: String, owner: NamespaceOwner?, ownerRecord: String, ownerAlive: Bool, pidsInside: [Int32]
+    ) -> NamespaceClaim {
+        guard let owner, owner.namespaceCreated else {
             return .refuse(
-                "network namespace \(namespace) exists and no Gold lab recorded making it (no \(ownerRecord)): "
-                    + "it is not a lab's; remove it (ip netns del \(namespace)) or choose another name")
+                "network namespace \(namespace) exists and no Gold lab recorded making it (\(ownerRecord) "
+                    + (owner == nil ? "is missing" : "says the lab never got to make it")
+                    + "): it is not a lab's; remove it (ip netns del \(namespace)) or choose another name")
+        }
+        guard !ownerAlive else {
+            return .refuse(
+                "network namespace \(namespace) was made by the lab with state \(owner.stateFile), whose process "
+                    + "\(owner.pid) still runs (a lab coming up?): wait for it, or take that lab down first")
         }
         guard pidsInside.isEmpty else {
             return .refuse(

@@ -5,22 +5,38 @@ import Testing
 @testable import GoldLab
 
 @Suite struct NamespaceClaimDecisionTests {
-    let owner = NamespaceOwner(stateFile: "/tmp/old/lab.json", pid: 4242, createdAt: Date(timeIntervalSince1970: 1_800_000_000))
+    let owner = NamespaceOwner(
+        stateFile: "/tmp/old/lab.json", pid: 4242, createdAt: Date(timeIntervalSince1970: 1_800_000_000), namespaceCreated: true)
 
     @Test func aNamespaceNoLabRecordedIsRefused() {
-        guard case .refuse(let why) = NamespaceClaim.decide(namespace: "gold-lab", owner: nil, ownerRecord: "/run/x", pidsInside: [])
+        guard case .refuse(let why) = NamespaceClaim.decide(namespace: "gold-lab", owner: nil, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [])
         else { Issue.record("expected refuse"); return }
         #expect(why.contains("gold-lab") && why.contains("/run/x") && why.contains("ip netns del gold-lab"))
     }
 
     @Test func aRecordedNamespaceWithProcessesIsRefusedNamingThem() {
-        guard case .refuse(let why) = NamespaceClaim.decide(namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", pidsInside: [7, 9])
+        guard case .refuse(let why) = NamespaceClaim.decide(namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [7, 9])
         else { Issue.record("expected refuse"); return }
         #expect(why.contains("pids 7 9") && why.contains("/tmp/old/lab.json"))
     }
 
+    @Test func aLabStillComingUpIsLeftAlone() {
+        // Its process runs, and no QEMU is inside yet.
+        guard case .refuse(let why) = NamespaceClaim.decide(namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", ownerAlive: true, pidsInside: [])
+        else { Issue.record("expected refuse"); return }
+        #expect(why.contains("4242") && why.contains("still runs"))
+    }
+
+    @Test func aRecordOfANamespaceNeverMadeClaimsNone() {
+        var unmade = owner
+        unmade.namespaceCreated = false
+        guard case .refuse(let why) = NamespaceClaim.decide(namespace: "gold-lab", owner: unmade, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [])
+        else { Issue.record("expected refuse"); return }
+        #expect(why.contains("never got to make it") && why.contains("ip netns del gold-lab"))
+    }
+
     @Test func aRecordedEmptyNamespaceIsReclaimedSayingWhose() {
-        guard case .reclaim(let what) = NamespaceClaim.decide(namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", pidsInside: [])
+        guard case .reclaim(let what) = NamespaceClaim.decide(namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [])
         else { Issue.record("expected reclaim"); return }
         #expect(what.contains("/tmp/old/lab.json") && what.contains("pid 4242") && what.contains("2027-01-15T08:00:00Z"))
     }
@@ -55,7 +71,8 @@ import Testing
     }
 
     func record(stateFile: String) throws {
-        try NamespaceOwner(stateFile: stateFile, pid: 1, createdAt: Date())
+        // A pid above any pid_max: the process that made it is gone.
+        try NamespaceOwner(stateFile: stateFile, pid: 0x7fff_fff0, createdAt: Date(), namespaceCreated: true)
             .save(NamespaceOwner.path(directory: ownerDirectory, namespace: namespace))
     }
 
@@ -106,5 +123,17 @@ import Testing
         #expect(error?.code == .conflict && error?.message.contains("/tmp/another-lab/lab.json") == true)
         #expect(inside.allSatisfy { error?.message.contains(String($0)) == true })
         #expect(kept)
+    }
+
+    @Test func downAfterAnUpThatNeverMadeTheNamespaceRemovesItsRecord() async throws {
+        try #require(geteuid() == 0, "lab down needs root")
+        let config = LabConfiguration(namespace: namespace, stateDirectory: stateDirectory)
+        try LabState(configuration: config).save()
+        try NamespaceOwner(stateFile: config.stateFile, pid: getpid(), createdAt: Date(), namespaceCreated: false)
+            .save(NamespaceOwner.path(directory: ownerDirectory, namespace: namespace))
+        _ = try await lab.down()
+        let recordGone = !FileManager.default.fileExists(atPath: NamespaceOwner.path(directory: ownerDirectory, namespace: namespace))
+        await cleanUp()
+        #expect(recordGone)
     }
 }
