@@ -106,10 +106,11 @@ final class TFTPLockStepThread: @unchecked Sendable {
                 self.execute(self.machine.cancel())
                 break
             }
-            if self.receive() {
-                guard let packet = try? TFTPPacket.parse(self.receiveBuffer) else { continue }
+            if self.receive(), let packet = try? TFTPPacket.parse(self.receiveBuffer) {
                 self.execute(self.machine.receive(packet, now: .now))
-            } else if let deadline = self.deadline, ContinuousClock.now >= deadline {
+            }
+            // Checked after every datagram too: a client flooding duplicates cannot hold off the timer.
+            if self.outcome == nil, let deadline = self.deadline, ContinuousClock.now >= deadline {
                 self.deadline = nil
                 self.execute(self.machine.timerFired(now: .now))
             }
@@ -157,8 +158,11 @@ final class TFTPLockStepThread: @unchecked Sendable {
             case .send(let packet):
                 self.sendBuffer.clear(minimumCapacity: packet.encodedSizeHint)
                 packet.encode(into: &self.sendBuffer)
-                // A failed send (e.g. ECONNREFUSED from an earlier ICMP) is left to the retransmission timer.
-                _ = self.sendBuffer.withUnsafeReadableBytes { send(self.fd, $0.baseAddress, $0.count, 0) }
+                // Never blocks (a stalled queue must not stop cancel); a failed send (a full queue, ECONNREFUSED
+                // from an earlier ICMP) is left to the retransmission timer.
+                _ = self.sendBuffer.withUnsafeReadableBytes {
+                    send(self.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+                }
                 self.sentAt = .now
             case .scheduleTimer(let instant):
                 self.deadline = instant
@@ -183,7 +187,9 @@ final class TFTPLockStepThread: @unchecked Sendable {
             self.readOffset += length
             endOfFile = true
         case .descriptor(let descriptor):
-            let length = max(0, min(self.readChunkSize, self.file.size - offset))
+            // At least 64 KiB at a time: a read continues synchronously into the next, so tiny chunks would
+            // recurse deeply.
+            let length = max(0, min(max(self.readChunkSize, 1 << 16), self.file.size - offset))
             do {
                 chunk = try descriptor.read(offset: offset, length: length, allocator: ByteBufferAllocator())
             } catch {

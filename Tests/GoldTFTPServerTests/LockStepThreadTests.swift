@@ -9,11 +9,13 @@ import Testing
 /// checked packet by packet with a raw client.
 @Suite("TFTP lock-step transfers on their own thread", .serialized)
 struct LockStepThreadTests {
-    static func configuration(threads: Int = 2, timeout: Duration = .milliseconds(300)) -> TFTPServerConfiguration {
+    static func configuration(threads: Int = 2, timeout: Duration = .seconds(2), retries: Int = 5)
+        -> TFTPServerConfiguration
+    {
         var configuration = TFTPServerConfiguration(host: "127.0.0.1", port: 0)
         configuration.lockStepThreads = threads
         configuration.defaultTimeout = timeout
-        configuration.retries = 2
+        configuration.retries = retries
         return configuration
     }
 
@@ -36,31 +38,37 @@ struct LockStepThreadTests {
                 return
             }
             #expect(again == first && client.peerPort == transferPort)
-            // The ACK twice (as for the two copies): block 2 once, then the transfer waits for ACK 2.
+            // The ACK twice (as for the two copies): block 2 once, then the transfer waits for ACK 2. On a slow
+            // machine the timer may have sent block 1 a third time meanwhile; those copies are skipped.
             client.send(.ack(block: 1), toPort: transferPort)
             client.send(.ack(block: 1), toPort: transferPort)
-            guard case .data(2, let second) = try await client.receive() else {
-                Issue.record("no block 2")
+            var next = try await client.receive()
+            while case .data(1, _) = next { next = try await client.receive() }
+            guard case .data(2, let second) = next else {
+                Issue.record("no block 2: \(String(describing: next))")
                 return
             }
             #expect(second.readableBytes == 700 - 512)
             client.send(.ack(block: 2), toPort: transferPort)
             // Only a timeout could send block 2 again; the transfer ended, so nothing comes.
-            #expect(try await client.receive(milliseconds: 900) == nil)
+            #expect(try await client.receive(milliseconds: 2500) == nil)
             var joined = first
             joined.writeImmutableBuffer(second)
             #expect(joined == content, "the blocks differ from the file")
         }
         let record = try #require(records.records.first)
         #expect(record.outcome == .completed && record.bytesSent == 700)
-        #expect(record.statistics?.retransmissions == 1 && record.statistics?.dataPacketsSent == 3)
+        // Every DATA sent is a first send of one of the 2 blocks or a timer's retransmission: the duplicate ACK
+        // sent nothing (the Sorcerer's Apprentice bug would add a send counted as neither).
+        let statistics = try #require(record.statistics)
+        #expect(statistics.retransmissions >= 1 && statistics.dataPacketsSent == 2 + statistics.retransmissions)
     }
 
     @Test("a silent client: block 1 is sent 1 + retries times, then the transfer ends timed out")
     func silentClientTimesOut() async throws {
         let records = RecordCollector()
         let source = InMemoryFileSource(files: ["f": ByteBuffer(repeating: 9, count: 2000)])
-        try await withServer(Self.configuration(), source: source, records: records) { _, port in
+        try await withServer(Self.configuration(timeout: .milliseconds(300), retries: 2), source: source, records: records) { _, port in
             let client = try RawClient(serverPort: port)
             var copies = 0
             var packet = try await client.request("f")
