@@ -48,10 +48,11 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// The next packet, or nil after `milliseconds` of silence (long: a loaded CI machine can take seconds to answer).
-    /// Waits on a GCD thread, never on the cooperative pool: the server under test needs those threads to answer.
+    /// Waits on a thread of its own, never on the cooperative pool (the server under test needs those threads to
+    /// answer) nor on Dispatch's global pool (waits of up to 30 s there starved other tests' work).
     func receive(milliseconds: Int32 = 30000) async throws -> TFTPPacket? {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 continuation.resume(with: Result { try self.receiveBlocking(milliseconds: milliseconds) })
             }
         }

@@ -70,8 +70,11 @@ public struct ProcessCommandRunner: ImageCommandRunner {
         async throws -> ImageCommandResult
     {
         guard let path = Self.locate(program) else { throw GoldError(.unavailable, "\(program): not found in PATH") }
+        // Threads of their own, never Dispatch's global pool: a command needs its stdin writer and both output
+        // readers running at once, and with the pool's threads all blocked elsewhere (a busy test run did that)
+        // the writer never ran, sfdisk waited for its script and the run hung.
         return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 do {
                     continuation.resume(returning: try Self.runBlocking(path, arguments, environment, input))
                 } catch {
@@ -108,21 +111,23 @@ public struct ProcessCommandRunner: ImageCommandRunner {
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
         if let input {
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 try? stdin.fileHandleForWriting.write(contentsOf: input)
                 try? stdin.fileHandleForWriting.close()
             }
         }
-        let group = DispatchGroup()
+        let readersDone = DispatchSemaphore(value: 0)
         let box = OutputBox()
         for (pipe, isOut) in [(out, true), (err, false)] {
-            DispatchQueue.global().async(group: group) {
+            Thread.detachNewThread {
                 let data = pipe.fileHandleForReading.readDataToEndOfFile()
                 box.set(String(decoding: data, as: UTF8.self), isOut)
+                readersDone.signal()
             }
         }
         process.waitUntilExit()
-        group.wait()
+        readersDone.wait()
+        readersDone.wait()
         let (o, e) = box.get()
         return ImageCommandResult(exitCode: process.terminationStatus, stdout: o, stderr: e)
     }
