@@ -125,9 +125,11 @@ public struct ProcessCommandRunner: ImageCommandRunner {
                 readersDone.signal()
             }
         }
+        // The readers end when the command exits and closes its output; waiting for them first keeps
+        // Foundation's waitUntilExit, which busy-polls its run loop, from spinning a CPU while the command runs.
+        readersDone.wait()
+        readersDone.wait()
         process.waitUntilExit()
-        readersDone.wait()
-        readersDone.wait()
         let (o, e) = box.get()
         return ImageCommandResult(exitCode: process.terminationStatus, stdout: o, stderr: e)
     }
