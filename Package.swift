@@ -126,7 +126,7 @@ let package = Package(
             name: "GoldServer",
             dependencies: [
                 "GoldCore", "GoldSQLite", "GoldDirector", "GoldDeploy", "GoldTFTPServer", "GoldRunner", "GoldWorkflow", "GoldPower",
-                "GoldHTTPClient", "GoldLab", "GoldNetboot", "GoldSpawn", "GoldImage", "GoldCompile",
+                "GoldHTTPClient", "GoldLab", "GoldNetboot", "GoldSpawn", "GoldImage", "GoldCompile", "GoldDoctor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -144,7 +144,7 @@ let package = Package(
             name: "GoldCLI",
             dependencies: [
                 "GoldCore", "GoldServer", "GoldDirector", "GoldImage", "GoldHTTPClient", "GoldTFTPServer", "GoldWorkflow", "GoldLab", "GoldNetboot", "GoldPower",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "GoldDoctor", "GoldSpawn", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -162,6 +162,9 @@ let package = Package(
             dependencies: ["GoldCore", "GoldSpawn", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // What each role needs on its host (programs, files, disk, root), with the Debian package of each: `gold doctor`,
+        // the checks before `gold serve` and the lab, and the package list scripts/setup.sh installs.
+        .target(name: "GoldDoctor", swiftSettings: swiftSettings),
         // Running programs: argument vectors, own process group, signals reset, SIGKILL at the deadline.
         .target(name: "GoldSpawn", swiftSettings: swiftSettings),
         // The netboot environment: Debian's kernel and an initramfs with busybox, the agent and the workflow tools.
@@ -246,6 +249,9 @@ let package = Package(
             name: "GoldCompileTests", dependencies: ["GoldCompile", "GoldCore", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GoldDoctorTests", dependencies: ["GoldDoctor", "GoldNetboot", "GoldImage", "GoldLab", "GoldDeploy"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",
             dependencies: [

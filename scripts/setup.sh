@@ -9,23 +9,17 @@ set -eu
 CACHE="${GOLD_CACHE:-/var/cache/gold}"
 KERNEL_DIR="$CACHE/kernel"
 
-# Debian packages, one purpose each:
-PACKAGES="
-qemu-system-x86 qemu-utils ovmf ipxe
-grub-efi-amd64-bin grub-pc-bin grub-common
-mtools dosfstools e2fsprogs fdisk busybox-static cpio zstd bmap-tools mmdebstrap
-arch-test fakechroot fakeroot gpg libdistro-info-perl libdpkg-perl uidmap
-tftpd-hpa tftp-hpa atftp curl dnsmasq-base
-stress-ng ipmitool openipmi iproute2
-pxelinux syslinux-common
-libsqlite3-dev
-python3-venv
-linux-source-6.1 ccache gcc make libc6-dev flex bison bc libelf-dev libssl-dev
-"
-# The compile server: linux-source-6.1 puts /usr/src/linux-source-6.1.tar.xz (kernel jobs' debian: source);
-# flex, bison, bc, libelf-dev (objtool) and libssl-dev (certs, for defconfig and debian bases) are what the
-# kernel's build needs; ccache makes a rebuild whose key changed incremental.
-# atftpd is deliberately absent: it conflicts with tftpd-hpa (both ship /usr/sbin/in.tftpd); we need only
+# The Debian packages: every `package: "..."` in Sources/GoldDoctor/Requirements.swift, the one list of what Gold
+# needs by role (`gold doctor` checks the same list). GOLD_SETUP_SKIP="pkg ..." leaves packages out (to show that the
+# fresh-machine check notices).
+REQUIREMENTS="$(dirname "$0")/../Sources/GoldDoctor/Requirements.swift"
+[ -r "$REQUIREMENTS" ] || { printf 'setup: error: cannot read %s\n' "$REQUIREMENTS" >&2; exit 1; }
+PACKAGES=$(sed -n 's/.*package: "\([a-z0-9][a-z0-9.+-]*\)".*/\1/p' "$REQUIREMENTS" | sort -u)
+[ -n "$PACKAGES" ] || { printf 'setup: error: no packages found in %s\n' "$REQUIREMENTS" >&2; exit 1; }
+for skip in ${GOLD_SETUP_SKIP:-}; do
+    PACKAGES=$(printf '%s\n' $PACKAGES | grep -vx "$skip")
+done
+# atftpd is deliberately absent: it conflicts with tftpd-hpa (both ship /usr/sbin/in.tftpd); the tests need only
 # the atftp client.
 
 say() { printf 'setup: %s\n' "$*"; }

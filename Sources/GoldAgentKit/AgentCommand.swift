@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GoldHTTPClient
+import GoldSpawn
 
 /// `gold-agent`: the process Gold runs on every machine and inside the netboot environment.
 public struct AgentCommand: AsyncParsableCommand {
@@ -88,7 +89,11 @@ public struct KernelCommandLine: Sendable {
 
 /// The `gold-agent` executable's entry point.
 public enum AgentMain {
-    public static func run() async { await AgentCommand.main() }
+    public static func run() async {
+        // Line by line onto the serial console or a log file, in order with stderr.
+        StandardOutput.lineBuffered()
+        await AgentCommand.main()
+    }
 }
 
 /// In the netboot environment: check in with the one-time enrolment token, then run the director's commands.

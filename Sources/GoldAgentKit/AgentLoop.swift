@@ -78,7 +78,8 @@ public actor AgentLoop {
         guard let data = try? JSONEncoder().encode(done) else { return }
         let dir = (journal as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: journal + ".tmp", contents: data)
+        // A journal that could not be written keeps the old one (a command may then run again, never half-recorded).
+        guard FileManager.default.createFile(atPath: journal + ".tmp", contents: data) else { return }
         _ = rename(journal + ".tmp", journal)
     }
 }

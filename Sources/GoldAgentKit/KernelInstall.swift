@@ -98,7 +98,9 @@ extension LiveHandlers {
         if let modules {
             guard let root = disk.rootDir else { return .failed("the kernel has modules but no root filesystem (etc/fstab) was found") }
             let tar = "/tmp/gold-modules-\(release).tar"
-            FileManager.default.createFile(atPath: tar, contents: Data(modules))
+            guard FileManager.default.createFile(atPath: tar, contents: Data(modules)) else {
+                return .failed("cannot write the kernel's modules to \(tar) in the netboot environment")
+            }
             let result = try await runner.run("tar", ["-xf", tar, "-C", root], timeout: .seconds(300))
             try? FileManager.default.removeItem(atPath: tar)
             guard result.exitCode == 0 else { return .failed("unpacking the modules into \(root) failed: \(result.output)") }

@@ -25,7 +25,12 @@ struct ClientOptions: ParsableArguments {
         if let token = token ?? env["GOLD_TOKEN"] { return token }
         let path = tokenFile ?? env["GOLD_TOKEN_FILE"] ?? "/var/lib/gold/admin.token"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw GoldError(.unauthorized, "no token: pass --token, set GOLD_TOKEN, or make \(path) readable (gold init writes it)")
+            var hint = "no token: \(path) cannot be read. Pass --token-file PATH (or set GOLD_TOKEN_FILE), or --token (GOLD_TOKEN); "
+                + "'gold init' writes /var/lib/gold/admin.token"
+            if FileManager.default.isReadableFile(atPath: "/var/lib/gold/lab/env") {
+                hint += "; for the lab: . /var/lib/gold/lab/env"
+            }
+            throw GoldError(.unauthorized, hint)
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -108,7 +113,9 @@ struct DirectorClient: Sendable {
         if let problems = body.error.problems, problems.count > 1 {
             return GoldError(code, "\(problems.count) problems:\n" + problems.joined(separator: "\n"))
         }
-        return GoldError(code, body.error.problems?.first ?? body.error.message, at: body.error.problems == nil ? body.error.location : nil)
+        // `path.name`, `query.limit` are for API clients; the message already names the machine or value for a person.
+        let location = body.error.location.flatMap { $0.hasPrefix("path.") || $0.hasPrefix("query.") ? nil : $0 }
+        return GoldError(code, body.error.problems?.first ?? body.error.message, at: body.error.problems == nil ? location : nil)
     }
 }
 
@@ -119,11 +126,15 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
+/// "1 machine", "2 machines".
+func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+
 /// A plain text table with a header row; columns as wide as their widest cell.
 func table(_ header: [String], _ rows: [[String]]) -> String {
     let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
     return ([header] + rows).map { row in
-        row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            .trimmingCharacters(in: .whitespaces)
+        // Only trailing blanks go: a cell may start with one (the image list's " 1" beside "*2").
+        String(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            .reversed().drop { $0 == " " }.reversed())
     }.joined(separator: "\n")
 }

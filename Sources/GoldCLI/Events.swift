@@ -8,22 +8,31 @@ extension Gold {
         @OptionGroup var client: ClientOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only events about this machine.") var machine: String?
-        @Option(help: "Only events after this id.") var after: Int64 = 0
-        @Option(help: "At most this many events (without --follow).") var limit: Int = 100
+        @Option(help: "Only events after this id, oldest first (default: the newest --limit events).") var after: Int64?
+        @Option(name: [.customShort("n"), .long], help: "At most this many events (1-1000; with --follow, how many to show before following).")
+        var limit: Int = 100
         @Flag(help: "Keep printing events as they happen.") var follow = false
 
         func validate() throws {
-            guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+            guard (1...1000).contains(limit) else { throw ValidationError("--limit must be 1 to 1000") }
+            if let after, after < 0 { throw ValidationError("--after must be an event id (0 or more)") }
         }
 
         func run() async throws {
             let api = try client.client()
-            var cursor = after
+            let machineQuery = machine.map { "&machine=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? ""
+            // Without --after: the newest events first (like journalctl -n), then --follow carries on from the last.
+            var cursor: Int64 = after ?? 0
+            var first = after == nil
             repeat {
-                var path = "/v1/events?after=\(cursor)&limit=\(follow ? 1000 : limit)"
-                if let machine { path += "&machine=\(machine)" }
-                if follow { path += "&wait=25" }
+                let path: String
+                if first {
+                    path = "/v1/events?newest=\(limit)" + machineQuery
+                } else {
+                    path = "/v1/events?after=\(cursor)&limit=\(follow ? 1000 : limit)" + machineQuery + (follow ? "&wait=25" : "")
+                }
                 let events = try await api.get(path, as: [Event].self, timeout: .seconds(40))
+                first = false
                 for event in events {
                     if output.json {
                         let encoder = JSONEncoder()

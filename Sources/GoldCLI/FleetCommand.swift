@@ -15,7 +15,7 @@ extension Gold {
             func run() async throws {
                 let fleet = try FleetParser.parse(yaml: try readFleet(file), file: file)
                 if output.json { return try printJSON(["machines": fleet.machines.count, "profiles": fleet.profiles.count]) }
-                print("\(file): valid, \(fleet.machines.count) machines, \(fleet.profiles.count) profiles")
+                print("\(file): valid, \(plural(fleet.machines.count, "machine")), \(plural(fleet.profiles.count, "profile"))")
             }
         }
 

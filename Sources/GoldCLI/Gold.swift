@@ -1,4 +1,5 @@
 import ArgumentParser
+import GoldSpawn
 
 /// `gold`: the command line and every server of a Gold fleet.
 public struct Gold: AsyncParsableCommand {
@@ -7,7 +8,7 @@ public struct Gold: AsyncParsableCommand {
         abstract: "Build, deploy and upgrade a fleet of bare-metal machines.",
         version: "0.1.0",
         subcommands: [Init.self, Serve.self, MachineCommand.self, ImageCommand.self, JobCommand.self, FleetCommand.self, Events.self, TokenCommand.self, TFTPCommand.self,
-            Provision.self, Restore.self, KernelCommand.self, Update.self, RolloutCommand.self, WorkflowCommand.self, Interventions.self, LabCommand.self]
+            Provision.self, Restore.self, KernelCommand.self, Update.self, RolloutCommand.self, WorkflowCommand.self, Interventions.self, LabCommand.self, Doctor.self]
     )
 
     public init() {}
@@ -15,5 +16,8 @@ public struct Gold: AsyncParsableCommand {
 
 /// The `gold` executable's entry point.
 public enum GoldMain {
-    public static func run() async { await Gold.main() }
+    public static func run() async {
+        StandardOutput.lineBuffered()
+        await Gold.main()
+    }
 }

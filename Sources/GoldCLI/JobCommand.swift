@@ -79,7 +79,8 @@ extension Gold {
             @Argument(help: "The job's key or a prefix of it.") var key: String
             @OptionGroup var client: ClientOptions
             func run() async throws {
-                let job = try await client.client().decode(JobSummary.self, try await client.client().send("POST", "/v1/jobs/\(key)/cancel", body: nil))
+                let api = try client.client()
+                let job = try api.decode(JobSummary.self, try await api.send("POST", "/v1/jobs/\(key)/cancel", body: nil))
                 print("\(job.label): \(job.state)")
             }
         }

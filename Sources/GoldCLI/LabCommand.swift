@@ -25,7 +25,14 @@ extension Gold {
             subcommands: [Up.self, Down.self, Status.self, Demo.self, RestartDirector.self, Cable.self])
 
         struct Up: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Create the lab: network, machines, and Gold's servers inside it.")
+            static let configuration = CommandConfiguration(
+                abstract: "Create the lab: a private network, QEMU machines on it, and Gold's servers for it.",
+                discussion: """
+                    The machines sit on a bridge inside the network namespace gold-lab (10.77.0.0/24). The director and \
+                    compile roles run on this host at http://10.77.255.1:8080, joined to the lab by a veth (10.77.255.1 ↔ \
+                    10.77.255.2); the deploy role (DHCP, TFTP, HTTP boot, images) runs inside the namespace on 10.77.0.1. \
+                    `. STATE_DIR/env` points the CLI at the lab's director.
+                    """)
             @OptionGroup var lab: LabOptions
             @Option(help: "How many machines (UEFI and BIOS in turn).") var machines = 2
             @Option(help: ArgumentHelp("The statically linked gold-agent (scripts/build-agent.sh) for the netboot environment.", valueName: "path"))
@@ -39,8 +46,9 @@ extension Gold {
                 let result = try await lab.controller.up(count: machines, goldBinary: try selfPath(), agentBinary: agent) { print("lab: \($0)") }
                 print("""
                     lab: up with \(result.machines.joined(separator: ", ")) (netboot kernel \(result.netbootKernel))
-                    lab: the director is at \(result.directorURL); to use it:
-                      export GOLD_DIRECTOR=\(result.directorURL) GOLD_TOKEN_FILE=\(result.tokenFile)
+                    lab: the director runs on this host at \(result.directorURL) (the deploy role runs inside the lab); to use it:
+                      . \(result.environmentFile)
+                      gold machine list
                     lab: remove it all with: gold lab down
                     """)
             }

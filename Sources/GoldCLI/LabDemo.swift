@@ -78,11 +78,11 @@ extension Gold.LabCommand {
             }
             print("""
 
-                The lab keeps running. Look around:
-                  export GOLD_DIRECTOR=\(controller.directorURL) GOLD_TOKEN_FILE=\(controller.tokenFile)
+                The lab keeps running. Look around (the director runs on this host at \(controller.directorURL)):
+                  . \(controller.environmentFile)
                   gold machine list; gold events; gold workflow list
                   consoles: \(lab.stateDir)/machines/*/serial.log
-                Remove it with: gold lab down
+                Remove it with: gold lab down  (or scripts/demo.sh down)
                 """)
             if finished.values.contains(where: { $0.status != .succeeded }) { throw ExitCode(2) }
         }
@@ -90,18 +90,13 @@ extension Gold.LabCommand {
 
     /// Prints every step of these workflows as it changes until all have ended; returns them by machine.
     static func watch(_ api: DirectorClient, _ workflows: [String: String]) async throws -> [String: Workflow] {
-        var printed: [String: String] = [:]
+        var printers: [String: StepPrinter] = [:]
         var finished: [String: Workflow] = [:]
         while finished.count < workflows.count {
             for (name, id) in workflows.sorted(by: { $0.key < $1.key }) where finished[name] == nil {
                 let workflow = try await api.get("/v1/workflows/\(id)", as: Workflow.self)
-                for (index, run) in workflow.allRuns.enumerated() where run.state != .pending {
-                    // A new line when the step's state, attempt or progress (in 10% steps) changes, not its clock.
-                    let key = "\(run.state)/\(run.attempts)/\(Int((run.progress ?? 0) * 10))"
-                    if printed["\(name)/\(index)/\(run.definition.name)"] != key {
-                        print("\(name): \(WorkflowView.line(run, index: index))")
-                        printed["\(name)/\(index)/\(run.definition.name)"] = key
-                    }
+                for (index, run) in printers[name, default: StepPrinter()].due(workflow) {
+                    print("\(name): \(WorkflowView.line(run, index: index))")
                 }
                 if workflow.status != .running { finished[name] = workflow }
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GoldCore
+import GoldDirector
 
 extension Gold {
     struct MachineCommand: AsyncParsableCommand {
@@ -40,10 +41,13 @@ extension Gold {
                 if let role { query.append("role=\(role)") }
                 if let state { query.append("state=\(state.rawValue)") }
                 let path = "/v1/machines" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-                let machines = try await client.client().get(path, as: [MachineRecord].self)
+                let api = try client.client()
+                let machines = try await api.get(path, as: [MachineRecord].self)
                 if output.json { return try printJSON(machines) }
-                print(table(["NAME", "ROLE", "STATE", "BOOT", "MACS", "DISKS"], machines.map {
-                    [$0.name, $0.spec.role ?? "-", $0.state.rawValue, $0.spec.boot.rawValue,
+                let images = await imageVersions(api)
+                print(table(["NAME", "ROLE", "STATE", "KERNEL", "IMAGE", "BOOT", "MACS", "DISKS"], machines.map {
+                    [$0.name, $0.spec.role ?? "-", $0.state.rawValue, Gold.LabCommand.runningKernel($0),
+                     images[$0.name].map { "v\($0)" } ?? "-", $0.spec.boot.rawValue,
                      $0.spec.macs.map(\.description).joined(separator: ","),
                      $0.spec.disks.map(\.size.description).joined(separator: ",")]
                 }))
@@ -57,11 +61,14 @@ extension Gold {
             @Argument(help: "The machine's name.") var name: String
 
             func run() async throws {
-                let machine = try await client.client().get("/v1/machines/\(name)", as: MachineRecord.self)
+                let api = try client.client()
+                let machine = try await api.get("/v1/machines/\(name)", as: MachineRecord.self)
                 if output.json { return try printJSON(machine) }
                 let spec = machine.spec
+                let image = await imageVersions(api)[name].map { "version \($0) deployed" } ?? "none yet"
                 var lines = [
                     "name:     \(spec.name)", "state:    \(machine.state.rawValue)", "role:     \(spec.role ?? "-")",
+                    "running:  kernel \(Gold.LabCommand.runningKernel(machine)), image \(image)",
                     "profile:  \(spec.profile ?? "-")", "boot:     \(spec.boot.rawValue)",
                     "macs:     \(spec.macs.map(\.description).joined(separator: ", "))",
                     "cpu:      \(spec.cpu.model ?? "-") (-march=\(spec.cpu.march))",
@@ -85,3 +92,9 @@ extension Gold {
 }
 
 extension MachineState: ExpressibleByArgument {}
+
+/// Each machine's deployed image version; empty when the director keeps no images (the column then shows "-").
+func imageVersions(_ api: DirectorClient) async -> [String: Int] {
+    guard let lineages = try? await api.get("/v1/images", as: [ImageLineageSummary].self) else { return [:] }
+    return Dictionary(lineages.compactMap { lineage in lineage.current.map { (lineage.machine, $0) } }, uniquingKeysWith: { a, _ in a })
+}

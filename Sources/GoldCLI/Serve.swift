@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GoldCore
+import GoldDoctor
 import GoldServer
 import Logging
 
@@ -18,6 +19,9 @@ extension Gold {
         @Option(help: ArgumentHelp("Listen address of the director, overriding the file (HOST:PORT).", valueName: "address"))
         var listen: String?
 
+        @Flag(help: "Start even when `gold doctor` finds something the roles require missing (not recommended).")
+        var skipDoctor = false
+
         func validate() throws {
             if let roles {
                 for role in roles.split(separator: ",") where ServerConfig.ServerRole(rawValue: String(role)) == nil {
@@ -34,6 +38,12 @@ extension Gold {
             var settings = try ServerConfig.parse(yaml: text, file: config)
             if let roles { settings.roles = roles.split(separator: ",").compactMap { ServerConfig.ServerRole(rawValue: String($0)) } }
             if let listen, let address = HostPort(listen) { settings.director.listen = address }
+            // What the roles will call must be on this host: one message naming every missing package, before anything starts.
+            let roles = Set(settings.roles.compactMap { DoctorRole(rawValue: $0.rawValue) })
+            if let refusal = GoldDoctor.Doctor.examine(roles, probe: LocalHostProbe()).refusal {
+                if !skipDoctor { throw GoldError(.unavailable, refusal + "; or start anyway with --skip-doctor") }
+                FileHandle.standardError.write(Data("gold serve: warning: \(refusal)\n".utf8))
+            }
             let logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)

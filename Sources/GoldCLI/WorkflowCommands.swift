@@ -20,19 +20,12 @@ func startWorkflow(_ kind: WorkflowKind, machine: String, parameters: [String: S
 
 /// Prints each step's start and end with timing and progress, until the workflow ends; exits non-zero unless it succeeded.
 func watchWorkflow(_ id: String, api: DirectorClient, json: Bool) async throws {
-    var printed: [String: String] = [:]
+    var printer = StepPrinter()
     while true {
         let workflow = try await api.get("/v1/workflows/\(id)", as: Workflow.self)
-        let runs = workflow.allRuns
-        for (index, run) in runs.enumerated() {
-            // A new line when the step's state, attempt or progress (in 10% steps) changes, not its clock.
-            let key = "\(index)/\(run.definition.name)"
-            let state = "\(run.state)/\(run.attempts)/\(Int((run.progress ?? 0) * 10))"
-            if printed[key] != state && run.state != .pending {
-                if json { try printJSONLine(["workflow": id, "step": run.definition.name, "state": run.state.rawValue, "detail": run.detail ?? ""]) }
-                else { print(WorkflowView.line(run, index: index)) }
-                printed[key] = state
-            }
+        for (index, run) in printer.due(workflow) {
+            if json { try printJSONLine(["workflow": id, "step": run.definition.name, "state": run.state.rawValue, "detail": run.detail ?? ""]) }
+            else { print(WorkflowView.line(run, index: index)) }
         }
         if workflow.status != .running {
             if json { try printJSON(workflow) } else { print(WorkflowView.summary(workflow)) }
@@ -48,6 +41,28 @@ func printJSONLine<T: Encodable>(_ value: T) throws {
     encoder.outputFormatting = [.sortedKeys]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
     fflush(nil)
+}
+
+/// Which steps of a watched workflow deserve a new line: one whose state, attempt or progress (in 10% steps) changed,
+/// or a running step whose detail changed (a compile's objects built, an image's bytes written) at most every
+/// `detailInterval`, so a long step never looks stuck and its clock alone never prints a line.
+struct StepPrinter {
+    var detailInterval: TimeInterval = 30
+    private var shown: [String: (state: String, detail: String?, at: Date)] = [:]
+
+    mutating func due(_ workflow: Workflow, now: Date = Date()) -> [(index: Int, run: Workflow.StepRun)] {
+        var lines: [(index: Int, run: Workflow.StepRun)] = []
+        for (index, run) in workflow.allRuns.enumerated() where run.state != .pending {
+            let key = "\(index)/\(run.definition.name)"
+            let state = "\(run.state)/\(run.attempts)/\(Int((run.progress ?? 0) * 10))"
+            if let last = shown[key], last.state == state {
+                guard run.state == .running, run.detail != last.detail, now.timeIntervalSince(last.at) >= detailInterval else { continue }
+            }
+            shown[key] = (state, run.detail, now)
+            lines.append((index, run))
+        }
+        return lines
+    }
 }
 
 enum WorkflowView {
@@ -71,7 +86,7 @@ enum WorkflowView {
             let filled = Int(progress * 20)
             line += " [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled) + String(format: "] %3.0f%%", progress * 100)
         }
-        if let detail = run.detail, run.state != .running || run.progress != nil { line += " — \(detail)" }
+        if let detail = run.detail, run.state != .running || run.progress != nil || !detail.isEmpty { line += " — \(detail)" }
         return line
     }
 

@@ -103,8 +103,13 @@ public struct CompileWorker: Sendable {
                 let logFile = session.logFile
                 let box = SendableBox(session)
                 group.addTask { try await self.build(lease, session: box) }
+                // A kernel build reports objects built against the last build of the same source, with the time left.
+                let progress: BuildProgress? =
+                    if case .kernel(let inputs) = lease.job.inputs {
+                        BuildProgress(expected: BuildHistory.load(historyFile).expected(for: inputs))
+                    } else { nil }
                 group.addTask {
-                    try await self.keepLease(lease, logFile: logFile)
+                    try await self.keepLease(lease, logFile: logFile, progress: progress)
                     return nil
                 }
                 defer { group.cancelAll() }
@@ -166,6 +171,15 @@ public struct CompileWorker: Sendable {
         }
         session.time("total", since: started)
         metadata.durations = session.durations
+        if case .kernel(let inputs) = job.inputs {
+            // What the next build of this source estimates its progress and time left from.
+            var count = BuildProgress()
+            if let log = FileManager.default.contents(atPath: session.logFile) { count.feed(log, now: 0) }
+            var history = BuildHistory.load(historyFile)
+            history.record(inputs, .init(objects: count.built,
+                seconds: (session.durations["build"] ?? 0) + (session.durations["modules"] ?? 0), at: Date()))
+            try? history.save(historyFile)
+        }
         session.note("built in \(String(format: "%.1f", session.durations["total"] ?? 0)) s")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -187,28 +201,43 @@ public struct CompileWorker: Sendable {
         }
     }
 
-    /// Heartbeats and streams new log output until cancelled; throws `leaseLost` when the queue refuses.
-    private func keepLease(_ lease: CompileLease, logFile: String) async throws {
+    /// Where this worker keeps what its kernel builds reported (objects, time) for the next one's estimate.
+    var historyFile: String { workDir + "/history.json" }
+
+    /// Heartbeats and streams new log output until cancelled; throws `leaseLost` when the queue refuses. With
+    /// `progress`, also a progress line (objects built, time left) every 10 s while objects are being built.
+    private func keepLease(_ lease: CompileLease, logFile: String, progress: BuildProgress? = nil) async throws {
         var offset: UInt64 = 0
         var lastBeat = ContinuousClock.now
+        var progress = progress
+        var reported = (built: 0, at: ContinuousClock.now)
+        let origin = ContinuousClock.now
         while !Task.isCancelled {
             do { try await Task.sleep(for: configuration.logInterval) } catch { break }
-            offset = try await sendLog(lease, logFile: logFile, from: offset)
+            offset = try await sendLog(lease, logFile: logFile, from: offset, progress: &progress, origin: origin)
+            if let current = progress, current.built > reported.built, ContinuousClock.now - reported.at >= .seconds(10) {
+                let now = (ContinuousClock.now - origin).timeInterval
+                try await queue.appendLog(lease, current.line(now: now) + "\n")
+                reported = (current.built, .now)
+            }
             if ContinuousClock.now - lastBeat >= configuration.heartbeatInterval {
                 _ = try await queue.heartbeat(lease)
                 lastBeat = .now
             }
         }
-        offset = try await sendLog(lease, logFile: logFile, from: offset)
+        offset = try await sendLog(lease, logFile: logFile, from: offset, progress: &progress, origin: origin)
     }
 
-    /// Sends log bytes after `offset` in chunks of at most 64 KiB; returns the new offset.
-    private func sendLog(_ lease: CompileLease, logFile: String, from offset: UInt64) async throws -> UInt64 {
+    /// Sends log bytes after `offset` in chunks of at most 64 KiB, counting built objects into `progress`; returns
+    /// the new offset.
+    private func sendLog(_ lease: CompileLease, logFile: String, from offset: UInt64, progress: inout BuildProgress?,
+                         origin: ContinuousClock.Instant) async throws -> UInt64 {
         guard let handle = FileHandle(forReadingAtPath: logFile) else { return offset }
         defer { try? handle.close() }
         try handle.seek(toOffset: offset)
         var offset = offset
         while let chunk = try handle.read(upToCount: 64 << 10), !chunk.isEmpty {
+            progress?.feed(chunk, now: (ContinuousClock.now - origin).timeInterval)
             try await queue.appendLog(lease, String(decoding: chunk, as: UTF8.self))
             offset += UInt64(chunk.count)
         }

@@ -29,6 +29,19 @@ extension FileChange: ResponseEncodable {}
 extension ImageVersionDetail: ResponseEncodable {}
 extension GarbageCollection: ResponseEncodable {}
 
+/// A machine's lineage in one line: its deployed version and how many it has (`gold machine list`'s IMAGE column).
+public struct ImageLineageSummary: Codable, Sendable, Hashable, ResponseEncodable {
+    public var machine: String
+    public var current: Int?
+    public var versions: Int
+
+    public init(machine: String, current: Int?, versions: Int) {
+        self.machine = machine
+        self.current = current
+        self.versions = versions
+    }
+}
+
 /// `POST /v1/image-store/gc`: keep the newest `keep` versions of every machine (default 3); `dryRun` removes nothing.
 struct ImageGCRequest: Codable {
     var keep: Int?
@@ -43,10 +56,21 @@ extension Director {
 
     /// A machine's image lineage: its versions, and what changed between two of them.
     func addImageRoutes(_ router: Router<DirectorContext>) {
+        router.get("/v1/images") { _, context -> [ImageLineageSummary] in
+            _ = try context.require(.read)
+            let store = try images()
+            return try store.machines().map { machine in
+                ImageLineageSummary(machine: machine, current: try store.currentVersion(machine: machine), versions: try store.list(machine: machine).count)
+            }
+        }
         router.get("/v1/images/{machine}") { _, context -> [ImageVersionSummary] in
             _ = try context.require(.read)
             let machine = try context.parameters.require("machine")
             let store = try images()
+            // An unknown machine is a 404, not an empty lineage (a typo must not look like "no images yet").
+            if try await self.store.machine(named: machine) == nil, try store.list(machine: machine).isEmpty {
+                throw GoldError(.notFound, "no machine named '\(machine)'", at: "path.machine")
+            }
             let current = try store.currentVersion(machine: machine)
             return try store.list(machine: machine).map { version in
                 let m = try store.manifest(machine: machine, version: version)

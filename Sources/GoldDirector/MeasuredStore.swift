@@ -39,6 +39,9 @@ struct MeasuredStore: GoldStore {
     func events(after: Int64, machine: String?, limit: Int) async throws -> [Event] {
         try await timed("events") { try await base.events(after: after, machine: machine, limit: limit) }
     }
+    func newestEvents(machine: String?, limit: Int) async throws -> [Event] {
+        try await timed("newest_events") { try await base.newestEvents(machine: machine, limit: limit) }
+    }
     func insertToken(_ token: TokenRecord, actor: String) async throws { try await timed("insert_token") { try await base.insertToken(token, actor: actor) } }
     func token(hash: String) async throws -> TokenRecord? { try await timed("token") { try await base.token(hash: hash) } }
     func listTokens() async throws -> [TokenRecord] { try await timed("list_tokens") { try await base.listTokens() } }

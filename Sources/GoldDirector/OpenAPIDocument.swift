@@ -266,11 +266,15 @@ paths:
         - {name: id, in: path, required: true, schema: {type: string}}
         - {name: path, in: query, required: true, schema: {type: string}}
       responses: {"200": {description: the file}, "404": {description: no such backup or file}}
+  /v1/images:
+    get:
+      summary: Every machine with an image lineage, its deployed version and how many versions it has.
+      responses: {"200": {description: lineages}, "503": {description: this director keeps no images}}
   /v1/images/{machine}:
     get:
       summary: The machine's image versions, oldest first (parent, change, description, disks with size and sha256, which is current).
       parameters: [{name: machine, in: path, required: true, schema: {type: string}}]
-      responses: {"200": {description: versions}, "400": {description: bad machine name}}
+      responses: {"200": {description: versions}, "400": {description: bad machine name}, "404": {description: no such machine}}
   /v1/images/{machine}/diff:
     get:
       summary: Files added, removed or modified from one version to another.
@@ -425,8 +429,9 @@ paths:
         "422": {description: problems}
   /v1/events:
     get:
-      summary: Events after an id, oldest first; with wait, a long poll.
+      summary: Events after an id, oldest first; with wait, a long poll; with newest, the newest N, oldest first.
       parameters:
+        - {name: newest, in: query, schema: {type: integer, minimum: 1, maximum: 1000}}
         - {name: after, in: query, schema: {type: integer}}
         - {name: machine, in: query, schema: {type: string}}
         - {name: limit, in: query, schema: {type: integer, maximum: 1000}}

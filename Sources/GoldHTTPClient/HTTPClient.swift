@@ -2,6 +2,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A response read whole: status, headers and body.
 public struct HTTPClientResponse: Sendable {
     public var status: Int
@@ -28,6 +32,20 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(url): \(message)" }
 }
 
+/// Why a connection failed, in words: `connection refused`, not NIO's nested error values.
+func connectFailure(_ error: any Error) -> String {
+    func reason(_ error: any Error) -> String? {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
+        if let connect = error as? NIOConnectionError {
+            for failure in connect.connectionErrors { if let text = reason(failure.error) { return text } }
+            if connect.dnsAError != nil || connect.dnsAAAAError != nil { return "the host name did not resolve" }
+        }
+        if let channel = error as? ChannelError, case .connectTimeout = channel { return "timed out" }
+        return nil
+    }
+    return reason(error) ?? "\(error)"
+}
+
 /// A small HTTP/1.1 client on SwiftNIO for the CLI and the agent: one connection per request, no TLS.
 ///
 /// Kept small on purpose: it links statically into `gold-agent` and has no dependency beyond NIO.
@@ -49,7 +67,7 @@ public enum HTTPClient {
                     }
                 }
         } catch {
-            throw HTTPClientError(url: url, message: "cannot connect to \(target.host):\(target.port) (\(error))")
+            throw HTTPClientError(url: url, message: "cannot connect to \(target.host):\(target.port): \(connectFailure(error))")
         }
         return try await withThrowingTaskGroup(of: HTTPClientResponse?.self) { group in
             group.addTask {

@@ -193,6 +193,18 @@ public final class SQLiteStore: GoldStore {
         }
     }
 
+    public func newestEvents(machine: String?, limit: Int) async throws -> [Event] {
+        try await writer.read { db in
+            let rows: [Row]
+            if let machine {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM event WHERE machine = ? ORDER BY id DESC LIMIT ?", arguments: [machine, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM event ORDER BY id DESC LIMIT ?", arguments: [limit])
+            }
+            return try rows.reversed().map(Self.event)
+        }
+    }
+
     public func insertToken(_ token: TokenRecord, actor: String) async throws {
         try await writer.write { db in
             if token.role == .agent {

@@ -79,9 +79,8 @@ struct CompileActions: Sendable {
                     guard let status = try await hub.queue.status(job.key) else { return .failed(reason: "\(job.label) vanished from the queue") }
                     switch status.state {
                     case .queued, .leased:
-                        let last = status.log.split(separator: "\n").last.map(String.init)
-                            ?? (localWorker ? "queued" : "queued for a compile server (none runs in the director's process)")
-                        await progress(Double(index) / Double(jobs.count), "\(job.label): \(last.prefix(120))")
+                        let (share, text) = Self.progress(of: status, localWorker: localWorker)
+                        await progress((Double(index) + share) / Double(jobs.count), "\(job.label): \(text.prefix(160))")
                         try await Task.sleep(for: .seconds(2))
                         continue
                     case .cancelled:
@@ -109,5 +108,22 @@ struct CompileActions: Sendable {
             }
         }
         return .succeeded(detail: details.joined(separator: "; "), outputs: outputs)
+    }
+
+    /// A job's share done and what to show: the worker's last progress line (objects built of the last build's count,
+    /// time left) with the build's latest line of its own, or where the job waits.
+    static func progress(of status: CompileJobStatus, localWorker: Bool) -> (share: Double, text: String) {
+        // The log's tail is enough (a kernel's log runs to megabytes, read every 2 s).
+        let lines = String(decoding: status.log.utf8.suffix(64 << 10), as: UTF8.self).split(separator: "\n").suffix(400)
+        guard let latest = lines.last else {
+            if case .leased = status.state { return (0, "leased; starting") }
+            return (0, localWorker ? "queued" : "queued for a compile server (none runs in the director's process)")
+        }
+        guard let report = lines.last(where: { $0.contains("gold-compile: progress ") }), let counts = BuildProgress.parse(report) else {
+            return (0, String(latest))
+        }
+        let summary = report.replacingOccurrences(of: "gold-compile: progress ", with: "")
+        let share = counts.expected.map { min(0.99, Double(counts.built) / Double($0)) } ?? 0
+        return (share, latest == report ? summary : "\(summary); \(latest.trimmingCharacters(in: .whitespaces))")
     }
 }

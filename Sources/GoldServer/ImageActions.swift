@@ -84,7 +84,9 @@ struct ImageActions: Sendable {
                 let result = try await Spawn.run("tar", ["-xf", artifacts.blobPath(modules.sha256), "-C", dir], timeout: .seconds(600))
                 guard result.exitCode == 0 else { throw GoldError(.unavailable, "unpacking modules of \(release) failed: \(result.output)") }
             }
-            FileManager.default.createFile(atPath: dir + "/.complete", contents: Data())
+            guard FileManager.default.createFile(atPath: dir + "/.complete", contents: Data()) else {
+                throw GoldError(.io, "cannot mark the unpacked kernel complete", at: dir + "/.complete")
+            }
         }
         return KernelInput(directory: URL(fileURLWithPath: dir))
     }

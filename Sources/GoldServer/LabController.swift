@@ -1,5 +1,6 @@
 import Foundation
 import GoldCore
+import GoldDoctor
 import GoldHTTPClient
 import GoldLab
 import GoldNetboot
@@ -9,7 +10,8 @@ import Logging
 /// `gold lab up|down`: a lab of QEMU machines with Gold's servers running inside it, reachable from the host.
 ///
 /// Layout: the namespace's bridge `goldbr0` (10.77.0.1/24) carries DHCP, TFTP and HTTP boot; a veth from the host
-/// (10.77.255.1 ↔ 10.77.255.2) lets the host's CLI reach the director at http://10.77.255.2:8080.
+/// (10.77.255.1 on the host ↔ 10.77.255.2 in the lab) joins them. The director and compile roles run on the host,
+/// at http://10.77.255.1:8080 (image builds need Debian's mirror); only the deploy role runs inside the namespace.
 public struct LabController: Sendable {
     public let stateDirectory: String
     public let logger: Logger
@@ -27,6 +29,20 @@ public struct LabController: Sendable {
     /// The director runs on the host (it builds images from Debian's mirror); the lab reaches it over the veth.
     public var directorURL: String { "http://\(String(configuration.uplink!.hostAddress.split(separator: "/")[0])):8080" }
     public var tokenFile: String { dataDir + "/admin.token" }
+    /// A file to `source`: the lab's director, its token and the `gold` that made the lab on PATH.
+    public var environmentFile: String { stateDirectory + "/env" }
+
+    /// What `environmentFile` holds: commands that work when pasted into a root shell.
+    func environmentScript(goldBinary: String) -> String {
+        let bin = (goldBinary as NSString).deletingLastPathComponent
+        return """
+            # Written by gold lab up. Use the lab's director from a shell:  . \(environmentFile)
+            export GOLD_DIRECTOR=\(directorURL)
+            export GOLD_TOKEN_FILE=\(tokenFile)
+            case ":$PATH:" in *":\(bin):"*) ;; *) export PATH="\(bin):$PATH" ;; esac
+
+            """
+    }
 
     /// The lab's machines: UEFI and BIOS in turn, each with one 2 GiB disk.
     public static func machines(_ count: Int) -> [LabMachineSpec] {
@@ -42,6 +58,7 @@ public struct LabController: Sendable {
         public var machines: [String]
         public var directorURL: String
         public var tokenFile: String
+        public var environmentFile: String
         public var netbootKernel: String
     }
 
@@ -50,6 +67,10 @@ public struct LabController: Sendable {
         guard count >= 1 && count <= 32 else { throw GoldError(.invalidInput, "the lab has 1 to 32 machines", at: "--machines") }
         guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
             throw GoldError(.notFound, "no gold-agent binary; build it with scripts/build-agent.sh (statically linked)", at: agentBinary)
+        }
+        // Every role runs here: one message naming everything missing, before the netboot build or a kernel compile.
+        if let refusal = Doctor.examine([.director, .deploy, .compile, .lab], probe: LocalHostProbe()).refusal {
+            throw GoldError(.unavailable, refusal)
         }
         progress("building the netboot environment (kernel + initramfs with gold-agent)")
         let netboot = try NetbootBuilder(agentBinary: agentBinary, outputDir: "/var/cache/gold/netboot", logger: logger).build()
@@ -83,13 +104,14 @@ public struct LabController: Sendable {
             progress("applying the lab's fleet (sample service source in \(softwareDirectory))")
             try LabSoftware.write(to: softwareDirectory)
             try await applyFleet(profiles: [:])
+            try environmentScript(goldBinary: goldBinary).write(toFile: environmentFile, atomically: true, encoding: .utf8)
         } catch {
             logger.error("lab up failed; tearing it down", metadata: ["error": "\(error)"])
             _ = try? await down()
             throw error
         }
         return UpResult(machines: state.machines.map(\.machine.spec.name), directorURL: directorURL, tokenFile: tokenFile,
-            netbootKernel: netboot.kernelVersion)
+            environmentFile: environmentFile, netbootKernel: netboot.kernelVersion)
     }
 
     /// Stops the lab's director — with SIGKILL when `kill`, as a crash would — and starts it again as `up` did.
@@ -106,7 +128,7 @@ public struct LabController: Sendable {
     public func down() async throws -> Lab.DownResult {
         let result = try await lab.down()
         guard case .removed(var removed, let leftovers) = result else { return result }
-        for path in [dataDir, stateDirectory + "/gold.log", stateDirectory + "/gold-deploy.log", stateDirectory + "/fleet.yaml", stateDirectory + "/src"] where FileManager.default.fileExists(atPath: path) {
+        for path in [dataDir, stateDirectory + "/gold.log", stateDirectory + "/gold-deploy.log", stateDirectory + "/fleet.yaml", stateDirectory + "/src", environmentFile] where FileManager.default.fileExists(atPath: path) {
             try FileManager.default.removeItem(atPath: path)
             removed.append(path)
         }

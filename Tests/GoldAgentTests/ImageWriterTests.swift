@@ -45,7 +45,7 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
 
     func disk(_ size: Int, garbage: UInt8 = 0xaa) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("disk-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: path, contents: Data(repeating: garbage, count: size))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(repeating: garbage, count: size))
         return path
     }
 
@@ -141,7 +141,7 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
         let path: String
         if damage == .holeOfSparseFile {
             path = FileManager.default.temporaryDirectory.appendingPathComponent("disk-\(UUID().uuidString)").path
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             #expect(truncate(path, off_t(bytes.count)) == 0)
         } else {
             path = try disk(bytes.count)

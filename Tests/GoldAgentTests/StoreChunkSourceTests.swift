@@ -24,7 +24,7 @@ import Testing
                 ?? [UInt8](repeating: 0, count: chunkSize)
         }
         bytes += (0..<tail).map { UInt8(truncatingIfNeeded: $0 &+ 99) }
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return bytes
     }
 
@@ -56,7 +56,7 @@ import Testing
         let second = imageFile([1, nil, 2, 9], at: scratch.path("v2.raw"))
         try store.importImage(file: scratch.url.appendingPathComponent("v2.raw"), machine: "web-1", change: .capture)
         let target = scratch.path("disk.raw")
-        FileManager.default.createFile(atPath: target, contents: Data(repeating: 0xaa, count: 2 * chunkSize))
+        _ = FileManager.default.createFile(atPath: target, contents: Data(repeating: 0xaa, count: 2 * chunkSize))
 
         let first = try WriteImageCommand.parse([
             "--store", store.root.path, "--machine", "web-1", "--version", "1", "--target", target, "--json",

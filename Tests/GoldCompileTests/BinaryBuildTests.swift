@@ -25,7 +25,7 @@ import Testing
         ])
         #expect(jobs.count == 2)
         let queue = MemoryCompileQueue()
-        for job in jobs { try await queue.submit(job) }
+        for job in jobs { await queue.submit(job) }
         let worker = CompileWorker(name: "w1", queue: queue, store: store, workDir: dir.path + "/work", runner: runner)
         var manifests: [String: ArtifactManifest] = [:]
         let started = ContinuousClock.now
@@ -64,7 +64,7 @@ import Testing
         let third = try await resolver.jobs(for: [machine("m3", binaries: [hello])])
         #expect(third.map(\.key) == [try #require(manifests["m1"]).key])
         let queue2 = MemoryCompileQueue()
-        try await queue2.submit(third[0])
+        await queue2.submit(third[0])
         let commandsBefore = runner.ran.count
         let reuseStarted = ContinuousClock.now
         let outcome = try await CompileWorker(
@@ -84,7 +84,7 @@ import Testing
         for job in try await InputResolver().jobs(for: [
             machine("m1", binaries: [CProject.spec(project, build: ["make"])])
         ]) {
-            try await queue.submit(job)
+            await queue.submit(job)
         }
         let worker = CompileWorker(
             name: "w1", queue: queue, store: try LocalArtifactStore(root: dir.path + "/store"),
@@ -103,7 +103,7 @@ import Testing
         try dir.write("hello/hello.c", "int main(void) { return syntax error; }\n")
         let queue = MemoryCompileQueue()
         let jobs = try await InputResolver().jobs(for: [machine("m1", binaries: [CProject.spec(project)])])
-        try await queue.submit(jobs[0])
+        await queue.submit(jobs[0])
         let worker = CompileWorker(
             name: "w1", queue: queue, store: try LocalArtifactStore(root: dir.path + "/store"),
             workDir: dir.path + "/work",

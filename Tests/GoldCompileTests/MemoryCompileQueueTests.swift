@@ -27,8 +27,8 @@ import Testing
         let queue = MemoryCompileQueue(clock: TestClock())
         let a = Self.job("a")
         let b = Self.job("b")
-        try await queue.submit(a)
-        try await queue.submit(b)
+        await queue.submit(a)
+        await queue.submit(b)
         let first = try #require(try await queue.lease(worker: "w1", ttl: .seconds(30)))
         let second = try #require(try await queue.lease(worker: "w2", ttl: .seconds(30)))
         #expect(first.job.key == a.key && first.attempt == 1)
@@ -40,7 +40,7 @@ import Testing
         let clock = TestClock()
         let queue = MemoryCompileQueue(clock: clock)
         let job = Self.job("a")
-        try await queue.submit(job)
+        await queue.submit(job)
         let first = try #require(try await queue.lease(worker: "w1", ttl: .seconds(30)))
 
         // Heartbeats keep it: 25 s + 25 s is past the first ttl, but each beat extends it.
@@ -74,7 +74,7 @@ import Testing
         let clock = TestClock()
         let queue = MemoryCompileQueue(clock: clock)
         let job = Self.job("a")
-        try await queue.submit(job)
+        await queue.submit(job)
         let old = try #require(try await queue.lease(worker: "w1", ttl: .seconds(10)))
         clock.advance(seconds: 11)
         let new = try #require(try await queue.lease(worker: "w1", ttl: .seconds(10)))
@@ -87,7 +87,7 @@ import Testing
         let clock = TestClock()
         let queue = MemoryCompileQueue(clock: clock, maxAttempts: 2)
         let job = Self.job("a")
-        try await queue.submit(job)
+        await queue.submit(job)
         for worker in ["w1", "w2"] {
             #expect(try await queue.lease(worker: worker, ttl: .seconds(10)) != nil)
             clock.advance(seconds: 11)
@@ -104,7 +104,7 @@ import Testing
     @Test func cancelStopsTheHolder() async throws {
         let queue = MemoryCompileQueue(clock: TestClock())
         let job = Self.job("a")
-        try await queue.submit(job)
+        await queue.submit(job)
         let lease = try #require(try await queue.lease(worker: "w1", ttl: .seconds(30)))
         try await queue.cancel(job.key)
         let error = await #expect(throws: CompileError.self) { _ = try await queue.heartbeat(lease) }
@@ -115,14 +115,14 @@ import Testing
 
     @Test func submitMergesMachinesAndRequeuesFailures() async throws {
         let queue = MemoryCompileQueue(clock: TestClock())
-        try await queue.submit(Self.job("a", machines: ["m1"]))
-        let merged = try await queue.submit(Self.job("a", machines: ["m2"]))
+        await queue.submit(Self.job("a", machines: ["m1"]))
+        let merged = await queue.submit(Self.job("a", machines: ["m2"]))
         #expect(merged.machines == ["m1", "m2"])
         let lease = try #require(try await queue.lease(worker: "w1", ttl: .seconds(30)))
         #expect(lease.job.machines == ["m1", "m2"])
         try await queue.complete(lease, .failure(CompileFailure(step: "build", message: "boom")))
         #expect(try await queue.lease(worker: "w1", ttl: .seconds(30)) == nil)
-        try await queue.submit(Self.job("a", machines: ["m3"]))
+        await queue.submit(Self.job("a", machines: ["m3"]))
         let again = try #require(try await queue.lease(worker: "w1", ttl: .seconds(30)))
         #expect(again.attempt == 2 && again.job.machines == ["m1", "m2", "m3"])
     }

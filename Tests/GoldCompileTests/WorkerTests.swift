@@ -46,7 +46,7 @@ import Testing
         let jobs = try await resolver.jobs(for: [machine("m1", kernel: spec), machine("m2", kernel: spec)])
         #expect(jobs.count == 1 && jobs[0].machines == ["m1", "m2"])
         let queue = MemoryCompileQueue()
-        try await queue.submit(jobs[0])
+        await queue.submit(jobs[0])
         let store = try LocalArtifactStore(root: dir.path + "/store")
         let worker = CompileWorker(
             name: "w1", queue: queue, store: store, workDir: dir.path + "/work", runner: runner,
@@ -99,7 +99,7 @@ import Testing
         let clock = TestClock()
         let queue = MemoryCompileQueue(clock: clock)
         let job = try #require(try await InputResolver().jobs(for: [machine("m1", binaries: [spec])]).first)
-        try await queue.submit(job)
+        await queue.submit(job)
         let store = try LocalArtifactStore(root: dir.path + "/store")
         let first = CompileWorker(
             name: "w1", queue: queue, store: store, workDir: dir.path + "/w1", configuration: Self.fastBeats)
@@ -151,7 +151,7 @@ import Testing
         let spec = CProject.spec(project, build: ["echo $$ > \(started); exec sleep 600", "make install"])
         let queue = MemoryCompileQueue()
         let job = try #require(try await InputResolver().jobs(for: [machine("m1", binaries: [spec])]).first)
-        try await queue.submit(job)
+        await queue.submit(job)
         let store = try LocalArtifactStore(root: dir.path + "/store")
         let worker = CompileWorker(
             name: "w1", queue: queue, store: store, workDir: dir.path + "/w1", configuration: Self.fastBeats)

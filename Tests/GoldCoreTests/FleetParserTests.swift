@@ -248,4 +248,26 @@ let goodFleet = """
             #expect(error.problems.count == 3)
         }
     }
+
+    /// A typo in a profile is one problem, at the profile's line, however many machines use the profile.
+    @Test func aProfileTypoIsReportedOnce() {
+        let yaml = """
+            profiles:
+              web:
+                disks: [{device: /dev/vda, size: lots}]
+            machines:
+              - {name: a, profile: web, macs: ["52:54:00:00:00:01"]}
+              - {name: b, profile: web, macs: ["52:54:00:00:00:02"]}
+              - {name: c, profile: web, macs: ["52:54:00:00:00:03"]}
+            """
+        do {
+            _ = try FleetParser.parse(yaml: yaml)
+            Issue.record("accepted")
+        } catch {
+            let sizes = error.problems.filter { $0.message.contains("'lots'") }
+            #expect(sizes.count == 1)
+            #expect(sizes.first?.location?.hasPrefix("fleet.yaml:3 ") == true)
+            #expect(sizes.first?.message.contains("also used by machines[b].disks[0].size, machines[c].disks[0].size") == true)
+        }
+    }
 }

@@ -59,6 +59,7 @@ final class WatchedStore: GoldStore, WorkflowStore, @unchecked Sendable {
     func directorKey() async throws -> [UInt8] { try await base.directorKey() }
     func appendEvent(_ event: NewEvent) async throws -> Event { try await base.appendEvent(event) }
     func events(after: Int64, machine: String?, limit: Int) async throws -> [Event] { try await base.events(after: after, machine: machine, limit: limit) }
+    func newestEvents(machine: String?, limit: Int) async throws -> [Event] { try await base.newestEvents(machine: machine, limit: limit) }
     func insertToken(_ token: TokenRecord, actor: String) async throws { try await base.insertToken(token, actor: actor) }
     func token(hash: String) async throws -> TokenRecord? { try await base.token(hash: hash) }
     func listTokens() async throws -> [TokenRecord] { try await base.listTokens() }

@@ -49,6 +49,10 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
         #expect(events.allSatisfy { $0.actor == "test" })
         #expect(try await store.events(after: events[0].id, machine: nil, limit: 10).count == 1)
         #expect(try await store.events(after: 0, machine: "b", limit: 10).map(\.machine) == ["b"])
+        // The newest first picked, then printed oldest first (`gold events` without --after).
+        #expect(try await store.newestEvents(machine: nil, limit: 1).map(\.id) == [events[1].id])
+        #expect(try await store.newestEvents(machine: nil, limit: 10).map(\.id) == events.map(\.id))
+        #expect(try await store.newestEvents(machine: "a", limit: 10).map(\.machine) == ["a"])
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -3,7 +3,21 @@ import Yams
 /// Walks a YAML tree, turning nodes into values and collecting every problem with its file, line and field.
 struct YAMLReader {
     let file: String
-    private(set) var problems: [GoldError] = []
+    private var recorded: [GoldError] = []
+    /// A node reached through several paths (a profile's value merged into every machine that uses it) is reported
+    /// once, at its first path, naming the others: index of the first report by line, column and message.
+    private var firstReport: [String: Int] = [:]
+    private var alsoAt: [Int: [String]] = [:]
+
+    var problems: [GoldError] {
+        recorded.enumerated().map { index, problem in
+            guard let others = alsoAt[index] else { return problem }
+            var problem = problem
+            let shown = others.prefix(5).joined(separator: ", ") + (others.count > 5 ? " and \(others.count - 5) more" : "")
+            problem.message += " (the same line is also used by \(shown))"
+            return problem
+        }
+    }
 
     init(file: String) { self.file = file }
 
@@ -13,7 +27,15 @@ struct YAMLReader {
     }
 
     mutating func fail(_ node: Node?, _ path: String, _ message: String) {
-        problems.append(GoldError(.invalidInput, message, at: location(node, path)))
+        if let mark = node?.mark {
+            let key = "\(mark.line):\(mark.column) \(message)"
+            if let first = firstReport[key] {
+                alsoAt[first, default: []].append(path)
+                return
+            }
+            firstReport[key] = recorded.count
+        }
+        recorded.append(GoldError(.invalidInput, message, at: location(node, path)))
     }
 
     /// The node's key/value pairs by key, after refusing keys outside `allowed`.

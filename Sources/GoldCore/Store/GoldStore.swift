@@ -36,6 +36,8 @@ public protocol GoldStore: Sendable {
     func appendEvent(_ event: NewEvent) async throws -> Event
     /// Events with an id above `after`, oldest first; for one machine when `machine` is given.
     func events(after: Int64, machine: String?, limit: Int) async throws -> [Event]
+    /// The newest `limit` events, oldest first (`gold events` without `--after`, like `journalctl -n`).
+    func newestEvents(machine: String?, limit: Int) async throws -> [Event]
 
     func insertToken(_ token: TokenRecord, actor: String) async throws
     func token(hash: String) async throws -> TokenRecord?

@@ -30,7 +30,7 @@ enum ToolPackage {
         "sfdisk": "fdisk", "mkfs.ext4": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs",
         "tune2fs": "e2fsprogs",
         "mkfs.vfat": "dosfstools",
-        "mcopy": "mtools", "mmd": "mtools", "mkswap": "util-linux", "grub-mkimage": "grub-common",
+        "mcopy": "mtools", "mkswap": "util-linux", "grub-mkimage": "grub-common",
         "grub-editenv": "grub-common", "qemu-img": "qemu-utils", "mmdebstrap": "mmdebstrap", "tar": "tar",
         "cp": "coreutils", "find": "findutils", "touch": "coreutils",
     ]

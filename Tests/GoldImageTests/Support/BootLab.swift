@@ -138,7 +138,7 @@ enum BootLab {
         process.arguments = args
         process.standardOutput = FileHandle.nullDevice
         let errors = work.appendingPathComponent("qemu.stderr")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: errors)
         let started = Date()
         try process.run()
