@@ -38,8 +38,11 @@ mmdebstrap --quiet --variant=minbase bookworm "$root" http://deb.debian.org/debi
 say "root ready in $(( $(date +%s) - started )) s: $(du -sm "$root" | cut -f1) MB, $(chroot "$root" dpkg-query -W | wc -l) packages"
 
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-mkdir -p "$root/etc/ssl/certs"
+# A machine of this kind trusts the CAs its network needs (here a TLS proxy's, for PyPI): the root gets the host's
+# local CA certificates, which ca-certificates (installed by setup.sh) folds into the bundle pip reads.
+mkdir -p "$root/etc/ssl/certs" "$root/usr/local/share/ca-certificates"
 [ -r /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
 mount -t proc proc "$root/proc"; mounted="$root/proc $mounted"
 bind /dev "$root/dev"
 bind /opt/swift "$root/opt/swift" ro

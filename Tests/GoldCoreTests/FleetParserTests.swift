@@ -159,6 +159,19 @@ let goodFleet = """
                 macs: ["52:54:00:00:00:01"]
                 disks: [{device: /dev/vda, size: lots}]
             """, expected: ["machines[a].disks[0].size", "'lots' is not a size"]),
+        BadCase(name: "size past UInt64 (crashed the director)", yaml: """
+            machines:
+              - name: a
+                macs: ["52:54:00:00:00:01"]
+                disks: [{device: /dev/vda, size: 8GiB, partitions: [{size: 17000000000000000000, fs: ext4, mount: /}]}]
+            """, expected: ["machines[a].disks[0].partitions[0].size", "'17000000000000000000' is not a size of at most 64PiB"]),
+        BadCase(name: "partitions summing past UInt64", yaml: """
+            machines:
+              - name: a
+                macs: ["52:54:00:00:00:01"]
+                boot: bios
+                disks: [{device: /dev/vda, size: 65536TiB, partitions: [{size: 65536TiB, fs: ext4, mount: /}, {size: 65536TiB, fs: ext4, mount: /a}, {size: 65536TiB, fs: ext4, mount: /b}, {size: 65536TiB, fs: ext4, mount: /c}, {size: 65536TiB, fs: ext4, mount: /d}, {size: 65536TiB, fs: ext4, mount: /e}, {size: 65536TiB, fs: ext4, mount: /f}, {size: 65536TiB, fs: ext4, mount: /g}, {size: 65536TiB, fs: ext4, mount: /h}, {size: 65536TiB, fs: ext4, mount: /i}, {size: 65536TiB, fs: ext4, mount: /j}, {size: 65536TiB, fs: ext4, mount: /k}, {size: 65536TiB, fs: ext4, mount: /l}, {size: 65536TiB, fs: ext4, mount: /m}, {size: 65536TiB, fs: ext4, mount: /n}, {size: 65536TiB, fs: ext4, mount: /o}, {size: 65536TiB, fs: ext4, mount: /p}, {size: 65536TiB, fs: ext4, mount: /q}]}]
+            """, expected: ["machines[a].disks[0].partitions", "but the disk is 65536TiB"]),
         BadCase(name: "missing macs", yaml: """
             machines:
               - {name: a}

@@ -99,6 +99,7 @@ public struct ServerConfig: Hashable, Sendable, Codable {
         var r = YAMLReader(file: file)
         var config = ServerConfig.defaults()
         let root: Node?
+        try YAMLBudget.standard.check(yaml, file: file)
         do { root = try Yams.compose(yaml: yaml) } catch {
             throw FleetValidationError(problems: [GoldError(.invalidInput, "not valid YAML: \(error)", at: file)])
         }

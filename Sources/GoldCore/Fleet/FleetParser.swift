@@ -13,6 +13,7 @@ public enum FleetParser {
     public static func parseKernel(yaml: String, field: String = "kernel") throws(FleetValidationError) -> KernelSpec {
         var reader = YAMLReader(file: field)
         let root: Node?
+        try YAMLBudget.standard.check(yaml, file: field)
         do { root = try Yams.compose(yaml: yaml) } catch {
             throw FleetValidationError(problems: [GoldError(.invalidInput, "not valid YAML: \(yamlMessage(error))", at: field)])
         }
@@ -30,6 +31,7 @@ public enum FleetParser {
     public static func parse(yaml: String, file: String = "fleet.yaml") throws(FleetValidationError) -> Fleet {
         var reader = YAMLReader(file: file)
         let root: Node?
+        try YAMLBudget.standard.check(yaml, file: file)
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {

@@ -73,11 +73,15 @@ public enum FleetValidator {
             for (p, part) in disk.partitions.enumerated() {
                 let ppath = "\(dpath).partitions[\(p)]"
                 if let size = part.size {
-                    used += (size.bytes + mebibyte - 1) / mebibyte * mebibyte
+                    // Sizes are at most 64PiB each (ByteSize.maximum); saturate anyway, a sum from outside never traps.
+                    let rounded = size.bytes / mebibyte * mebibyte + (size.bytes % mebibyte == 0 ? 0 : mebibyte)
+                    let (sum, overflow) = used.addingReportingOverflow(rounded)
+                    used = overflow ? .max : sum
                 } else if p != disk.partitions.count - 1 {
                     fail("\(ppath).size", "only the last partition may take the rest of the disk; give this one a size")
                 } else {
-                    used += mebibyte
+                    let (sum, overflow) = used.addingReportingOverflow(mebibyte)
+                    used = overflow ? .max : sum
                 }
                 if let mount = part.mount {
                     if part.filesystem == .swap || part.filesystem == .none {

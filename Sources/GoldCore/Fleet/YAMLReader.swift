@@ -128,7 +128,7 @@ struct YAMLReader {
     mutating func size(_ node: Node?, _ path: String) -> ByteSize? {
         guard let text = string(node, path) else { return nil }
         guard let size = ByteSize(text), size.bytes > 0 else {
-            fail(node, path, "'\(text)' is not a size; write it like 512MiB, 8GiB or 4096 (bytes)")
+            fail(node, path, "'\(text)' is not a size of at most 64PiB; write it like 512MiB, 8GiB or 4096 (bytes)")
             return nil
         }
         return size

@@ -10,18 +10,21 @@ public struct ByteSize: Hashable, Sendable, Comparable, Codable, CustomStringCon
         ("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1),
     ]
 
-    /// Parses `512MiB`, `1.5GiB`, `8G` (binary), `4096`; nil for anything else.
+    /// The largest size Gold takes from outside (64 PiB): sums of a disk's partitions stay far from overflow.
+    public static let maximum = ByteSize(bytes: 1 << 56)
+
+    /// Parses `512MiB`, `1.5GiB`, `8G` (binary), `4096`; nil for anything else, or anything over ``maximum``.
     public init?(_ text: String) {
         let trimmed = text.trimmingWhitespace()
         for (suffix, factor) in Self.units where trimmed.hasSuffix(suffix) {
             let number = String(trimmed.dropLast(suffix.count)).trimmingWhitespace()
             guard let value = Double(number), value >= 0, value.isFinite else { return nil }
             let bytes = value * Double(factor)
-            guard bytes < 1.8e19 else { return nil }
+            guard bytes <= Double(Self.maximum.bytes) else { return nil }
             self.bytes = UInt64(bytes)
             return
         }
-        guard let value = UInt64(trimmed) else { return nil }
+        guard let value = UInt64(trimmed), value <= Self.maximum.bytes else { return nil }
         self.bytes = value
     }
 
@@ -38,6 +41,9 @@ public struct ByteSize: Hashable, Sendable, Comparable, Codable, CustomStringCon
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let number = try? container.decode(UInt64.self) {
+            guard number <= Self.maximum.bytes else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(number) bytes is over the 64PiB limit"))
+            }
             self.bytes = number
             return
         }
