@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GoldCore
+import GoldServer
 
 extension Gold {
     struct TokenCommand: AsyncParsableCommand {
@@ -13,6 +14,10 @@ extension Gold {
             @Option(help: "admin, operator, viewer, server or agent.") var role: Role
             @Option(help: "The machine an agent token is bound to.") var machine: String?
             @Option(help: "A label to recognise it by.") var label: String?
+            @Flag(help: "Write the token into the director's store directly, without the API (root on the director's host: the way back in when no admin token is left).")
+            var local = false
+            @Option(help: ArgumentHelp("With --local: the director's configuration file.", valueName: "path"))
+            var config = "/var/lib/gold/gold.yaml"
             @OptionGroup var client: ClientOptions
             @OptionGroup var output: OutputOptions
 
@@ -21,9 +26,17 @@ extension Gold {
                 if role != .agent && machine != nil { throw ValidationError("--machine goes only with --role agent") }
             }
 
+            struct Created: Codable { var id: String; var token: String; var role: String; var machine: String?; var label: String }
+
             func run() async throws {
                 struct Body: Encodable { var role: String; var machine: String?; var label: String? }
-                struct Created: Codable { var id: String; var token: String; var role: String; var machine: String?; var label: String }
+                if local {
+                    let created = try await LocalTokens.create(config: config, role: role, machine: machine, label: label)
+                    if output.json { return try printJSON(Created(id: created.id, token: created.token, role: role.rawValue, machine: machine, label: created.label)) }
+                    print("created \(created.id) (\(role.rawValue)) in the store of \(config); the secret is shown only now:")
+                    print(created.token)
+                    return
+                }
                 let api = try client.client()
                 let body = try JSONEncoder().encode(Body(role: role.rawValue, machine: machine, label: label))
                 let created = try api.decode(Created.self, try await api.send("POST", "/v1/tokens", body: Array(body)))

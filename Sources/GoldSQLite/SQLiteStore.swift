@@ -232,6 +232,15 @@ public final class SQLiteStore: GoldStore {
 
     public func revokeToken(id: String, actor: String) async throws -> Bool {
         try await writer.write { db in
+            // The last live admin token stays: without one nobody could create tokens again over the API. Checked in the
+            // same transaction as the revocation, so two revocations at once cannot both pass.
+            let role = try String.fetchOne(db, sql: "SELECT role FROM token WHERE id = ? AND revoked_at IS NULL", arguments: [id])
+            if role == Role.admin.rawValue,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM token WHERE role = ? AND revoked_at IS NULL", arguments: [Role.admin.rawValue]) ?? 0 <= 1
+            {
+                throw GoldError(.conflict,
+                    "token \(id) is the last live admin token; create another admin token first (on the director's host, as root: gold token create --local --role admin)")
+            }
             try db.execute(sql: "UPDATE token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Self.millis(Date()), id])
             guard db.changesCount == 1 else { return false }
             try Self.insertEvent(db, NewEvent(actor: actor, kind: "token.revoked", message: "token \(id) revoked"))

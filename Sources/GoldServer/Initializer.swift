@@ -72,3 +72,25 @@ public enum Initializer {
         """
     }
 }
+
+/// `gold token create --local`: a token written into the director's store directly, by whoever can open it (root on
+/// the director's host), for when no admin token is left to create one over the API.
+public enum LocalTokens {
+    public static func create(config file: String, role: Role, machine: String?, label: String?) async throws
+        -> (id: String, token: String, label: String)
+    {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw GoldError(.notFound, "cannot read the director's configuration (run as root on the director's host, or pass --config)", at: file)
+        }
+        let config = try ServerConfig.parse(yaml: text, file: file)
+        guard let path = config.sqlitePath, FileManager.default.fileExists(atPath: path) else {
+            throw GoldError(.notFound, "no store to write the token into; 'gold init' makes one", at: config.sqlitePath ?? file)
+        }
+        let store = try GoldProcess.openStore(config)
+        let secret = TokenSecret.generate()
+        let record = TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: role, machine: machine,
+            label: label ?? "\(role.rawValue) (gold token create --local)", createdAt: Date())
+        try await store.insertToken(record, actor: "local:\(NSUserName())")
+        return (record.id, secret.value, record.label)
+    }
+}

@@ -146,6 +146,26 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
         #expect(try await store.listTokens().map(\.id) == ["tok-1"])
     }
 
+    /// Nobody locks themselves out: the last live admin token cannot be revoked; one of two can.
+    @Test(arguments: StoreKind.allCases)
+    func theLastAdminTokenStays(kind: StoreKind) async throws {
+        let store = try kind.make()
+        for id in ["adm-1", "adm-2"] {
+            try await store.insertToken(TokenRecord(id: id, hash: "h-\(id)", role: .admin, machine: nil, label: id, createdAt: Date()), actor: "t")
+        }
+        #expect(try await store.revokeToken(id: "adm-1", actor: "t"))
+        await #expect {
+            try await store.revokeToken(id: "adm-2", actor: "t")
+        } throws: { error in
+            (error as? GoldError)?.code == .conflict && "\(error)".contains("gold token create --local --role admin")
+        }
+        #expect(try await store.listTokens().filter { $0.revokedAt == nil }.map(\.id) == ["adm-2"])
+        // Other roles are revoked as before, and an unknown id is still just "no such token".
+        try await store.insertToken(TokenRecord(id: "view-1", hash: "h-v", role: .viewer, machine: nil, label: "v", createdAt: Date()), actor: "t")
+        #expect(try await store.revokeToken(id: "view-1", actor: "t"))
+        #expect(try await store.revokeToken(id: "nope", actor: "t") == false)
+    }
+
     @Test func fileStoreKeepsEverythingAcrossReopen() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gold-reopen-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
