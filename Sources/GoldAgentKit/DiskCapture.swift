@@ -1,6 +1,7 @@
 import Crypto
 import Dispatch
 import Foundation
+import GoldCore
 import GoldImage
 
 /// Where a capture reads: a block device or a file, never written.
@@ -137,7 +138,9 @@ public struct DiskCapture: Sendable {
     func scan(_ input: Input, progress: (UInt64) async -> Void) async throws -> DiskImageManifest {
         let size = input.source.size
         guard size > 0 else { throw AgentError("\(input.source.path) is empty: nothing to capture") }
-        let count = Int((size + UInt64(chunkSize) - 1) / UInt64(chunkSize))
+        // The chunk size is the director's answer: checked before it divides or sizes a buffer.
+        guard chunkSize > 0, chunkSize <= 64 << 20, let chunks = Arithmetic.ceilDivide(size, UInt64(chunkSize)), let count = Int(exactly: chunks)
+        else { throw AgentError("the director's chunk size \(chunkSize) is not 1 byte to 64 MiB") }
         var whole = SHA256()
         var hashes: [ChunkHash?] = []
         hashes.reserveCapacity(count)

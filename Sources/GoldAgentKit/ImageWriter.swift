@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GoldCore
 import GoldImage
 
 /// Where the writer reads and writes: a block device in the netboot environment, a file in tests.
@@ -217,8 +218,11 @@ public struct ImageWriter: Sendable {
     /// The chunk list must cover the disk exactly: the writer and the check after it go chunk by chunk, so a range
     /// no chunk names would be neither written nor verified.
     static func checkCovers(_ disk: DiskImageManifest) throws {
-        guard disk.chunkSize > 0 else { throw AgentError("disk \(disk.index) of the manifest has chunkSize \(disk.chunkSize)") }
-        let needed = (disk.size + UInt64(disk.chunkSize) - 1) / UInt64(disk.chunkSize)
+        // A chunk is read into memory whole: at most 64 MiB (the store's are 1 MiB).
+        guard disk.chunkSize > 0, disk.chunkSize <= 64 << 20 else {
+            throw AgentError("disk \(disk.index) of the manifest has chunkSize \(disk.chunkSize); 1 byte to 64 MiB is accepted")
+        }
+        guard let needed = Arithmetic.ceilDivide(disk.size, UInt64(disk.chunkSize)) else { throw AgentError("chunkSize 0") }
         guard UInt64(disk.chunks.count) == needed else {
             throw AgentError(
                 "disk \(disk.index) of the manifest is inconsistent: \(disk.size) bytes in chunks of \(disk.chunkSize) "

@@ -102,9 +102,10 @@ public struct KernelInputs: Hashable, Sendable, Codable {
     /// The options the final `.config` must hold: the fragments plus `CONFIG_LOCALVERSION` when one is set.
     public var requestedOptions: [KernelFragment] {
         var options = fragments.compactMap(KernelFragment.init)
-        if let localVersion {
+        // The validator refuses a localversion no fragment can hold; one that slipped past is left out, never a trap.
+        if let localVersion, let fragment = KernelFragment("CONFIG_LOCALVERSION=\"\(localVersion)\"") {
             options.removeAll { $0.option == "CONFIG_LOCALVERSION" }
-            options.append(KernelFragment("CONFIG_LOCALVERSION=\"\(localVersion)\"")!)
+            options.append(fragment)
         }
         return options.sorted { $0.option < $1.option }
     }

@@ -45,8 +45,12 @@ public struct DeployServer: Sendable {
     /// Bytes and requests the image endpoints served (`GET /metrics`).
     public let imageCounters = ImageServingCounters()
     public let logger: Logger
+    /// What the `/v1` proxy reads, and the bytes it may hold at once.
+    public let proxyPolicy = ProxyPolicy()
+    let proxyBudget: ProxyBudget
 
     public init(configuration: Configuration, link: DirectorLink, logger: Logger) {
+        proxyBudget = ProxyBudget(capacity: proxyPolicy.budget)
         self.configuration = configuration
         self.link = link
         self.logger = logger
@@ -135,7 +139,20 @@ public struct DeployServer: Sendable {
     }
 
     func proxy(_ request: Request, _ context: DeployContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: 64 << 20)
+        // Before a byte of the body: a token, a size the route takes, room in the budget.
+        let limit: Int
+        switch proxyPolicy.decide(path: request.uri.path, authorization: request.headers[.authorization], contentLength: request.headers[.contentLength]) {
+        case .refuse(let status, let message): return Self.proxyError(status, message)
+        case .read(let bytes): limit = bytes
+        }
+        guard proxyBudget.reserve(limit) else {
+            return Self.proxyError(503, "the deploy server is passing on as many request bodies as it holds; try again")
+        }
+        defer { proxyBudget.release(limit) }
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: limit) } catch {
+            return Self.proxyError(413, "the body is larger than the \(limit) bytes \(request.uri.path.prefix(200)) takes")
+        }
         var headers: [(String, String)] = []
         for field in request.headers where [.authorization, .contentType].contains(field.name) {
             headers.append((field.name.rawName, field.value))
@@ -148,6 +165,15 @@ public struct DeployServer: Sendable {
         var out = HTTPFields()
         if let type = response.header("Content-Type") { out[.contentType] = type }
         return Response(status: .init(code: response.status), headers: out, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+    }
+
+    /// An error in the director's shape (`{"error": {"message": …}}`), so clients read it the same way.
+    static func proxyError(_ status: Int, _ message: String) -> Response {
+        struct Body: Encodable { struct Detail: Encodable { var message: String }; var error: Detail }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        let json = (try? JSONEncoder().encode(Body(error: .init(message: message)))) ?? Data()
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
 
     /// The TFTP side: loaders from `tftpRoot`, per-machine files rendered by the director, netboot files from `filesDir`.

@@ -134,6 +134,7 @@ extension Director {
             return try await requireWorkflows().nextAgentCommands(machine: machine, wait: .seconds(wait))
         }
         router.post("/v1/agent/commands/{id}/result") { request, context -> Response in
+            try context.requireSomeToken()
             let body: CommandResult
             do { body = try await request.decode(as: CommandResult.self, context: context) } catch {
                 throw GoldError(.invalidInput, "expected {\"machine\": …, \"ok\": true|false, \"detail\": …, \"outputs\": {…}}", at: "body")
@@ -145,6 +146,7 @@ extension Director {
             return Response(status: .noContent)
         }
         router.post("/v1/agent/commands/{id}/progress") { request, context -> Response in
+            try context.requireSomeToken()
             let body: CommandProgress
             do { body = try await request.decode(as: CommandProgress.self, context: context) } catch {
                 throw GoldError(.invalidInput, "expected {\"machine\": …, \"fraction\": 0.5, \"detail\": …}", at: "body")
@@ -172,6 +174,10 @@ extension Director {
                 throw GoldError(.invalidInput, "expected {\"kernel\": \"6.1.0-…\"}", at: "body")
             }
             guard try await store.machine(named: name) != nil else { throw GoldError(.notFound, "no machine named '\(name)'", at: "path.name") }
+            // A kernel release is a short name (`uname -r`); an 8 MiB one would be read back 1,000 events at a time.
+            guard (1...128).contains(body.kernel.utf8.count), !body.kernel.contains(where: { $0.isNewline || $0.isWhitespace }) else {
+                throw GoldError(.invalidInput, "kernel must be a release name of 1 to 128 characters without blanks", at: "body.kernel")
+            }
             try await store.appendEvent(NewEvent(actor: identity.actor, kind: "machine.boot.success", machine: name,
                 message: "boot success with kernel \(body.kernel)", data: .object(["kernel": .string(body.kernel)])))
             return Response(status: .noContent)

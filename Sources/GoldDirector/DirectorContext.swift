@@ -28,6 +28,14 @@ public struct DirectorContext: RequestContext {
     public var requestDecoder: JSONDecoder { DirectorJSON.decoder }
     public var maxUploadSize: Int { 8 << 20 }
 
+    /// Some token, before a body that names the machine is read; the route then checks the token against that machine.
+    /// A request without one costs no body read.
+    public func requireSomeToken() throws {
+        guard identity != nil else {
+            throw GoldError(.unauthorized, "a bearer token is required (Authorization: Bearer gold_...)")
+        }
+    }
+
     /// The caller, when its token grants `permission`; 401 without a token, 403 with the wrong one.
     public func require(_ permission: Permission) throws -> Identity {
         guard let identity else {

@@ -66,12 +66,26 @@ extension SQLiteStore {
             createdAt: date(row["created_at"]), revokedAt: revoked.map(date))
     }
 
+    /// Longest message and data an event keeps: events are read back a thousand at a time, so none may be large,
+    /// whatever a caller put in them.
+    static let eventMessageLimit = 4096
+    static let eventDataLimit = 64 << 10
+
     @discardableResult
     static func insertEvent(_ db: Database, _ event: NewEvent) throws -> Event {
         let now = Date()
+        var event = event
+        if event.message.utf8.count > eventMessageLimit {
+            event.message = String(decoding: event.message.utf8.prefix(eventMessageLimit), as: UTF8.self) + " … (cut at \(eventMessageLimit) bytes)"
+        }
+        var data = try event.data.map { try json($0) }
+        if let text = data, text.utf8.count > eventDataLimit {
+            event.data = .object(["cut": .string("the event's data was \(text.utf8.count) bytes; at most \(eventDataLimit) are kept")])
+            data = try event.data.map { try json($0) }
+        }
         try db.execute(
             sql: "INSERT INTO event (at, actor, kind, machine, message, data) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [millis(now), event.actor, event.kind, event.machine, event.message, try event.data.map { try json($0) }])
+            arguments: [millis(now), event.actor, event.kind, event.machine, event.message, data])
         return Event(
             id: db.lastInsertedRowID, at: date(millis(now)), actor: event.actor, kind: event.kind, machine: event.machine,
             message: event.message, data: event.data)

@@ -79,9 +79,16 @@ public struct LiveMachineActions: MachineActions {
             guard let address = spec.power.address, let user = spec.power.username else {
                 throw GoldError(.invalidInput, "the ipmi driver needs address and username", at: "machines[\(spec.name)].power")
             }
-            let parts = address.split(separator: ":")
+            let parts = address.split(separator: ":", omittingEmptySubsequences: false)
+            guard let host = parts.first, !host.isEmpty, parts.count <= 2 else {
+                throw GoldError(.invalidInput, "the ipmi address '\(address)' is not HOST or HOST:PORT", at: "machines[\(spec.name)].power.address")
+            }
+            let port = parts.count > 1 ? Int(parts[1]) : 623
+            guard let port, (1...65535).contains(port) else {
+                throw GoldError(.invalidInput, "the ipmi address '\(address)' has no port 1-65535", at: "machines[\(spec.name)].power.address")
+            }
             let password = try spec.power.passwordFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
-            return IPMIPowerDriver(machine: spec.name, endpoint: IPMIEndpoint(host: String(parts[0]), port: parts.count > 1 ? Int(parts[1]) ?? 623 : 623, user: user, password: password), logger: logger)
+            return IPMIPowerDriver(machine: spec.name, endpoint: IPMIEndpoint(host: String(host), port: port, user: user, password: password), logger: logger)
         case .redfish:
             throw GoldError(.unavailable, "the redfish driver is not built yet", at: "machines[\(spec.name)].power.driver")
         case .manual:

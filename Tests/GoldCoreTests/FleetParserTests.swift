@@ -172,6 +172,22 @@ let goodFleet = """
                 boot: bios
                 disks: [{device: /dev/vda, size: 65536TiB, partitions: [{size: 65536TiB, fs: ext4, mount: /}, {size: 65536TiB, fs: ext4, mount: /a}, {size: 65536TiB, fs: ext4, mount: /b}, {size: 65536TiB, fs: ext4, mount: /c}, {size: 65536TiB, fs: ext4, mount: /d}, {size: 65536TiB, fs: ext4, mount: /e}, {size: 65536TiB, fs: ext4, mount: /f}, {size: 65536TiB, fs: ext4, mount: /g}, {size: 65536TiB, fs: ext4, mount: /h}, {size: 65536TiB, fs: ext4, mount: /i}, {size: 65536TiB, fs: ext4, mount: /j}, {size: 65536TiB, fs: ext4, mount: /k}, {size: 65536TiB, fs: ext4, mount: /l}, {size: 65536TiB, fs: ext4, mount: /m}, {size: 65536TiB, fs: ext4, mount: /n}, {size: 65536TiB, fs: ext4, mount: /o}, {size: 65536TiB, fs: ext4, mount: /p}, {size: 65536TiB, fs: ext4, mount: /q}]}]
             """, expected: ["machines[a].disks[0].partitions", "but the disk is 65536TiB"]),
+        BadCase(name: "deadline past Int (crashed the director)", yaml: """
+            machines:
+              - {name: a, macs: ["52:54:00:00:00:01"], deadlines: {pxe: 9999999999999999h}}
+            """, expected: ["machines[a].deadlines.pxe", "'9999999999999999h' is not a deadline"]),
+        BadCase(name: "localversion with a newline (trapped the compile worker)", yaml: """
+            machines:
+              - {name: a, macs: ["52:54:00:00:00:01"], kernel: {source: "debian:linux-source-6.1", localversion: "-a\\nb"}}
+            """, expected: ["machines[a].kernel.localversion", "must be at most 64 letters"]),
+        BadCase(name: "empty ipmi address (crashed the director at every restart)", yaml: """
+            machines:
+              - {name: a, macs: ["52:54:00:00:00:01"], power: {driver: ipmi, address: "", username: u}}
+            """, expected: ["machines[a].power.address", "is not a BMC address"]),
+        BadCase(name: "ipmi port out of range", yaml: """
+            machines:
+              - {name: a, macs: ["52:54:00:00:00:01"], power: {driver: ipmi, address: "bmc:99999", username: u}}
+            """, expected: ["machines[a].power.address", "is not a BMC address"]),
         BadCase(name: "missing macs", yaml: """
             machines:
               - {name: a}

@@ -55,6 +55,20 @@ import Testing
         #expect(throws: FleetValidationError.self) { try YAMLBudget.standard.check(block, file: "f") }
     }
 
+    /// Chained anchors each 40 levels deep: every one is within the limit, their expansion is not.
+    @Test func chainedAnchorsCountTheirExpandedDepth() {
+        var text = "a0: &a0 " + String(repeating: "[", count: 40) + "x" + String(repeating: "]", count: 40) + "\n"
+        for level in 1...3 {
+            text += "a\(level): &a\(level) " + String(repeating: "[", count: 40) + "*a\(level - 1)" + String(repeating: "]", count: 40) + "\n"
+        }
+        do {
+            try YAMLBudget.standard.check(text, file: "f")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.description.contains("with its aliases expanded the document nests deeper than 64 levels"))
+        }
+    }
+
     @Test func bigDocumentsAreRefusedBySize() {
         let budget = YAMLBudget(maxBytes: 100)
         do {

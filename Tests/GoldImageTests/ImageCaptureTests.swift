@@ -109,6 +109,7 @@ import Testing
     @Test(arguments: [
         ("index", "body.disks[0].index"), ("chunkSize", "body.disks[0].chunkSize"), ("chunks", "body.disks[0].chunks"),
         ("sha256", "body.disks[0].sha256"), ("size", "body.disks[0].size"), ("device", "body.disks[0].device"),
+        ("size past UInt64 (crashed the director)", "body.disks[0].size"), ("size past the limit", "body.disks[0].size"),
     ])
     func malformedDisksAreNamed(field: String, location: String) throws {
         var disk = Self.manifest(of: Data(repeating: 1, count: 3 << 20))
@@ -118,6 +119,8 @@ import Testing
         case "chunks": disk.chunks.removeLast()
         case "sha256": disk.sha256 = "ABC"
         case "size": disk.size = 0
+        case "size past UInt64 (crashed the director)": disk.size = .max
+        case "size past the limit": disk.size = (1 << 56) + 1
         default: disk.device = "vda"
         }
         let error = try #require(throws: GoldError.self) { try ImageCapture.validate([disk], chunkSize: 1 << 20) }

@@ -146,6 +146,18 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
         #expect(try await store.listTokens().map(\.id) == ["tok-1"])
     }
 
+    /// An event keeps at most 4 KiB of message and 64 KiB of data, whatever a caller sent.
+    @Test(arguments: StoreKind.allCases)
+    func bigEventsAreCut(kind: StoreKind) async throws {
+        let store = try kind.make()
+        let event = try await store.appendEvent(NewEvent(actor: "t", kind: "k", message: String(repeating: "m", count: 1 << 20),
+            data: .object(["big": .string(String(repeating: "d", count: 1 << 20))])))
+        let stored = try #require(try await store.events(after: 0, machine: nil, limit: 10).first)
+        #expect(stored.message.utf8.count < 4200 && stored.message.hasSuffix("(cut at 4096 bytes)"))
+        #expect(stored == event)
+        #expect(stored.data == .object(["cut": .string("the event's data was 1048586 bytes; at most 65536 are kept")]))
+    }
+
     /// Nobody locks themselves out: the last live admin token cannot be revoked; one of two can.
     @Test(arguments: StoreKind.allCases)
     func theLastAdminTokenStays(kind: StoreKind) async throws {

@@ -11,6 +11,12 @@ public enum FleetValidator {
         for (i, fragment) in kernel.fragments.enumerated() where KernelFragment(fragment) == nil {
             problems.append(("fragments[\(i)]", "'\(fragment)' is not a kernel option; write CONFIG_NAME=y|m|n|value or '# CONFIG_NAME is not set'"))
         }
+        // Kbuild appends it to the release name (`uname -r`): a short run of safe characters.
+        if let local = kernel.localVersion,
+            local.count > 64 || !local.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.+".unicodeScalars.contains($0) })
+        {
+            problems.append(("localversion", "'\(local.prefix(80))' must be at most 64 letters, digits, '-', '_', '.' or '+'"))
+        }
         let prefixes = ["debian:", "tarball:", "git:", "package:"]
         if !prefixes.contains(where: kernel.source.hasPrefix) {
             problems.append(("source", "'\(kernel.source)' must start with one of \(prefixes.joined(separator: ", "))"))
@@ -151,7 +157,14 @@ public enum FleetValidator {
         }
         switch machine.power.driver {
         case .ipmi:
-            if machine.power.address == nil { fail("power.address", "the ipmi driver needs the BMC's address (host or host:port)") }
+            if let address = machine.power.address {
+                let parts = address.split(separator: ":", omittingEmptySubsequences: false)
+                if parts.first?.isEmpty != false || parts.count > 2 || (parts.count == 2 && !(Int(parts[1]).map { (1...65535).contains($0) } ?? false)) {
+                    fail("power.address", "'\(address.prefix(80))' is not a BMC address; write HOST or HOST:PORT (port 1-65535)")
+                }
+            } else {
+                fail("power.address", "the ipmi driver needs the BMC's address (host or host:port)")
+            }
             if machine.power.username == nil { fail("power.username", "the ipmi driver needs a BMC user name") }
         case .redfish:
             if !(machine.power.address ?? "").hasPrefix("http") { fail("power.address", "the redfish driver needs the BMC's URL, such as https://bmc-01") }

@@ -134,7 +134,8 @@ enum MachineDecoder {
             guard let text = r.string(f[key], "\(path).\(key)") else { return nil }
             let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600]
             let (digits, unit) = text.last.flatMap { units[$0] }.map { (String(text.dropLast()), $0) } ?? (text, 1)
-            guard let value = Int(digits.filter { $0 != " " }), value > 0, value * unit <= 7 * 86400 else {
+            // The bound is checked before multiplying: `9999999999999999h` once trapped the director.
+            guard let value = Int(digits.filter { $0 != " " }), value > 0, value <= 7 * 86400 / unit else {
                 r.fail(f[key], "\(path).\(key)", "'\(text)' is not a deadline; write seconds (90), or 90s, 10m, 2h (at most a week)")
                 return nil
             }

@@ -41,46 +41,51 @@ public struct YAMLBudget: Sendable, Hashable {
         defer { yaml_parser_delete(&parser) }
         return bytes.withUnsafeBufferPointer { buffer -> (message: String, line: Int)? in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            // Expanded sizes of the open collections (innermost last) and of every anchor seen.
-            var open: [Int] = []
-            var anchors: [String: Int] = [:]
+            // Expanded sizes and depths of the open collections (innermost last) and of every anchor seen. The depth is
+            // the expanded one: an alias nests its anchor's whole depth where it stands (chained anchors add up).
+            var open: [(size: Int, depth: Int)] = []
+            var anchors: [String: (size: Int, depth: Int)] = [:]
             var openAnchors: [String?] = []
             while true {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(&parser, &event) == 1 else { return nil }
                 defer { yaml_event_delete(&event) }
                 let line = Int(event.start_mark.line) + 1
-                var finished: (size: Int, anchor: String?)?
+                var finished: (size: Int, depth: Int, anchor: String?)?
                 switch event.type {
                 case YAML_STREAM_END_EVENT:
                     return nil
                 case YAML_SCALAR_EVENT:
-                    finished = (1, Self.string(event.data.scalar.anchor))
+                    finished = (1, 0, Self.string(event.data.scalar.anchor))
                 case YAML_ALIAS_EVENT:
-                    guard let name = Self.string(event.data.alias.anchor), let size = anchors[name] else { return nil }
-                    finished = (size, nil)
+                    guard let name = Self.string(event.data.alias.anchor), let anchor = anchors[name] else { return nil }
+                    finished = (anchor.size, anchor.depth, nil)
                 case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                     guard open.count < maxDepth else {
                         return ("the document nests deeper than \(maxDepth) levels", line)
                     }
-                    open.append(1)
+                    open.append((1, 0))
                     openAnchors.append(
                         event.type == YAML_SEQUENCE_START_EVENT
                             ? Self.string(event.data.sequence_start.anchor) : Self.string(event.data.mapping_start.anchor))
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    guard let size = open.popLast(), let anchor = openAnchors.popLast() else { return nil }
-                    finished = (size, anchor)
+                    guard let collection = open.popLast(), let anchor = openAnchors.popLast() else { return nil }
+                    finished = (collection.size, collection.depth + 1, anchor)
                 default:
                     break
                 }
                 if let node = finished {
-                    if let anchor = node.anchor { anchors[anchor] = node.size }
+                    if let anchor = node.anchor { anchors[anchor] = (node.size, node.depth) }
+                    guard open.count + node.depth <= maxDepth else {
+                        return ("with its aliases expanded the document nests deeper than \(maxDepth) levels", line)
+                    }
                     if open.isEmpty {
                         guard node.size <= maxExpandedNodes else { return expansion(line) }
                     } else {
-                        let (sum, overflow) = open[open.count - 1].addingReportingOverflow(node.size)
+                        let (sum, overflow) = open[open.count - 1].size.addingReportingOverflow(node.size)
                         guard !overflow, sum <= maxExpandedNodes else { return expansion(line) }
-                        open[open.count - 1] = sum
+                        open[open.count - 1].size = sum
+                        open[open.count - 1].depth = max(open[open.count - 1].depth, node.depth)
                     }
                 }
             }

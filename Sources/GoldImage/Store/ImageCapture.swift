@@ -130,12 +130,14 @@ public enum ImageCapture {
                     throw GoldError(.invalidInput, "device must be an absolute path without spaces, not '\(device)'", at: at + ".device")
                 }
             }
-            guard disk.size > 0 else { throw GoldError(.invalidInput, "size must be more than 0 bytes", at: at + ".size") }
+            guard disk.size > 0, disk.size <= ByteSize.maximum.bytes else {
+                throw GoldError(.invalidInput, "size must be 1 byte to \(ByteSize.maximum), not \(disk.size)", at: at + ".size")
+            }
             guard disk.chunkSize == chunkSize else {
                 throw GoldError(.invalidInput, "chunkSize must be the store's, \(chunkSize), not \(disk.chunkSize)", at: at + ".chunkSize")
             }
-            let expected = Int((disk.size + UInt64(chunkSize) - 1) / UInt64(chunkSize))
-            guard disk.chunks.count == expected else {
+            let expected = Arithmetic.ceilDivide(disk.size, UInt64(chunkSize)) ?? 0
+            guard UInt64(disk.chunks.count) == expected else {
                 throw GoldError(
                     .invalidInput, "\(disk.size) bytes in chunks of \(chunkSize) are \(expected) chunks, not \(disk.chunks.count)",
                     at: at + ".chunks")

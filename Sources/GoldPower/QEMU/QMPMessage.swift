@@ -20,7 +20,7 @@ public enum QMPMessage: Sendable, Equatable {
         else { throw QMPParseError(line: line, reason: "not a JSON object") }
         if let greeting = o["QMP"] {
             let v = greeting["version"]?["qemu"]
-            let parts = ["major", "minor", "micro"].map { v?[$0]?.numberValue.map { String(Int($0)) } ?? "?" }
+            let parts = ["major", "minor", "micro"].map { v?[$0]?.numberValue.flatMap { Int(exactly: $0) }.map(String.init) ?? "?" }
             return .greeting(version: parts.joined(separator: "."))
         }
         if let value = o["return"] { return .success(value) }
