@@ -93,9 +93,10 @@ extension Director {
             case .netboot(let mode, _): "netboot (\(mode.rawValue))"
             case .ignore: "ignored"
             }
+            // An ignored MAC is any packet's to send: it gets a 404, not an event row each.
+            if case .ignore = target { throw GoldError(.notFound, "no machine has MAC \(mac) and unknown machines are ignored") }
             try await store.appendEvent(NewEvent(actor: identity.actor, kind: "boot.script", machine: machine?.name,
                 message: "\(loader) script for \(mac): \(summary)"))
-            if case .ignore = target { throw GoldError(.notFound, "no machine has MAC \(mac) and unknown machines are ignored") }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; charset=utf-8"
             headers[.cacheControl] = "no-store"
@@ -109,12 +110,26 @@ extension Director {
             do { fetches = try await request.decode(as: [BootFetch].self, context: context) } catch {
                 throw GoldError(.invalidInput, "expected a JSON list of fetches", at: "body")
             }
+            guard fetches.count <= 20_000 else {
+                throw GoldError(.invalidInput, "at most 20000 fetches per report, not \(fetches.count)", at: "body")
+            }
+            // Fetches no fleet machine made are anyone's to send: one event per report counts them.
+            var unknown: [BootFetch] = []
             for fetch in fetches {
                 let machine = try await fetch.mac.flatMap(MACAddress.init).asyncMap { try await store.machine(mac: $0) } ?? nil
+                guard machine != nil || fetch.protocolName == "summary" else {
+                    unknown.append(fetch)
+                    continue
+                }
                 try await store.appendEvent(NewEvent(
                     actor: identity.actor, kind: "boot.fetch", machine: machine?.name,
                     message: "\(fetch.protocolName) \(fetch.file) to \(fetch.address)\(fetch.mac.map { " (\($0))" } ?? ""): \(fetch.outcome), \(fetch.bytes) bytes in \(fetch.durationMilliseconds) ms",
                     data: try JSONValue(encoding: fetch)))
+            }
+            if !unknown.isEmpty {
+                let examples = unknown.prefix(5).map { "\($0.protocolName) \($0.file.prefix(120)) from \($0.address)\($0.mac.map { " (\($0))" } ?? ""): \($0.outcome)" }
+                try await store.appendEvent(NewEvent(actor: identity.actor, kind: "boot.fetch.unknown",
+                    message: "\(unknown.count) fetch\(unknown.count == 1 ? "" : "es") by clients that are no fleet machine, e.g. " + examples.joined(separator: "; ")))
             }
             return Response(status: .noContent)
         }
