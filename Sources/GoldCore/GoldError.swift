@@ -10,6 +10,8 @@ public struct GoldError: Error, Hashable, Sendable, CustomStringConvertible {
             case unauthorized = "unauthorized"
             case forbidden = "forbidden"
             case unavailable = "unavailable"
+            case tooMany = "too many"
+            case tooLarge = "too large"
             case io = "i/o"
             case internalError = "internal error"
         }
@@ -20,6 +22,10 @@ public struct GoldError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unauthorized = Code(base: .unauthorized)
         public static let forbidden = Code(base: .forbidden)
         public static let unavailable = Code(base: .unavailable)
+        /// A quota or rate: too many at once (HTTP 429).
+        public static let tooMany = Code(base: .tooMany)
+        /// More bytes than a limit takes (HTTP 413).
+        public static let tooLarge = Code(base: .tooLarge)
         public static let io = Code(base: .io)
         public static let internalError = Code(base: .internalError)
         public var description: String { base.rawValue }

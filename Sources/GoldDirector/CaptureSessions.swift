@@ -27,12 +27,26 @@ public actor CaptureSessions {
 
     /// A session unused this long is forgotten.
     let idleLimit: TimeInterval
+    /// Sessions open at once, all machines together (each holds a little memory until it ends).
+    let capacity: Int
+    /// Open, uncommitted sessions a machine keeps: a new one ends the oldest past this (an agent that retried).
+    static let perMachine = 2
     private var sessions: [String: Session] = [:]
 
-    public init(idleLimit: TimeInterval = 24 * 3600) { self.idleLimit = idleLimit }
+    public init(idleLimit: TimeInterval = 24 * 3600, capacity: Int = 1024) {
+        self.idleLimit = idleLimit
+        self.capacity = capacity
+    }
 
-    func begin(_ info: ImageCapture.Session, actor: String, now: Date = Date()) -> Session {
+    var count: Int { sessions.count }
+
+    func begin(_ info: ImageCapture.Session, actor: String, now: Date = Date()) throws -> Session {
         sessions = sessions.filter { now.timeIntervalSince($0.value.lastUsed) < idleLimit }
+        let open = sessions.values.filter { $0.info.machine == info.machine && !$0.committing }.sorted { $0.lastUsed < $1.lastUsed }
+        for old in open.prefix(max(0, open.count - (Self.perMachine - 1))) { sessions[old.info.id] = nil }
+        guard sessions.count < capacity else {
+            throw GoldError(.tooMany, "\(sessions.count) capture sessions are open (at most \(capacity)); commit or wait for one to end")
+        }
         let session = Session(info: info, actor: actor, lastUsed: now)
         sessions[info.id] = session
         return session
@@ -67,8 +81,14 @@ public actor CaptureSessions {
     func recordRefused(_ id: String) { sessions[id]?.refusedUploads += 1 }
 
     /// Marks the session as committing; false when another commit runs now.
-    func startCommit(_ id: String) -> Bool {
+    /// Commits hashing disks at once (each reads a whole disk on a thread of its own).
+    static let concurrentCommits = 2
+
+    func startCommit(_ id: String) throws -> Bool {
         guard let session = sessions[id], !session.committing else { return false }
+        guard sessions.values.filter(\.committing).count < Self.concurrentCommits else {
+            throw GoldError(.tooMany, "\(Self.concurrentCommits) capture commits are running; try again when one ends")
+        }
         sessions[id]?.committing = true
         return true
     }

@@ -40,7 +40,7 @@ extension Director {
             let info = ImageCapture.Session(
                 id: "cap-" + UUID().uuidString.lowercased().prefix(12), machine: machine, parent: parent,
                 chunkSize: images.chunks.chunkSize, disks: disks)
-            _ = await captures.begin(info, actor: identity.actor)
+            _ = try await captures.begin(info, actor: identity.actor)
             logger.info("capture session", metadata: ["machine": "\(machine)", "session": "\(info.id)", "actor": "\(identity.actor)"])
             return EditedResponse(status: .created, response: info)
         }
@@ -85,7 +85,7 @@ extension Director {
             let (machine, session) = try await captureSession(context)
             if let result = session.result { return EditedResponse(status: .ok, response: result) }
             let body = try await Self.decodeBody(ImageCapture.Commit.self, request, context, limit: 64 << 20)
-            guard await captures.startCommit(session.info.id) else {
+            guard try await captures.startCommit(session.info.id) else {
                 throw GoldError(.conflict, "a commit of capture session \(session.info.id) is running", at: "path.capture")
             }
             let images = try images()

@@ -22,6 +22,8 @@ extension GoldError.Code {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .unavailable: .serviceUnavailable
+        case .tooMany: .tooManyRequests
+        case .tooLarge: .contentTooLarge
         default: .internalServerError
         }
     }
