@@ -282,6 +282,6 @@ let package = Package(
             dependencies: ["GoldCLI", "GoldCore", "GoldHTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         // Runs the built `gold` binary end to end.
-        .testTarget(name: "GoldE2ETests", dependencies: ["gold", "GoldSpawn"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldE2ETests", dependencies: ["gold", "GoldSpawn", "GoldHTTPClient"], swiftSettings: swiftSettings),
     ]
 )
