@@ -12,7 +12,9 @@ let linkFuzzer: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
 let package = Package(
     name: "gold-fuzz",
     dependencies: [
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2")
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .target(
@@ -21,6 +23,13 @@ let package = Package(
         .target(
             name: "GoldDHCP", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: instrumented),
+        .target(
+            name: "GoldCore",
+            dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: instrumented),
+        .executableTarget(
+            name: "fuzz-yaml", dependencies: ["GoldCore"],
+            path: "yaml", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
         .executableTarget(
             name: "fuzz-tftp", dependencies: ["GoldTFTP", .product(name: "NIOCore", package: "swift-nio")],
             path: "tftp", swiftSettings: fuzzer, linkerSettings: linkFuzzer),

@@ -19,12 +19,14 @@ swift build --package-path "$here" --scratch-path "$scratch" -c debug
 bin=$(swift build --package-path "$here" --scratch-path "$scratch" -c debug --show-bin-path)
 
 status=0
-for name in tftp dhcp; do
+for name in tftp dhcp yaml; do
     corpus="$scratch/corpus/$name"           # grows as the fuzzer learns; the seeds in Git stay as they are
     artifacts="$scratch/artifacts/$name/"
     mkdir -p "$corpus" "$artifacts"
+    max_len=1500
+    [ "$name" = yaml ] && max_len=4096  # fleet files and gold.yaml are longer than a datagram
     echo "== fuzz-$name (${limit[*]})"
-    if ! "$bin/fuzz-$name" "${limit[@]}" -max_len=1500 -artifact_prefix="$artifacts" -print_final_stats=1 \
+    if ! "$bin/fuzz-$name" "${limit[@]}" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts" -print_final_stats=1 \
         "$corpus" "$here/corpus/$name" 2>"$scratch/$name.log"; then
         status=1
         echo "fuzz-$name FAILED; input in $artifacts, log in $scratch/$name.log"

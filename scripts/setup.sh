@@ -93,6 +93,16 @@ else
     "$SUSHY_VENV/bin/pip" install -q sushy-tools
 fi
 
+# The OpenAPI document's validator (openapi-spec-validator) and schemathesis, from PyPI, for the API's tests.
+API_VENV="${GOLD_API_TOOLS_VENV:-/opt/gold/apitools}"
+if [ -x "$API_VENV/bin/openapi-spec-validator" ] && [ -x "$API_VENV/bin/schemathesis" ]; then
+    say "openapi-spec-validator and schemathesis already installed in $API_VENV"
+else
+    say "installing openapi-spec-validator and schemathesis into $API_VENV"
+    /usr/bin/python3 -m venv "$API_VENV"
+    "$API_VENV/bin/pip" install -q openapi-spec-validator schemathesis
+fi
+
 # Swift is preinstalled (/opt/swift); this script does not install it.
 if command -v swift >/dev/null 2>&1; then
     say "$(swift --version 2>&1 | head -n 1)"

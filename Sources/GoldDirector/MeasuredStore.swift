@@ -39,6 +39,9 @@ struct MeasuredStore: GoldStore {
     func events(after: Int64, machine: String?, limit: Int) async throws -> [Event] {
         try await timed("events") { try await base.events(after: after, machine: machine, limit: limit) }
     }
+    func pruneEvents(kindPrefix: String, before: Date) async throws -> Int {
+        try await timed("prune_events") { try await base.pruneEvents(kindPrefix: kindPrefix, before: before) }
+    }
     func newestEvents(machine: String?, limit: Int) async throws -> [Event] {
         try await timed("newest_events") { try await base.newestEvents(machine: machine, limit: limit) }
     }

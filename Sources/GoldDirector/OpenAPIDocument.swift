@@ -125,7 +125,7 @@ paths:
       summary: The netboot environment checks in with its enrolment token; a one-shot netboot is consumed and a session token returned.
       parameters: [{name: name, in: path, required: true, schema: {type: string}}]
       requestBody: {required: true, content: {application/json: {schema: {type: object, required: [inventory], properties: {inventory: {type: object}}}}}}
-      responses: {"200": {description: "machine, mode, token, nextBoot"}, "401": {description: enrolment token used, expired or forged}}
+      responses: {"200": {description: "machine, mode, token, nextBoot"}, "401": {description: "enrolment token used, expired or forged"}}
   /v1/boot/script:
     get:
       summary: A machine's boot script (ipxe, pxelinux or grub), rendered from its next boot. Server role.
@@ -134,7 +134,7 @@ paths:
         - {name: loader, in: query, schema: {type: string, enum: [ipxe, pxelinux, grub]}}
         - {name: files, in: query, required: true, schema: {type: string}}
         - {name: director, in: query, required: true, schema: {type: string}}
-      responses: {"200": {description: the script, content: {text/plain: {}}}, "404": {description: unknown machine, ignored}}
+      responses: {"200": {description: the script, content: {text/plain: {}}}, "404": {description: "unknown machine, ignored"}}
   /v1/boot/fetches:
     post:
       summary: Files machines fetched from the boot servers (TFTP, HTTP), recorded as events. Server role.
@@ -153,7 +153,7 @@ paths:
         - {name: machine, in: query, schema: {type: string}}
         - {name: active, in: query, schema: {type: boolean}}
         - {name: limit, in: query, schema: {type: integer}}
-      responses: {"200": {description: workflows with every step's state, attempts, timing, progress}}
+      responses: {"200": {description: "workflows with every step's state, attempts, timing, progress"}}
     post:
       summary: Starts a workflow (provision, restore, kernel-upgrade, software-update) on one machine; 409 names the workflow holding it.
       requestBody:
@@ -184,7 +184,7 @@ paths:
     post:
       summary: Starts a rollout of kernel-upgrade, software-update or restore over the machines a selector picks; canary first, then batches.
       requestBody: {required: true, content: {application/json: {schema: {type: object, required: [kind, select], properties: {kind: {type: string}, select: {type: string, description: "role=ROLE, profile=NAME, name=A,B or all"}, canary: {type: integer}, batch: {type: integer}, max_failures: {type: integer}, parameters: {type: object}}}}}}
-      responses: {"201": {description: the rollout}, "400": {description: bad selector, sizes or kind}}
+      responses: {"201": {description: the rollout}, "400": {description: "bad selector, sizes or kind"}}
     get:
       summary: Rollouts, newest first (active=true for running and paused ones).
       parameters: [{name: active, in: query, schema: {type: boolean}}]
@@ -249,7 +249,7 @@ paths:
         - {name: sha256, in: query, schema: {type: string}}
         - {name: absent, in: query, schema: {type: boolean, description: the machine had no file at path}}
       requestBody: {content: {application/octet-stream: {schema: {type: string, format: binary}}}}
-      responses: {"200": {description: the backup set}, "400": {description: bad path, mode or hash}}
+      responses: {"200": {description: the backup set}, "400": {description: "bad path, mode or hash"}}
   /v1/machines/{name}/backups/{binary}:
     get:
       summary: The machine's backup sets of a binary, oldest first, each file with path, mode, sha256 and size.
@@ -312,7 +312,7 @@ paths:
         - {name: capture, in: path, required: true, schema: {type: string}}
         - {name: sha256, in: path, required: true, schema: {type: string}}
       requestBody: {required: true, content: {application/octet-stream: {schema: {type: string, format: binary}}}}
-      responses: {"200": {description: "{sha256, stored}: stored false when the store already held it"}, "400": {description: the body does not hash to the name, is empty, all zero or too long}, "404": {description: no such session}}
+      responses: {"200": {description: "{sha256, stored}: stored false when the store already held it"}, "400": {description: "the body does not hash to the name, is empty, all zero or too long"}, "404": {description: no such session}}
   /v1/images/{machine}/captures/{capture}/commit:
     post:
       summary: "Records the capture as the machine's next version (change capture, parent the session's, made current) from every disk's manifest: ordered chunk hashes (null for all-zero chunks), size, chunkSize, sha256. The director checks every chunk is stored and that they hash to each disk's sha256 before the version appears; a repeated commit answers the same version."

@@ -118,6 +118,8 @@ public enum Requirements {
         .file("/usr/lib/python3.11/ensurepip/__init__.py", package: "python3-venv", for: [.test], "the Redfish simulator's virtual environment"),
         Requirement(.program("/opt/gold/sushy/bin/sushy-emulator"), fix: "scripts/setup.sh installs sushy-tools from PyPI there",
             for: [.test], "a Redfish BMC simulator"),
+        Requirement(.program("/opt/gold/apitools/bin/openapi-spec-validator"), fix: "scripts/setup.sh installs it from PyPI there",
+            for: [.test], "checks the director's OpenAPI document"),
         .program("losetup", package: "mount", for: [.test], "reading a lab disk's root file system"),
         .program("mmdebstrap", package: "mmdebstrap", for: [.test], "the fresh-machine check's throwaway Debian root"),
         .program("in.tftpd", package: "tftpd-hpa", for: [.test], "the TFTP server Gold is measured against (Benchmarks/tftp)"),

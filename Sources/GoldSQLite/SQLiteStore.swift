@@ -193,6 +193,15 @@ public final class SQLiteStore: GoldStore {
         }
     }
 
+    public func pruneEvents(kindPrefix: String, before: Date) async throws -> Int {
+        try await writer.write { db in
+            // `kind >= prefix AND kind < prefix + U+FFFF` uses the column's ordering; LIKE would treat _ and % in it.
+            try db.execute(sql: "DELETE FROM event WHERE kind >= ? AND kind < ? AND at < ?",
+                arguments: [kindPrefix, kindPrefix + "\u{FFFF}", Self.millis(before)])
+            return db.changesCount
+        }
+    }
+
     public func newestEvents(machine: String?, limit: Int) async throws -> [Event] {
         try await writer.read { db in
             let rows: [Row]

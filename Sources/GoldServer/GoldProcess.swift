@@ -49,6 +49,7 @@ public struct GoldProcess: Sendable {
             let actions = LiveMachineActions(config: config, store: store, compile: hub, localCompileWorker: config.roles.contains(.compile), logger: logger)
             let runner = WorkflowRunner(store: store, actions: actions, logger: logger)
             services.append(runner)
+            services.append(EventRetention(store: store, days: config.director.eventRetentionDays, logger: logger))
             let director = Director(store: store, registry: Metrics.registry, logger: logger, workflows: runner,
                 backups: BinaryBackups(root: config.dataDir + "/backups"), imageStore: config.dataDir + "/images",
                 compileQueue: hub.queue, artifacts: hub.artifacts)

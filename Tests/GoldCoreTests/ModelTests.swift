@@ -77,12 +77,14 @@ import Testing
             data_dir: /srv/gold
             roles: [deploy]
             log_level: debug
-            director: {listen: "[::1]:9000", store: "sqlite:/srv/gold/x.db"}
+            director: {listen: "[::1]:9000", store: "sqlite:/srv/gold/x.db", event_retention_days: 7}
             deploy: {director: "http://gold:8080", http: "0.0.0.0:80", tftp: "0.0.0.0:69"}
             """)
         #expect(config.roles == [.deploy])
         #expect(config.director.listen == HostPort(host: "::1", port: 9000))
         #expect(config.sqlitePath == "/srv/gold/x.db")
+        #expect(config.director.eventRetentionDays == 7)
+        #expect(try ServerConfig.parse(yaml: "roles: [director]").director.eventRetentionDays == 30)
         #expect(config.deploy.director == "http://gold:8080")
     }
 
@@ -93,6 +95,8 @@ import Testing
         ("data_dir: relative", "data_dir: 'relative' must be an absolute path"),
         ("log_level: loud", "'loud' is not a log level"),
         ("listen: 1", "unknown field 'listen'"),
+        ("director: {event_retention_days: -1}", "director.event_retention_days"),
+        ("director: {event_retention_days: 99999999999999999999}", "director.event_retention_days"),
     ])
     func badConfigs(_ yaml: String, _ expected: String) {
         #expect(throws: FleetValidationError.self) { try ServerConfig.parse(yaml: yaml) }

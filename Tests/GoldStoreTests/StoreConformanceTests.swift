@@ -158,6 +158,19 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
         #expect(stored.data == .object(["cut": .string("the event's data was 1048586 bytes; at most 65536 are kept")]))
     }
 
+    /// Retention drops the boot servers' observations only, and only the old ones.
+    @Test(arguments: StoreKind.allCases)
+    func retentionDropsOldBootEventsOnly(kind: StoreKind) async throws {
+        let store = try kind.make()
+        for kind in ["boot.fetch", "boot.script", "boot.fetch.unknown", "bootstrap.other", "machine.boot.success", "fleet.machine.added", "token.revoked"] {
+            try await store.appendEvent(NewEvent(actor: "t", kind: kind, message: kind))
+        }
+        #expect(try await store.pruneEvents(kindPrefix: "boot.", before: Date(timeIntervalSinceNow: -3600)) == 0)
+        #expect(try await store.pruneEvents(kindPrefix: "boot.", before: Date(timeIntervalSinceNow: 3600)) == 3)
+        #expect(try await store.events(after: 0, machine: nil, limit: 100).map(\.kind)
+            == ["bootstrap.other", "machine.boot.success", "fleet.machine.added", "token.revoked"])
+    }
+
     /// Nobody locks themselves out: the last live admin token cannot be revoked; one of two can.
     @Test(arguments: StoreKind.allCases)
     func theLastAdminTokenStays(kind: StoreKind) async throws {

@@ -52,6 +52,7 @@ struct MeasuringStore: GoldStore, WorkflowStore {
     func appendEvent(_ event: NewEvent) async throws -> Event { try await base.appendEvent(event) }
     func events(after: Int64, machine: String?, limit: Int) async throws -> [Event] { try await base.events(after: after, machine: machine, limit: limit) }
     func newestEvents(machine: String?, limit: Int) async throws -> [Event] { try await base.newestEvents(machine: machine, limit: limit) }
+    func pruneEvents(kindPrefix: String, before: Date) async throws -> Int { try await base.pruneEvents(kindPrefix: kindPrefix, before: before) }
     func insertToken(_ token: TokenRecord, actor: String) async throws { try await base.insertToken(token, actor: actor) }
     func token(hash: String) async throws -> TokenRecord? { try await base.token(hash: hash) }
     func listTokens() async throws -> [TokenRecord] { try await base.listTokens() }

@@ -19,6 +19,9 @@ public struct ServerConfig: Hashable, Sendable, Codable {
         public var agentBinary: String? = nil
         /// How installed agents reach Gold (default: the deploy server's public URL).
         public var agentURL: String? = nil
+        /// Days the boot servers' observations (`boot.*` events) are kept; 0 keeps them for ever. Changes made by people
+        /// and workflows are never dropped.
+        public var eventRetentionDays: Int = 30
     }
 
     public struct DeployConfig: Hashable, Sendable, Codable {
@@ -126,7 +129,8 @@ public struct ServerConfig: Hashable, Sendable, Codable {
                 r.fail(top["log_level"], "log_level", "'\(level)' is not a log level; use one of: \(logLevels.joined(separator: ", "))")
             }
         }
-        if let node = top["director"], let f = r.mapping(node, "director", allowed: ["listen", "store", "agent_binary", "agent_url"]) {
+        if let node = top["director"], let f = r.mapping(node, "director", allowed: ["listen", "store", "agent_binary", "agent_url", "event_retention_days"]) {
+            if let days = r.int(f["event_retention_days"], "director.event_retention_days", in: 0...36500) { config.director.eventRetentionDays = days }
             config.director.agentBinary = r.string(f["agent_binary"], "director.agent_binary")
             config.director.agentURL = directorURL(f["agent_url"], "director.agent_url", &r)
             if let listen = hostPort(f["listen"], "director.listen", &r) { config.director.listen = listen }

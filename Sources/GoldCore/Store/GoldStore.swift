@@ -36,6 +36,9 @@ public protocol GoldStore: Sendable {
     func appendEvent(_ event: NewEvent) async throws -> Event
     /// Events with an id above `after`, oldest first; for one machine when `machine` is given.
     func events(after: Int64, machine: String?, limit: Int) async throws -> [Event]
+    /// Deletes events whose kind starts with `kindPrefix` recorded before `before`; returns how many went.
+    @discardableResult
+    func pruneEvents(kindPrefix: String, before: Date) async throws -> Int
     /// The newest `limit` events, oldest first (`gold events` without `--after`, like `journalctl -n`).
     func newestEvents(machine: String?, limit: Int) async throws -> [Event]
 
