@@ -1,5 +1,7 @@
 import Foundation
+import Crypto
 import GoldCore
+import NIOCore
 
 /// Backups of the binaries an update replaced, kept by the director before the new file goes in: one set per
 /// replacement (the agent's command id), each file with its path, mode, SHA-256 and time. Blobs are stored by
@@ -40,31 +42,90 @@ public struct BinaryBackups: Sendable {
 
     func setFile(_ machine: String, _ binary: String, _ id: String) -> String { "\(root)/sets/\(machine)/\(binary)/\(id).json" }
 
+    /// The names, path and mode of a backup, checked before any of its body is read.
+    public static func check(machine: String, binary: String, id: String, path: String, mode: Int) throws {
+        try checkName(machine, "path.name")
+        try checkName(binary, "path.binary")
+        try checkName(id, "path.id")
+        try checkPath(path)
+        guard (0...0o7777).contains(mode) else { throw GoldError(.invalidInput, "mode \(mode) is not a file mode", at: "query.mode") }
+    }
+
+    /// A body written to a temporary file beside the blobs, hashed as it arrived.
+    public struct Received: Sendable {
+        public var temporary: String
+        public var sha256: String
+        public var size: Int
+    }
+
+    /// Streams a body to disk while hashing it, never holding more than one piece in memory; more than `limit` bytes is
+    /// a 413 and leaves nothing behind.
+    public func receive<Body: AsyncSequence>(_ body: Body, limit: Int) async throws -> Received where Body.Element == ByteBuffer {
+        try FileManager.default.createDirectory(atPath: root + "/blobs", withIntermediateDirectories: true)
+        let temporary = "\(root)/blobs/.upload-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw GoldError(.unavailable, "cannot write \(temporary)", at: temporary)
+        }
+        var hasher = SHA256()
+        var size = 0
+        do {
+            defer { try? handle.close() }
+            for try await piece in body {
+                size += piece.readableBytes
+                guard size <= limit else { throw GoldError(.tooLarge, "a backed-up file is at most \(limit) bytes", at: "body") }
+                let bytes = Data(piece.readableBytesView)
+                hasher.update(data: bytes)
+                try handle.write(contentsOf: bytes)
+            }
+            try handle.synchronize()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        return Received(temporary: temporary, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(), size: size)
+    }
+
     /// Adds one file to the set `id` (created on first use). The body must hash to `sha256`.
     public func put(machine: String, binary: String, id: String, path: String, sha256: String?, mode: Int, body: [UInt8], now: Date = Date()) throws -> BackupSet {
-        try Self.checkName(machine, "path.name")
-        try Self.checkName(binary, "path.binary")
-        try Self.checkName(id, "path.id")
-        try Self.checkPath(path)
-        guard (0...0o7777).contains(mode) else { throw GoldError(.invalidInput, "mode \(mode) is not a file mode", at: "query.mode") }
+        try Self.check(machine: machine, binary: binary, id: id, path: path, mode: mode)
+        var received: Received?
+        if !body.isEmpty || sha256 != nil {
+            try FileManager.default.createDirectory(atPath: root + "/blobs", withIntermediateDirectories: true)
+            let temporary = "\(root)/blobs/.upload-\(UUID().uuidString)"
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(body)) else { throw GoldError(.unavailable, "cannot write \(temporary)") }
+            received = Received(temporary: temporary, sha256: SHA256Hex.of(body), size: body.count)
+        }
+        return try put(machine: machine, binary: binary, id: id, path: path, sha256: sha256, mode: mode, received: received, now: now)
+    }
+
+    /// Records a received body (or an absent file) in the set `id`; the body must hash to `sha256`. The temporary file
+    /// becomes the blob or goes.
+    public func put(machine: String, binary: String, id: String, path: String, sha256: String?, mode: Int, received: Received?, now: Date = Date()) throws -> BackupSet {
+        try Self.check(machine: machine, binary: binary, id: id, path: path, mode: mode)
+        defer { if let received { try? FileManager.default.removeItem(atPath: received.temporary) } }
         if let sha256 {
-            let actual = SHA256Hex.of(body)
+            let actual = received?.sha256 ?? SHA256Hex.of([UInt8]())
             guard actual == sha256 else {
                 throw GoldError(.invalidInput, "the body's sha256 is \(actual), not \(sha256): the backup is not stored", at: "query.sha256")
             }
             let blob = "\(root)/blobs/\(sha256)"
             if !FileManager.default.fileExists(atPath: blob) {
                 try FileManager.default.createDirectory(atPath: root + "/blobs", withIntermediateDirectories: true)
-                try AtomicWrite.write(Data(body), to: blob)
+                if let received {
+                    guard rename(received.temporary, blob) == 0 else { throw GoldError(.unavailable, "cannot rename into \(blob): errno \(errno)", at: blob) }
+                } else {
+                    try AtomicWrite.write(Data(), to: blob)
+                }
             }
         } else {
-            guard body.isEmpty else { throw GoldError(.invalidInput, "a file recorded as absent has no body", at: "body") }
+            guard (received?.size ?? 0) == 0 else { throw GoldError(.invalidInput, "a file recorded as absent has no body", at: "body") }
         }
+        let size = received?.size ?? 0
         let indexPath = setFile(machine, binary, id)
         var set = (try? JSONDecoder.gold.decode(BackupSet.self, from: Data(contentsOf: URL(fileURLWithPath: indexPath))))
             ?? BackupSet(id: id, machine: machine, binary: binary, at: now, files: [])
         set.files.removeAll { $0.path == path }
-        set.files.append(File(path: path, sha256: sha256, size: body.count, mode: mode))
+        set.files.append(File(path: path, sha256: sha256, size: size, mode: mode))
         set.files.sort { $0.path < $1.path }
         try FileManager.default.createDirectory(atPath: (indexPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try AtomicWrite.write(try JSONEncoder.gold.encode(set), to: indexPath)

@@ -26,14 +26,18 @@ extension Director {
             guard absent || (sha?.count == 64) else {
                 throw GoldError(.invalidInput, "'sha256' (64 hex digits) is required unless absent=true", at: "query.sha256")
             }
-            let body = try await request.body.collect(upTo: 512 << 20)
             let binary = try context.parameters.require("binary")
             let id = try context.parameters.require("id")
-            let set = try requireBackups().put(machine: name, binary: binary, id: id, path: path, sha256: absent ? nil : sha, mode: mode,
-                body: Array(body.readableBytesView))
+            // Names first, then the body straight to disk while hashing: a 512 MiB binary is never in memory.
+            try BinaryBackups.check(machine: name, binary: binary, id: id, path: path, mode: mode)
+            let backups = try requireBackups()
+            let received = try await backups.receive(request.body, limit: 512 << 20)
+            let set = try await Self.onOwnThread {
+                try backups.put(machine: name, binary: binary, id: id, path: path, sha256: absent ? nil : sha, mode: mode, received: received)
+            }
             _ = try await store.appendEvent(NewEvent(actor: identity.actor, kind: "machine.binary.backup", machine: name,
                 message: absent ? "\(binary): \(path) did not exist before the update (backup \(id))"
-                    : "\(binary): backed up \(path) sha256 \(sha ?? "") (\(body.readableBytes) bytes, mode \(modeText)) as \(id)"))
+                    : "\(binary): backed up \(path) sha256 \(sha ?? "") (\(received.size) bytes, mode \(modeText)) as \(id)"))
             return set
         }
         router.get("/v1/machines/{name}/backups/{binary}") { _, context -> [BinaryBackups.BackupSet] in

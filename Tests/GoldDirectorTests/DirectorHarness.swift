@@ -28,7 +28,8 @@ struct DirectorHarness {
         try await call(method, path, token: tokens[role]!, body: body, contentType: contentType, headers: headers)
     }
 
-    static func with(actions: (any MachineActions)? = nil, imageStore: String? = nil, _ body: (DirectorHarness) async throws -> Void) async throws {
+    static func with(actions: (any MachineActions)? = nil, imageStore: String? = nil, backups: String? = nil,
+                     _ body: (DirectorHarness) async throws -> Void) async throws {
         let store = try SQLiteStore()
         _ = try await store.applyFleet(Fleet(machines: [
             MachineSpec(name: "web-01", role: "web", macs: [MACAddress("52:54:00:00:00:01")!]),
@@ -44,7 +45,8 @@ struct DirectorHarness {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let runner = actions.map { WorkflowRunner(store: store, actions: $0, logger: logger) }
-        let director = Director(store: store, registry: GoldProcess.Metrics.registry, logger: logger, workflows: runner, imageStore: imageStore)
+        let director = Director(store: store, registry: GoldProcess.Metrics.registry, logger: logger, workflows: runner,
+            backups: backups.map(BinaryBackups.init(root:)), imageStore: imageStore)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = director.makeApplication(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
