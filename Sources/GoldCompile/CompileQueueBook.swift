@@ -129,8 +129,19 @@ public struct CompileQueueBook: Sendable {
         pending.append(.entry(entry))
     }
 
+    /// A job's log kept (in memory and in the store) up to this many bytes; past it one note says so. A worker's
+    /// output is a server token's to send, and a log is read whole by `gold job log`.
+    static let logLimit = 16 << 20
+
     private mutating func log(_ key: CacheKey, _ text: String) {
         guard !text.isEmpty else { return }
+        let kept = logs[key, default: ""].utf8.count
+        guard kept < Self.logLimit else { return }
+        var text = text
+        if kept + text.utf8.count >= Self.logLimit {
+            text = String(decoding: text.utf8.prefix(max(0, Self.logLimit - kept - 400)), as: UTF8.self)
+                + "\ngold-compile: the log is past \(Self.logLimit >> 20) MiB; the rest is not kept here (the artifact's build.log has it all)\n"
+        }
         logs[key, default: ""] += text
         pending.append(.log(key: key, text: text))
     }

@@ -147,10 +147,20 @@ extension Director {
             guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
                 throw GoldError(.io, "cannot create \(temporary)")
             }
+            // An artifact file (a kernel, its modules, a binary) is at most 4 GiB: the disk is not a server token's to fill.
+            let limit = 4 << 30
             do {
                 defer { try? handle.close() }
-                for try await buffer in request.body { try handle.write(contentsOf: buffer.readableBytesView) }
+                var size = 0
+                for try await buffer in request.body {
+                    size += buffer.readableBytes
+                    guard size <= limit else { throw GoldError(.tooLarge, "an artifact blob is at most \(limit >> 30) GiB", at: "body") }
+                    try handle.write(contentsOf: buffer.readableBytesView)
+                }
                 try handle.synchronize()
+            } catch let error as GoldError {
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw error
             } catch {
                 try? FileManager.default.removeItem(atPath: temporary)
                 throw GoldError(.io, "upload of \(sha) broke off: \(error)")

@@ -30,6 +30,28 @@ struct CommandResult: Codable {
     var ok: Bool
     var detail: String?
     var outputs: [String: String]?
+
+    /// What a workflow keeps of it: the context is saved at every step and read every second, so at most 64 outputs
+    /// with names of 128 bytes, and values and the detail cut at 64 KiB (an agent's log tail fits; a flood does not).
+    static let maxOutputs = 64
+    static let maxText = 64 << 10
+
+    func bounded() throws -> CommandResult {
+        var result = self
+        if let outputs, outputs.count > Self.maxOutputs {
+            throw GoldError(.invalidInput, "at most \(Self.maxOutputs) outputs, not \(outputs.count)", at: "body.outputs")
+        }
+        if let name = outputs?.keys.first(where: { $0.utf8.count > 128 || $0.isEmpty }) {
+            throw GoldError(.invalidInput, "an output's name is 1 to 128 bytes, not \(name.utf8.count)", at: "body.outputs")
+        }
+        result.detail = detail.map(Self.cut)
+        result.outputs = outputs?.mapValues(Self.cut)
+        return result
+    }
+
+    static func cut(_ text: String) -> String {
+        text.utf8.count <= maxText ? text : String(decoding: text.utf8.prefix(maxText), as: UTF8.self) + " … (cut at \(maxText) bytes)"
+    }
 }
 
 struct CommandProgress: Codable {
@@ -135,11 +157,12 @@ extension Director {
         }
         router.post("/v1/agent/commands/{id}/result") { request, context -> Response in
             try context.requireSomeToken()
-            let body: CommandResult
-            do { body = try await request.decode(as: CommandResult.self, context: context) } catch {
+            let decoded: CommandResult
+            do { decoded = try await request.decode(as: CommandResult.self, context: context) } catch {
                 throw GoldError(.invalidInput, "expected {\"machine\": …, \"ok\": true|false, \"detail\": …, \"outputs\": {…}}", at: "body")
             }
-            let identity = try context.require(.machineReport(body.machine))
+            let identity = try context.require(.machineReport(decoded.machine))
+            let body = try decoded.bounded()
             let outcome: WorkflowEvent.Outcome = body.ok
                 ? .succeeded(detail: body.detail, outputs: body.outputs ?? [:]) : .failed(reason: body.detail ?? "the agent reported a failure")
             try await requireWorkflows().complete(command: try context.parameters.require("id"), machine: body.machine, outcome: outcome, actor: identity.actor)
@@ -153,8 +176,9 @@ extension Director {
             }
             _ = try context.require(.machineReport(body.machine))
             guard (0...1).contains(body.fraction) else { throw GoldError(.invalidInput, "fraction must be 0…1", at: "body.fraction") }
+            // A progress line, not a log: it is saved with the workflow at every report.
             try await requireWorkflows().progress(command: try context.parameters.require("id"), machine: body.machine,
-                fraction: body.fraction, detail: body.detail)
+                fraction: body.fraction, detail: body.detail.map { String(decoding: $0.utf8.prefix(1024), as: UTF8.self) })
             return Response(status: .noContent)
         }
         router.get("/v1/agent/spec") { request, context -> MachineSpec in

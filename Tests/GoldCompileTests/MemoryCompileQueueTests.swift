@@ -23,6 +23,20 @@ import Testing
             reused: false)
     }
 
+    /// A worker's output is kept up to 16 MiB per job, then one note; the log never grows past it.
+    @Test func aJobsLogIsBounded() async throws {
+        let queue = MemoryCompileQueue(clock: TestClock())
+        let job = Self.job("a")
+        await queue.submit(job)
+        let lease = try #require(try await queue.lease(worker: "w1", ttl: .seconds(30)))
+        let megabyte = String(repeating: "  CC      x.o\n", count: (1 << 20) / 14)
+        for _ in 0..<20 { try await queue.appendLog(lease, megabyte) }
+        let log = try #require(try await queue.status(job.key)).log
+        #expect(log.utf8.count <= (16 << 20) + 512)  // the limit and the note
+        #expect(log.utf8.count > 15 << 20)
+        #expect(log.hasSuffix("the rest is not kept here (the artifact's build.log has it all)\n"))
+    }
+
     @Test func leasesInOrderAndNeverTwice() async throws {
         let queue = MemoryCompileQueue(clock: TestClock())
         let a = Self.job("a")
