@@ -86,7 +86,10 @@ public struct LeaseTable: Hashable, Sendable {
 
     /// Records that `address` is in use by someone else (DHCPDECLINE, RFC 2131 §4.3.3): the machine loses
     /// its lease on it and nobody gets it until `until`.
+    /// Only the address this machine holds can be declined: a spoofed DECLINE naming any other address (once any
+    /// address at all, growing the table without bound) changes nothing.
     public mutating func decline(_ address: IPv4Address, by mac: MACAddress, until: Date) -> [LeaseChange] {
+        guard leases[mac]?.address == address else { return [] }
         declined[address] = until
         return release(mac, address: address)
     }

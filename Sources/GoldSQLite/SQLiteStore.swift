@@ -164,7 +164,11 @@ public final class SQLiteStore: GoldStore {
     }
 
     public func directorKey() async throws -> [UInt8] {
-        try await writer.write { db in
+        // Every enrolment token checks against it: a read, not a turn on the single writer, once the key exists.
+        if let hex = try await writer.read({ db in try String.fetchOne(db, sql: "SELECT value FROM secret WHERE name = 'director_key'") }) {
+            return Self.bytes(hex: hex)
+        }
+        return try await writer.write { db in
             if let hex = try String.fetchOne(db, sql: "SELECT value FROM secret WHERE name = 'director_key'") {
                 return Self.bytes(hex: hex)
             }

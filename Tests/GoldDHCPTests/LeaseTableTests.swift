@@ -26,6 +26,10 @@ struct LeaseTableTests {
     func freeAddress() {
         var table = LeaseTable()
         _ = table.bind(IPv4Address(10, 0, 0, 10), to: Self.a, until: Self.t0 + 100, hostName: nil)
+        // A DECLINE of an address the machine does not hold changes nothing (spoofed ones once filled the table).
+        #expect(table.decline(IPv4Address(10, 0, 0, 11), by: Self.b, until: Self.t0 + 50).isEmpty)
+        #expect(table.freeAddress(in: Self.pool, for: Self.b, excluding: [], now: Self.t0) == IPv4Address(10, 0, 0, 11))
+        _ = table.bind(IPv4Address(10, 0, 0, 11), to: Self.b, until: Self.t0 + 100, hostName: nil)
         _ = table.decline(IPv4Address(10, 0, 0, 11), by: Self.b, until: Self.t0 + 50)
         #expect(table.freeAddress(in: Self.pool, for: Self.b, excluding: [], now: Self.t0) == IPv4Address(10, 0, 0, 12))
         #expect(
