@@ -83,10 +83,15 @@ public final class ImageStore: @unchecked Sendable {
     public func manifest(machine: String, version: Int) throws -> ImageManifest {
         try Self.validate(machine: machine)
         let url = manifestURL(machine, version)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        guard let key = ManifestCache.key(url.path) else {
             throw GoldError(.notFound, "machine \(machine) has no image version \(version)", at: url.path)
         }
-        return try ImageManifest.decode(data, at: url.path)
+        return try ManifestCache.shared.manifest(key) {
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw GoldError(.notFound, "machine \(machine) has no image version \(version)", at: url.path)
+            }
+            return try ImageManifest.decode(data, at: url.path)
+        }
     }
 
     /// The files of a version, when the builder recorded them (captured versions have none).
