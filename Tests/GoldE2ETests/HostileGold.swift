@@ -1,5 +1,6 @@
 import Foundation
 import GoldHTTPClient
+import GoldSpawn
 import Testing
 
 #if canImport(Glibc)
@@ -53,11 +54,18 @@ final class HostileGold: @unchecked Sendable {
         process.standardOutput = FileHandle(forWritingAtPath: dir + "/serve.log")
         process.standardError = FileHandle(forWritingAtPath: dir + "/serve.log")
         try process.run()
-        for _ in 0..<200 {
+        // Up when both HTTP ports answer; a loaded machine may take a while to start every role.
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
             if let answer = try? await HTTPClient.send("GET", director + "/healthz", timeout: .seconds(2)), answer.status == 200,
                 let deployAnswer = try? await HTTPClient.send("GET", deploy + "/healthz", timeout: .seconds(2)), deployAnswer.status == 200
             {
                 break
+            }
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                let log = (try? String(contentsOfFile: dir + "/serve.log", encoding: .utf8)) ?? ""
+                Issue.record("gold serve did not come up: \(log.suffix(2000))")
+                throw CancellationError()
             }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -82,16 +90,8 @@ final class HostileGold: @unchecked Sendable {
     }
 
     static func gold(_ arguments: [String]) async throws -> (status: Int32, out: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try await Spawn.run(DurabilityTests.binary, arguments, timeout: .seconds(120))
+        return (result.exitCode, result.output)
     }
 
     /// A request to the director (or `base`) with a role's token, or none.
@@ -125,14 +125,11 @@ final class HostileGold: @unchecked Sendable {
         guard alive else { return false }
         let out = dir + "/probe-\(UUID().uuidString).bin"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "--max-time", "20", "-o", out, "tftp://127.0.0.1:\(tftpPort)/probe.bin"]
-        try curl.run()
-        curl.waitUntilExit()
+        let curl = try await Spawn.run("/usr/bin/curl", ["-s", "--max-time", "20", "-o", out, "tftp://127.0.0.1:\(tftpPort)/probe.bin"],
+            timeout: .seconds(30))
         let downloaded = FileManager.default.contents(atPath: out)
         let list = try await request("GET", "/v1/machines", role: "viewer")
-        return curl.terminationStatus == 0 && downloaded == FileManager.default.contents(atPath: dir + "/tftp/probe.bin") && list.status == 200
+        return curl.exitCode == 0 && downloaded == FileManager.default.contents(atPath: dir + "/tftp/probe.bin") && list.status == 200
     }
 
     func stop() {
@@ -143,8 +140,12 @@ final class HostileGold: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
-    /// UDP datagrams to a loopback port.
-    func sendUDP(_ datagrams: [[UInt8]], port: Int) {
+    /// UDP datagrams to a loopback port (on a thread of its own, off the cooperative pool).
+    func sendUDP(_ datagrams: [[UInt8]], port: Int) async {
+        _ = await onThreads(1) { _ in Self.sendUDPBlocking(datagrams, port: port) }
+    }
+
+    static func sendUDPBlocking(_ datagrams: [[UInt8]], port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }

@@ -166,6 +166,16 @@ import Testing
         // The demo ended with a kernel upgrade of lab-bios-01 to a kernel the compile role built.
         #expect(demo.out.contains("lab-bios-01: ✔ promote the new kernel to the default"), "\(demo.out.suffix(4000))")
         #expect(demo.out.contains("lab-bios-01 runs kernel 6.1.192-gold-lab (expected 6.1.192-gold-lab)"), "\(demo.out.suffix(4000))")
+        // The kernel compile showed its real progress (objects built), not "queued" for minutes.
+        let compileLines = demo.out.split(separator: "\n").filter { $0.contains("compile") && $0.contains(" objects") }
+        #expect(!compileLines.isEmpty, "no compile progress in the demo's output:\n\(demo.out.suffix(4000))")
+        print("lab e2e: compile progress lines: \(compileLines.count), last: \(compileLines.last ?? "-")")
+        // The demo's closing hint works as pasted into a shell that has neither gold on PATH nor GOLD_* set.
+        #expect(demo.out.contains(". \(state)/env"), "the demo did not print how to use the lab")
+        let pasted = try await Spawn.run("/usr/bin/env", ["-i", "PATH=/usr/bin:/bin", "HOME=/root", "sh", "-c", ". \(state)/env && gold machine list"],
+            timeout: .seconds(60))
+        #expect(pasted.exitCode == 0 && pasted.output.contains("lab-bios-01") && pasted.output.contains("KERNEL"),
+            "the pasted hint did not work: \(pasted.output.suffix(2000))")
 
         // The new image version differs from the one before only in the kernel and GRUB's menu.
         let kernelDiff = try await gold(["image", "diff", "lab-bios-01"], env: env)
