@@ -252,7 +252,7 @@ let package = Package(
             exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "GoldDoctorTests", dependencies: ["GoldDoctor", "GoldNetboot", "GoldImage", "GoldLab", "GoldDeploy"],
+            name: "GoldDoctorTests", dependencies: ["GoldDoctor", "GoldNetboot", "GoldImage", "GoldLab", "GoldDeploy", "GoldSpawn"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",
@@ -269,7 +269,7 @@ let package = Package(
         .testTarget(
             name: "GoldDirectorTests",
             dependencies: [
-                "GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient", "GoldRunner", "GoldWorkflow", "GoldDirectorBench",
+                "GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient", "GoldRunner", "GoldWorkflow", "GoldDirectorBench", "GoldSpawn",
                 // The capture E2E runs the agent's handler against a live director.
                 "GoldAgentKit", "GoldDeploy", "GoldTFTPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),

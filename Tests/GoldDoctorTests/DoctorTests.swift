@@ -2,6 +2,7 @@ import Foundation
 import GoldDeploy
 import GoldLab
 import GoldNetboot
+import GoldSpawn
 import Testing
 
 @testable import GoldDoctor
@@ -98,21 +99,15 @@ struct TableProbe: HostProbe {
     }
 
     /// The package list setup.sh installs is exactly the table's: setup.sh reads Requirements.swift with sed.
-    @Test func setupInstallsExactlyTheTablesPackages() throws {
+    @Test func setupInstallsExactlyTheTablesPackages() async throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // The same sed line as scripts/setup.sh (the test fails if setup.sh's line changes and this one does not).
+        // The sed line of scripts/setup.sh itself, run by sh.
         let setup = try String(contentsOfFile: repo + "/scripts/setup.sh", encoding: .utf8)
         let line = try #require(setup.split(separator: "\n").first { $0.hasPrefix("PACKAGES=$(sed -n ") })
-        process.arguments = ["-c", "REQUIREMENTS=\"$1\"; " + line + "; printf '%s\\n' $PACKAGES", "sh", repo + "/Sources/GoldDoctor/Requirements.swift"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let fromSetup = Set(output.split(separator: "\n").map(String.init))
+        let result = try await Spawn.run("/bin/sh", ["-c", "REQUIREMENTS=\"$1\"; " + line + "; printf '%s\\n' $PACKAGES", "sh",
+            repo + "/Sources/GoldDoctor/Requirements.swift"], timeout: .seconds(60))
+        #expect(result.exitCode == 0)
+        let fromSetup = Set(result.output.split(separator: "\n").map(String.init))
         #expect(fromSetup == Set(Requirements.all.compactMap(\.package)))
         #expect(fromSetup.contains("kmod"))
     }
