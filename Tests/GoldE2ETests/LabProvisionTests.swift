@@ -228,7 +228,7 @@ import Testing
             Issue.record("the director was never killed at '\(step)'; killed at: \(kills)")
         }
         // No destructive step ran twice: each started once (a second start would be logged as "attempt 2").
-        let events = try await gold(["events", "--machine", "lab-uefi-02", "--json", "--limit", "2000"], env: env)
+        let events = try await gold(["events", "--machine", "lab-uefi-02", "--json", "--limit", "1000"], env: env)
         for step in ["power on or cycle into the netboot environment", "write the image to the local disk"] {
             let starts = events.out.components(separatedBy: "\(killed): \(step)").count - 1
             #expect(starts >= 1 && !events.out.contains("\(killed): \(step) (attempt 2"), "'\(step)' started \(starts) times:\n\(events.out.suffix(3000))")
