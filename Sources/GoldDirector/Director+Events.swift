@@ -35,6 +35,16 @@ extension Director {
 }
 
 extension Parameters {
+    /// `true` or `false`, or a 400 naming the parameter (`active=30882460` was once read as false).
+    func bool(_ name: String) throws -> Bool? {
+        guard let text = get(name) else { return nil }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw GoldError(.invalidInput, "'\(text.prefix(40))' is not true or false", at: "query.\(name)")
+        }
+    }
+
     /// A non-negative integer query parameter, or a 400 naming it.
     func int64(_ name: String) throws -> Int64? {
         guard let text = get(name) else { return nil }

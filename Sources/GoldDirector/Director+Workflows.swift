@@ -99,7 +99,7 @@ extension Director {
             _ = try context.require(.read)
             let query = request.uri.queryParameters
             let limit = Int(try query.int64("limit") ?? 100)
-            return try await workflowStore().listWorkflows(machine: query.get("machine"), activeOnly: query.get("active") == "true", limit: limit)
+            return try await workflowStore().listWorkflows(machine: query.get("machine"), activeOnly: try query.bool("active") ?? false, limit: limit)
         }
         router.get("/v1/workflows/{id}") { _, context -> Workflow in
             _ = try context.require(.read)
@@ -128,7 +128,7 @@ extension Director {
         }
         router.get("/v1/rollouts") { request, context -> [Rollout] in
             _ = try context.require(.read)
-            return try await workflowStore().listRollouts(activeOnly: request.uri.queryParameters.get("active") == "true", limit: 100)
+            return try await workflowStore().listRollouts(activeOnly: try request.uri.queryParameters.bool("active") ?? false, limit: 100)
         }
         router.get("/v1/rollouts/{id}") { _, context -> Rollout in
             _ = try context.require(.read)
