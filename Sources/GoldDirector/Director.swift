@@ -45,6 +45,8 @@ public struct Director: Sendable {
     /// Every route of the API; `OpenAPITests` checks them against `openapi.yaml`.
     public func makeRouter() -> Router<DirectorContext> {
         let router = Router(context: DirectorContext.self)
+        let known = MethodNotAllowedMiddleware<DirectorContext>.Routes()
+        router.add(middleware: MethodNotAllowedMiddleware(routes: known))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: AuthMiddleware(store: store))
@@ -76,6 +78,7 @@ public struct Director: Sendable {
         addJobRoutes(router)
         addWorkerRoutes(router)
         addArtifactRoutes(router)
+        known.set(router.routes.map { ("\($0.path)", $0.method) })
         return router
     }
 
