@@ -150,7 +150,7 @@ extension Director {
         /// The agent's queue: `?machine=NAME&wait=SECONDS` long-polls until a command is waiting.
         router.get("/v1/agent/commands") { request, context -> [Command] in
             let query = request.uri.queryParameters
-            guard let machine = query.get("machine") else { throw GoldError(.invalidInput, "'machine' is required", at: "query.machine") }
+            guard let machine = query.get("machine"), !machine.isEmpty else { throw GoldError(.invalidInput, "'machine' is required", at: "query.machine") }
             _ = try context.require(.machineReport(machine))
             let wait = min(try query.int64("wait") ?? 0, 60)
             return try await requireWorkflows().nextAgentCommands(machine: machine, wait: .seconds(wait))

@@ -9,8 +9,10 @@ import Testing
 #endif
 
 @Suite(.serialized) struct WorkerTests {
+    /// Frequent beats and log sends; a lease far longer than any stall of a loaded test run (the whole parallel suite
+    /// has been seen to pause ~30 s at its start, which once outlasted a 30 s lease).
     static let fastBeats = CompileWorkerConfiguration(
-        leaseTTL: .seconds(30), heartbeatInterval: .milliseconds(50), logInterval: .milliseconds(50))
+        leaseTTL: .seconds(300), heartbeatInterval: .milliseconds(50), logInterval: .milliseconds(50))
 
     /// The kernel recipe, step by step, against a scripted runner that plays the kernel tree.
     @Test func kernelStepsInOrderWithReproducibleEnvironment() async throws {
@@ -124,7 +126,7 @@ import Testing
         let second = CompileWorker(
             name: "w2", queue: queue, store: store, workDir: dir.path + "/w2", configuration: Self.fastBeats)
         #expect(try await second.runOnce() == nil)
-        clock.advance(seconds: 31)
+        clock.advance(seconds: 301)
         _ = FileManager.default.createFile(atPath: gate, contents: nil)
         let outcome = try await second.runOnce()
         guard case .artifact(let manifest, false) = outcome else {

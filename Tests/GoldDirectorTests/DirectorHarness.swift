@@ -20,7 +20,8 @@ struct DirectorHarness {
               headers extra: [(String, String)] = []) async throws -> HTTPClientResponse {
         var headers: [(String, String)] = [("Content-Type", contentType)] + extra
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        return try await HTTPClient.send(method, base + path, headers: headers, body: body.map { Array($0.utf8) })
+        // Far above any answer's time: a loaded parallel test run has paused for ~30 s, the client's default.
+        return try await HTTPClient.send(method, base + path, headers: headers, body: body.map { Array($0.utf8) }, timeout: .seconds(120))
     }
 
     func call(_ method: String, _ path: String, as role: String, body: String? = nil, contentType: String = "application/json",
