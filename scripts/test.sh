@@ -68,4 +68,5 @@ stage 1500 scripts/fresh-machine.sh .build/debug/gold
 # stage it gave up before Gold's offer arrived (twice in CI). Its tests get the CPUs to themselves.
 stage "${GOLD_UNIT_LIMIT:-1500}" swift test --skip-build --filter QEMUIPXETests
 stage "${GOLD_LAB_LIMIT:-3000}" swift test --skip-build --filter LabProvisionTests
-stage 900 Fuzz/run.sh "${GOLD_FUZZ_RUNS:-100000}"
+# The fuzz package builds swift-crypto and Yams too now (fuzz-yaml), several minutes from a clean clone.
+stage 1500 Fuzz/run.sh "${GOLD_FUZZ_RUNS:-100000}"
