@@ -68,11 +68,12 @@ extension Director {
             let machine = try context.parameters.require("machine")
             let store = try images()
             // An unknown machine is a 404, not an empty lineage (a typo must not look like "no images yet").
-            if try await self.store.machine(named: machine) == nil, try store.list(machine: machine).isEmpty {
+            let versions = try store.list(machine: machine)
+            if versions.isEmpty, try await self.store.machine(named: machine) == nil {
                 throw GoldError(.notFound, "no machine named '\(machine)'", at: "path.machine")
             }
             let current = try store.currentVersion(machine: machine)
-            return try store.list(machine: machine).map { version in
+            return try versions.map { version in
                 let m = try store.manifest(machine: machine, version: version)
                 return ImageVersionSummary(machine: machine, version: version, parent: m.parent, change: m.change.rawValue,
                     description: m.description, created: Date(timeIntervalSince1970: TimeInterval(m.created)), current: version == current,

@@ -56,6 +56,12 @@ import Testing
             #expect(missing.status == 404)
             #expect(try Self.decode(ErrorBody.self, missing.body).error.location == "path.version")
             #expect(missing.text.contains("it has 1, 2, 3"))
+            // A machine the fleet does not have and the store never held is a 404, not an empty lineage; one with
+            // no versions yet is an empty list.
+            let unknown = try await h.call("GET", "/v1/images/nosuchmachine", as: "viewer")
+            #expect(unknown.status == 404 && unknown.text.contains("no machine named 'nosuchmachine'"))
+            let none = try await h.call("GET", "/v1/images/web-02", as: "viewer")
+            #expect(none.status == 200 && none.text == "[]")
             let bad = try await h.call("GET", "/v1/images/web-01/latest", as: "viewer")
             #expect(bad.status == 400 && bad.text.contains("'version' must be a version number"))
             // The static diff route still wins over {version}.
