@@ -98,7 +98,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Power drivers: QEMU (QMP), IPMI (ipmitool), manual.
-        .target(name: "GoldPower", dependencies: ["GoldCore", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(name: "GoldPower", dependencies: ["GoldCore", "GoldSpawn", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // The lab: a network namespace with a bridge, QEMU machines on taps, serial consoles.
         .target(name: "GoldLab", dependencies: ["GoldPower", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // Runs workflows in the director: persists transitions, runs commands, reads observations from the event log.
@@ -240,13 +240,13 @@ let package = Package(
             name: "GoldRunnerTests",
             dependencies: ["GoldRunner", "GoldWorkflow", "GoldCore", "GoldSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "GoldNetbootTests", dependencies: ["GoldNetboot"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldNetbootTests", dependencies: ["GoldNetboot", "GoldSpawn"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldPowerTests", dependencies: ["GoldPower", "GoldCore"], swiftSettings: swiftSettings),
         // The proxyDHCP lab test runs the built `gold` binary and builds the netboot environment.
         .testTarget(
             name: "GoldLabTests", dependencies: ["GoldLab", "GoldPower", "GoldNetboot", "GoldHTTPClient", "GoldSpawn", "gold"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "GoldImageTests", dependencies: ["GoldImage", "GoldCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldImageTests", dependencies: ["GoldImage", "GoldCore", "GoldSpawn"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldCompileTests", dependencies: ["GoldCompile", "GoldCore", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"], swiftSettings: swiftSettings),

@@ -1,8 +1,8 @@
 import Crypto
-import Dispatch
 import Foundation
 import GoldCore
 import GoldImage
+import GoldSpawn
 
 /// Where a capture reads: a block device or a file, never written.
 public protocol DiskSource: Sendable {
@@ -242,11 +242,9 @@ public struct DiskCapture: Sendable {
         digest.map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Disk reads and hashing run on Dispatch threads, off the cooperative pool.
+    /// Disk reads and hashing run on a thread of their own, off the cooperative pool and Dispatch's global pool.
     static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
+        try await Blocking.run(body)
     }
 }
 

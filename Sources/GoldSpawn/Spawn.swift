@@ -53,7 +53,9 @@ public enum Spawn {
         }
 
         let readFD = pipe[0]
-        let reader = Task.detached { () -> Data in
+        // The reader blocks in read(2) until the program and everything it started close the pipe (a kernel
+        // build: many minutes): a thread of its own, not one of the cooperative pool's few.
+        async let output = Blocking.run { () -> Data in
             var data = Data()
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -79,7 +81,7 @@ public enum Spawn {
         }
         // Children the program left behind in its group go too.
         kill(-pid, SIGKILL)
-        let data = await reader.value
+        let data = await output
         let exit: Int32 = (waitStatus & 0x7f) == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f)
         return SpawnResult(exitCode: exit, output: String(decoding: data, as: UTF8.self), timedOut: timedOut)
     }

@@ -22,7 +22,7 @@ import Testing
         // Boot what the store serves, not the build's file.
         let disk = dir.path("disk.raw")
         try await store.export(machine: request.machine.name, version: 1, to: disk)
-        let boot = try BootLab.boot(disk: disk, mode: mode, work: dir.url)
+        let boot = try await BootLab.boot(disk: disk, mode: mode, work: dir.url)
         let console = boot.console
         print(
             "\(mode) boot (exit \(boot.exitStatus), \(boot.elapsed) s): kernel after \(boot.secondsToKernel ?? -1) s, init done after \(boot.secondsToDone ?? -1) s"
@@ -61,7 +61,7 @@ import Testing
         try FileManager.default.createDirectory(at: tftp, withIntermediateDirectories: true)
         try Data("#!ipxe\necho GOLD-PROBE\n".utf8).write(to: tftp.appendingPathComponent("probe.ipxe"))
         let marker = mode == .uefi ? "iPXE initialising devices" : "probe.ipxe"
-        let boot = try BootLab.boot(
+        let boot = try await BootLab.boot(
             disk: result.images[0], mode: mode, work: dir.url, until: marker, deadline: 120, tftp: tftp)
         print("\(mode) netboot entry: iPXE seen after \(boot.secondsToDone ?? -1) s")
         #expect(boot.secondsToDone != nil, "\(boot.console.suffix(2000))")

@@ -87,7 +87,7 @@ struct ImageBenchmark {
         let builder = ImageBuilder(dataDirectory: Self.data)
         let result = try await builder.build(try Self.request("bench-boot"))
         defer { builder.discard(result) }
-        let boot = try BootLab.boot(
+        let boot = try await BootLab.boot(
             disk: result.images[0], mode: .uefi, work: result.workDirectory, until: "login:", deadline: 600)
         print(
             "BENCH Debian UEFI boot: kernel after \(boot.secondsToKernel ?? -1) s, login prompt after \(boot.secondsToDone ?? -1) s"

@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 
 #if canImport(Glibc)
     import Glibc
@@ -7,7 +8,7 @@ import Foundation
 /// A tiny HTTP/1.1 server on 127.0.0.1 that answers every request with 204 and records
 /// `PUT /v1/machines/NAME/inventory` bodies; QEMU's user network reaches it as 10.0.2.2.
 final class CheckInResponder: @unchecked Sendable {
-    struct Request {
+    struct Request: Sendable {
         var method: String
         var path: String
         var headers: [String: String]
@@ -54,6 +55,12 @@ final class CheckInResponder: @unchecked Sendable {
         condition.unlock()
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
+    }
+
+    /// ``wait(until:for:)`` on a thread of its own: a test waiting minutes for a boot must not hold one of the
+    /// cooperative pool's few threads, which every other test in the process needs.
+    func arrival(until deadline: Date, for predicate: @escaping @Sendable (Request) -> Bool) async -> Request? {
+        await Blocking.run { self.wait(until: deadline, for: predicate) }
     }
 
     /// Waits until a request matching `predicate` arrives, or `deadline` passes.

@@ -16,7 +16,7 @@ import Testing
                 .appendingPathComponent(".build-agent/debug/gold-agent").path
     }
 
-    @Test func bootsAndChecksIn() throws {
+    @Test func bootsAndChecksIn() async throws {
         let qemu = try requireTool("qemu-system-x86_64", package: "qemu-system-x86")
         guard FileManager.default.isExecutableFile(atPath: Self.agentBinary) else {
             throw NetbootError(
@@ -80,7 +80,7 @@ import Testing
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
-        let request = responder.wait(until: started.addingTimeInterval(300)) {
+        let request = await responder.arrival(until: started.addingTimeInterval(300)) {
             $0.method == "POST" && $0.path == "/v1/machines/m1/check-in"
         }
         let console = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -108,14 +108,14 @@ import Testing
         let deadline = Date().addingTimeInterval(30)
         var text = console
         while !text.contains("gold-agent: checked in as m1") && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.5)
+            try await Task.sleep(for: .milliseconds(500))
             text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         }
         #expect(text.contains("gold-netboot: network up 10.0.2.15/24 on eth0"), "\(text.suffix(3000))")
         #expect(text.contains("gold-netboot: agent starting"))
         #expect(text.contains("gold-agent: checked in as m1"))
         // After check-in the agent asks for commands with its session token.
-        let poll = responder.wait(until: Date().addingTimeInterval(60)) { $0.path.hasPrefix("/v1/agent/commands?machine=m1") }
+        let poll = await responder.arrival(until: Date().addingTimeInterval(60)) { $0.path.hasPrefix("/v1/agent/commands?machine=m1") }
         #expect(poll?.headers["authorization"] == "Bearer session-1")
         #expect(!text.contains("Kernel panic"))
         print("netboot: console tail:\n\(text.split(whereSeparator: \.isNewline).suffix(12).joined(separator: "\n"))")

@@ -1,5 +1,6 @@
 import GoldCore
 import Foundation
+import GoldSpawn
 import Logging
 
 /// Power and boot control of a QEMU virtual machine through its QMP socket, modelled on a real machine's BMC.
@@ -168,16 +169,13 @@ public struct QEMUPowerDriver: PowerDriver {
         let machine = machine
         let bmc = bmc
         logger.debug("qmp \(action.rawValue)", metadata: ["machine": "\(machine)", "socket": "\(path)"])
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    let qmp = try QMPConnection.open(path: path, timeout: timeout)
-                    continuation.resume(returning: try body(qmp))
-                } catch let failure as QMPFailure {
-                    continuation.resume(throwing: Self.error(failure, machine: machine, bmc: bmc, action: action))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+        // QMP is a blocking socket conversation: a thread of its own (GoldSpawn's Blocking), not Dispatch's pool.
+        return try await Blocking.run {
+            do {
+                let qmp = try QMPConnection.open(path: path, timeout: timeout)
+                return try body(qmp)
+            } catch let failure as QMPFailure {
+                throw Self.error(failure, machine: machine, bmc: bmc, action: action)
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import GoldCore
 
 @testable import GoldImage
@@ -92,7 +93,7 @@ enum BootLab {
         return (KernelInput(directory: out), version)
     }
 
-    struct Boot {
+    struct Boot: Sendable {
         var console: String
         var secondsToKernel: Double?
         var secondsToDone: Double?
@@ -104,9 +105,19 @@ enum BootLab {
     /// With `tftp`, the VM gets a NIC on QEMU user networking (no option ROM, so only software on the disk can use
     /// it) whose DHCP offers `probe.ipxe` from that directory; its traffic goes to `work/net.pcap`, which is then
     /// also searched for `marker`.
+    /// The boot waits on a thread of its own: a test polling the console for minutes on the cooperative pool (two
+    /// boot modes in parallel held both of a 2-core machine's threads) stalled every other test in the process.
     static func boot(
         disk: URL, mode: BootMode, work: URL, until marker: String = "GOLD-DONE", deadline: Double = 400,
         tftp: URL? = nil
+    ) async throws -> Boot {
+        try await Blocking.run {
+            try bootBlocking(disk: disk, mode: mode, work: work, until: marker, deadline: deadline, tftp: tftp)
+        }
+    }
+
+    private static func bootBlocking(
+        disk: URL, mode: BootMode, work: URL, until marker: String, deadline: Double, tftp: URL?
     ) throws -> Boot {
         try requireTool("/usr/bin/qemu-system-x86_64", package: "qemu-system-x86")
         let log = work.appendingPathComponent("console.log")
