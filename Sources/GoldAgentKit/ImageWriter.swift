@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GoldCore
 import GoldImage
+import GoldSpawn
 
 /// Where the writer reads and writes: a block device in the netboot environment, a file in tests.
 public protocol BlockTarget: Sendable {

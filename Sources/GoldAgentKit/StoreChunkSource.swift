@@ -1,5 +1,6 @@
 import Foundation
 import GoldImage
+import GoldSpawn
 
 /// Chunks from a local image store directory (`gold-agent write-image --store`): the offline counterpart of the
 /// deploy server's `/chunks/<sha256>`.

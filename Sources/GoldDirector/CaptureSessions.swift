@@ -23,6 +23,8 @@ public actor CaptureSessions {
         /// Set while a commit runs, and after it: a repeated commit answers the same result.
         public var committing = false
         public var result: ImageCapture.Result?
+        /// New chunk bytes the machine may upload before a commit (see ``reserve(_:bytes:)``).
+        public var quota: UInt64 = .max
     }
 
     /// A session unused this long is forgotten.
@@ -32,6 +34,10 @@ public actor CaptureSessions {
     /// Open, uncommitted sessions a machine keeps: a new one ends the oldest past this (an agent that retried).
     static let perMachine = 2
     private var sessions: [String: Session] = [:]
+    /// New chunk bytes each machine uploaded that no commit has referenced yet. An agent that opens session after
+    /// session and never commits stops at its quota; a commit starts the count again. (Chunks no version references
+    /// are removed by `gold image gc`; the count starts at zero when the director restarts.)
+    private var uncommitted: [String: UInt64] = [:]
 
     public init(idleLimit: TimeInterval = 24 * 3600, capacity: Int = 1024) {
         self.idleLimit = idleLimit
@@ -40,14 +46,16 @@ public actor CaptureSessions {
 
     var count: Int { sessions.count }
 
-    func begin(_ info: ImageCapture.Session, actor: String, now: Date = Date()) throws -> Session {
+    /// Opens a session; `quota` bounds the new chunk bytes the machine uploads before a commit.
+    func begin(_ info: ImageCapture.Session, actor: String, quota: UInt64 = .max, now: Date = Date()) throws -> Session {
         sessions = sessions.filter { now.timeIntervalSince($0.value.lastUsed) < idleLimit }
         let open = sessions.values.filter { $0.info.machine == info.machine && !$0.committing }.sorted { $0.lastUsed < $1.lastUsed }
         for old in open.prefix(max(0, open.count - (Self.perMachine - 1))) { sessions[old.info.id] = nil }
         guard sessions.count < capacity else {
             throw GoldError(.tooMany, "\(sessions.count) capture sessions are open (at most \(capacity)); commit or wait for one to end")
         }
-        let session = Session(info: info, actor: actor, lastUsed: now)
+        var session = Session(info: info, actor: actor, lastUsed: now)
+        session.quota = quota
         sessions[info.id] = session
         return session
     }
@@ -69,16 +77,47 @@ public actor CaptureSessions {
         sessions[id]?.missing += missing
     }
 
+    /// Counts `bytes` against the machine's quota of uncommitted uploads before they are stored; 413 past it.
+    func reserve(_ id: String, bytes: Int) throws {
+        guard let session = sessions[id] else { return }
+        let machine = session.info.machine
+        let used = uncommitted[machine] ?? 0
+        let (total, overflow) = used.addingReportingOverflow(UInt64(max(0, bytes)))
+        guard !overflow, total <= session.quota else {
+            throw GoldError(
+                .tooLarge,
+                "machine \(machine) has uploaded \(used >> 20) MiB of chunks that no commit uses yet; a capture of its disks "
+                    + "needs at most \(session.quota >> 20) MiB: commit the capture, or run `gold image gc` and begin again",
+                at: "body")
+        }
+        uncommitted[machine] = total
+    }
+
+    /// An upload reserved with ``reserve(_:bytes:)`` was stored (`new`) or was already in the store (given back).
     func recordUpload(_ id: String, bytes: Int, new: Bool) {
         if new {
             sessions[id]?.uploadedChunks += 1
             sessions[id]?.uploadedBytes += UInt64(bytes)
         } else {
             sessions[id]?.duplicateUploads += 1
+            release(id, bytes: bytes)
         }
     }
 
-    func recordRefused(_ id: String) { sessions[id]?.refusedUploads += 1 }
+    /// An upload reserved with ``reserve(_:bytes:)`` was refused (it did not hash to its name): given back.
+    func recordRefused(_ id: String, bytes: Int) {
+        sessions[id]?.refusedUploads += 1
+        release(id, bytes: bytes)
+    }
+
+    private func release(_ id: String, bytes: Int) {
+        guard let machine = sessions[id]?.info.machine else { return }
+        let used = uncommitted[machine] ?? 0
+        uncommitted[machine] = used - min(used, UInt64(max(0, bytes)))
+    }
+
+    /// New chunk bytes `machine` uploaded that no commit uses yet.
+    public func uncommittedBytes(machine: String) -> UInt64 { uncommitted[machine] ?? 0 }
 
     /// Marks the session as committing; false when another commit runs now.
     /// Commits hashing disks at once (each reads a whole disk on a thread of its own).
@@ -96,6 +135,7 @@ public actor CaptureSessions {
     func finishCommit(_ id: String, result: ImageCapture.Result?) {
         sessions[id]?.committing = false
         sessions[id]?.result = result
+        if result != nil, let machine = sessions[id]?.info.machine { uncommitted[machine] = 0 }
     }
 
     /// A session's counters, for tests and events.

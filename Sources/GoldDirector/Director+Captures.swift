@@ -40,7 +40,8 @@ extension Director {
             let info = ImageCapture.Session(
                 id: "cap-" + UUID().uuidString.lowercased().prefix(12), machine: machine, parent: parent,
                 chunkSize: images.chunks.chunkSize, disks: disks)
-            _ = try await captures.begin(info, actor: identity.actor)
+            let quota = ImageCapture.uploadQuota(spec: record.spec.disks, parent: parentManifest, chunkSize: info.chunkSize)
+            _ = try await captures.begin(info, actor: identity.actor, quota: quota)
             logger.info("capture session", metadata: ["machine": "\(machine)", "session": "\(info.id)", "actor": "\(identity.actor)"])
             return EditedResponse(status: .created, response: info)
         }
@@ -71,12 +72,13 @@ extension Director {
             let images = try images()
             let body = try await request.body.collect(upTo: images.chunks.chunkSize + 1)
             let bytes = Data(body.readableBytesView)
+            try await captures.reserve(session.info.id, bytes: bytes.count)
             do {
                 let stored = try await Self.onOwnThread { try images.putUploadedChunk(bytes, expected: hash) }
                 await captures.recordUpload(session.info.id, bytes: bytes.count, new: stored)
                 return ImageCapture.Receipt(sha256: hash, stored: stored)
             } catch {
-                await captures.recordRefused(session.info.id)
+                await captures.recordRefused(session.info.id, bytes: bytes.count)
                 logger.warning("capture chunk refused", metadata: ["session": "\(session.info.id)", "sha256": "\(hash.hex)", "error": "\(error)"])
                 throw error
             }

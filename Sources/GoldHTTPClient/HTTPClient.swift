@@ -96,21 +96,38 @@ public enum HTTPClient {
             head.headers.add(name: "Connection", value: "close")
             head.headers.add(name: "Content-Length", value: "\(body?.count ?? 0)")
             for (name, value) in headers { head.headers.add(name: name, value: value) }
-            try await outbound.write(.head(head))
-            if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            // The whole request in one write: written part by part, a busy client could still be writing the end
+            // (nothing on the wire with a Content-Length) when the server had answered and closed the connection,
+            // and that write failed with "I/O on closed channel" although the answer had arrived (seen in CI).
+            var parts: [HTTPClientRequestPart] = [.head(head)]
+            if let body, !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            parts.append(.end(nil))
+            var writeFailure: (any Error)?
+            do {
+                try await outbound.write(contentsOf: parts)
+            } catch {
+                // A server may answer before reading the whole body (a 413, a 401) and close: read its answer.
+                writeFailure = error
+            }
 
             var response = HTTPClientResponse(status: 0, headers: [], body: [])
-            for try await part in inbound {
-                switch part {
-                case .head(let head):
-                    response.status = Int(head.status.code)
-                    response.headers = head.headers.map { ($0.name, $0.value) }
-                case .body(let buffer):
-                    response.body.append(contentsOf: buffer.readableBytesView)
-                case .end:
-                    return response
+            do {
+                for try await part in inbound {
+                    switch part {
+                    case .head(let head):
+                        response.status = Int(head.status.code)
+                        response.headers = head.headers.map { ($0.name, $0.value) }
+                    case .body(let buffer):
+                        response.body.append(contentsOf: buffer.readableBytesView)
+                    case .end:
+                        return response
+                    }
                 }
+            } catch {
+                if writeFailure == nil { throw error }
+            }
+            if let writeFailure {
+                throw HTTPClientError(url: url, message: "the connection closed while the request was sent (\(writeFailure))")
             }
             throw HTTPClientError(url: url, message: "the connection closed before the response ended")
         }

@@ -173,6 +173,26 @@ import Testing
             let again = try JSONDecoder().decode(ImageCapture.Result.self, from: Data(repeated.body))
             #expect(repeated.status == 200 && again.version == 2)
             #expect(try store.list(machine: "web-01") == [1, 2])
+
+            // An agent that uploads new chunks and never commits stops at twice its disks plus a chunk (version 2's
+            // 3 MiB disk: 7 chunks of 1 MiB), whichever session it uses; the store keeps nothing past that.
+            var sessions: [String] = []
+            for _ in 0..<2 {
+                let begun = try await h.call("POST", "/v1/images/web-01/captures", as: agent, body: "{}")
+                sessions.append(try JSONDecoder().decode(ImageCapture.Session.self, from: Data(begun.body)).id)
+            }
+            var statuses: [Int] = []
+            var refusal = ""
+            for i in 0..<8 {
+                let bytes = (0..<Self.chunk).map { UInt8(truncatingIfNeeded: $0 &* (i + 3) &+ $0 >> 9) }
+                let put = try await HTTPClient.send(
+                    "PUT", h.base + "/v1/images/web-01/captures/\(sessions[i % 2])/chunks/\(ChunkHash(of: bytes).hex)",
+                    headers: [("Authorization", "Bearer \(h.tokens[agent]!)"), ("Content-Type", "application/octet-stream")], body: bytes)
+                statuses.append(put.status)
+                if put.status != 200 { refusal = put.text }
+            }
+            #expect(statuses == Array(repeating: 200, count: 7) + [413], "\(statuses)")
+            #expect(refusal.contains("machine web-01 has uploaded 7 MiB") && refusal.contains("at most 7 MiB"), "\(refusal)")
         }
     }
 

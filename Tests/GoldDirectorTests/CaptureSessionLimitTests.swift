@@ -41,4 +41,47 @@ import Testing
         await sessions.finishCommit("cap-0", result: nil)
         #expect(try await sessions.startCommit("cap-2"))
     }
+
+    /// New chunk bytes a machine uploads before a commit stop at its quota, across sessions (an agent that begins
+    /// again and again does not reset it); duplicates and refused chunks give their bytes back; a commit resets it.
+    @Test func uncommittedUploadsStopAtTheQuota() async throws {
+        let sessions = CaptureSessions()
+        let chunk = 1 << 20
+        _ = try await sessions.begin(info(0, machine: "m1"), actor: "agent:m1", quota: UInt64(3 * chunk))
+        for _ in 0..<3 {
+            try await sessions.reserve("cap-0", bytes: chunk)
+            await sessions.recordUpload("cap-0", bytes: chunk, new: true)
+        }
+        await #expect {
+            try await sessions.reserve("cap-0", bytes: chunk)
+        } throws: { error in
+            (error as? GoldError)?.code == .tooLarge && "\(error)".contains("m1")
+        }
+        // A new session of the same machine has the same budget, already spent.
+        _ = try await sessions.begin(info(1, machine: "m1"), actor: "agent:m1", quota: UInt64(3 * chunk))
+        await #expect(throws: GoldError.self) { try await sessions.reserve("cap-1", bytes: 1) }
+        // Another machine is not affected.
+        _ = try await sessions.begin(info(2, machine: "m2"), actor: "agent:m2", quota: UInt64(chunk))
+        try await sessions.reserve("cap-2", bytes: chunk)
+        await sessions.recordUpload("cap-2", bytes: chunk, new: false)  // the store had it: nothing stored
+        try await sessions.reserve("cap-2", bytes: chunk)
+        await sessions.recordRefused("cap-2", bytes: chunk)  // did not hash to its name: nothing stored
+        #expect(await sessions.uncommittedBytes(machine: "m2") == 0)
+        // A commit uses the uploads: the count starts again.
+        #expect(try await sessions.startCommit("cap-1"))
+        await sessions.finishCommit(
+            "cap-1",
+            result: ImageCapture.Result(
+                machine: "m1", version: 1, parent: nil, change: "capture", current: true, disks: 1, size: 0, chunks: 0,
+                zeroChunks: 0, uploadedChunks: 3, uploadedBytes: UInt64(3 * chunk), alreadyStored: 0))
+        #expect(await sessions.uncommittedBytes(machine: "m1") == 0)
+        try await sessions.reserve("cap-1", bytes: chunk)
+    }
+
+    @Test func theQuotaIsTwiceTheDisksPlusAChunk() {
+        let disk = DiskSpec(size: ByteSize(bytes: 8 << 30))
+        #expect(ImageCapture.uploadQuota(spec: [disk, disk], parent: nil, chunkSize: 4 << 20) == 32 << 30 + 4 << 20)
+        let huge = DiskSpec(size: ByteSize(bytes: .max))
+        #expect(ImageCapture.uploadQuota(spec: [huge, huge], parent: nil, chunkSize: 1) == .max)
+    }
 }
