@@ -1,12 +1,12 @@
 // swift-tools-version: 6.2
-// libFuzzer targets for Gold's packet codecs; see README.md. Kept out of the main package so `swift build`
+// libFuzzer targets for Gold's packet codecs, protocol state machines and parsers; see README.md. Kept out of the main package so `swift build`
 // and `swift test` there never compile them. Sources/GoldTFTP and Sources/GoldDHCP are symlinks to the main
 // package's folders: the main package has no library products a path dependency could use.
 import PackageDescription
 
 // Instrument the codecs (coverage + AddressSanitizer) as well as the entry points.
-let instrumented: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
-let fuzzer: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])]
+let instrumented: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address", "-O"])]
+let fuzzer: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library", "-O"])]
 let linkFuzzer: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
 
 let package = Package(
@@ -27,6 +27,20 @@ let package = Package(
             name: "GoldCore",
             dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: instrumented),
+        .target(name: "GoldRange", swiftSettings: instrumented),
+        .target(name: "GoldWorkflow", dependencies: ["GoldCore"], swiftSettings: instrumented),
+        .executableTarget(
+            name: "fuzz-json", dependencies: ["GoldCore", "GoldWorkflow"],
+            path: "json", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
+        .executableTarget(
+            name: "fuzz-range", dependencies: ["GoldRange"],
+            path: "range", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
+        .executableTarget(
+            name: "fuzz-dhcp-responder", dependencies: ["GoldDHCP"],
+            path: "dhcp-responder", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
+        .executableTarget(
+            name: "fuzz-tftp-transfer", dependencies: ["GoldTFTP", .product(name: "NIOCore", package: "swift-nio")],
+            path: "tftp-transfer", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
         .executableTarget(
             name: "fuzz-yaml", dependencies: ["GoldCore"],
             path: "yaml", swiftSettings: fuzzer, linkerSettings: linkFuzzer),

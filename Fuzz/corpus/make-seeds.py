@@ -63,3 +63,54 @@ write("dhcp", "discover-relayed-padded", dhcp(0x55AA55AA, qemu, [
     (53, [1]), (0, []), (60, "HTTPClient:Arch:00016:UNDI:003001"), (93, [0, 16]), (82, [1, 4, 0, 0, 0, 1])],
     giaddr=bytes([192, 168, 7, 1])) + b"\0" * 60)
 write("dhcp", "release", dhcp(0xDEADBEEF, qemu, [(53, [7]), (54, [10, 0, 0, 1])], ciaddr=bytes([10, 0, 0, 50])))
+
+# The TFTP read transfer (tftp-transfer/main.swift): 3 setup bytes (block size and window, OACK, netascii; the
+# file's length: b << 7 | c >> 1, or with b's top bit (b & 0x7f) << 13 | c << 5 | c & 0x1f), then events: 0-1 ACK n, 2-3 ACK the newest block, 4 ACK inside the window, 5 timer, 6-7 data,
+# 8 a datagram, 9 cancel or fail.
+write("tftp-transfer", "lockstep-1024", bytes([0x02, 8, 0, 7, 3, 2, 2, 2, 2]))
+write("tftp-transfer", "oack-window16", bytes([0x65, 34, 0, 0, 0, 0, 7, 10, 2, 7, 10, 2, 5, 30, 2, 5, 60, 2, 2]))
+write("tftp-transfer", "wrap-65536-blocks", bytes([0x30, 0xC0, 0x10]) + bytes([7, 255, 2, 2]) * 24)
+write("tftp-transfer", "netascii", bytes([0x82, 4, 0, 6, 100, 2, 6, 100, 2, 2]))
+write("tftp-transfer", "timeouts", bytes([0x02, 8, 0, 7, 3, 5, 30, 5, 30, 5, 30, 5, 30, 5, 30]))
+write("tftp-transfer", "early-ack", bytes([0x22, 32, 0, 7, 3, 4, 1, 4, 3, 2, 9, 0xfd]))
+
+# The DHCP responder (dhcp-responder/main.swift): a setup byte (1 full DHCP, 2 unknown machines booted, 4 a pool,
+# 8 a static machine, 16 authoritative), then events: 0-3 a message (MAC, type and options, addresses), 4 a raw
+# datagram, 5 a message on port 4011, 6 time passes, 7 expiry.
+write("dhcp-responder", "full-dora-release", bytes([0x1F, 0, 1, 0x40, 0x01, 0, 1, 0x32, 0x80, 6, 10, 0, 1, 0x06, 0x20,
+                                                    0, 2, 0x40, 0x01, 0, 2, 0x32, 0x84, 6, 255, 7]))
+write("dhcp-responder", "full-pool-exhausted", bytes([0x17]) + b"".join(bytes([0, m, 0x40, 0x01, 0, m, 0x32, 0x80 | m])
+                                                                         for m in range(8)))
+write("dhcp-responder", "full-decline", bytes([0x17, 0, 3, 0x40, 0x01, 0, 3, 0x32, 0x80, 0, 3, 0x33, 0x80, 6, 50,
+                                               0, 4, 0x40, 0x01]))
+write("dhcp-responder", "proxy-pxe", bytes([0x02, 0, 1, 0x40, 0x01, 5, 1, 0x62, 0x81, 0, 5, 0xC0, 0x00, 5, 6, 0x42, 0x01]))
+write("dhcp-responder", "static-taken", bytes([0x1D, 0, 2, 0x40, 0x01, 0, 5, 0x32, 0x84, 0, 2, 0x32, 0x84]))
+write("dhcp-responder", "raw-discover", bytes([0x01, 4, 75]) + dhcp(0x01020304, qemu, [(53, [1])])[:300])
+
+# HTTP Range (range/main.swift): 8 bytes of length, then the header.
+for name, length, header in [("first-100", 1000, "bytes=0-99"), ("suffix", 1000, "bytes=-5"), ("open", 1000, "bytes=100-"),
+                             ("inverted", 1000, "bytes=5-1"), ("several", 1000, "bytes=0-0,5-9"), ("other-unit", 10, "items=0-1"),
+                             ("spaces", 10, " bytes= 7 - 9 "), ("empty-file", 0, "bytes=0-"), ("huge", (1 << 63) | 5, "bytes=-0"),
+                             ("past-end", 10, "bytes=10-20"), ("uppercase", 4096, "BYTES=4095-")]:
+    write("range", name, struct.pack(">Q", length) + header.encode())
+
+# JSON into the model (json/main.swift): the first byte picks the type (0 commands, 1 machine spec, 2 kernel spec,
+# 3 workflow event); Swift's synthesized Codable spells enum cases as {"case":{"label":value}} ("_0" unlabeled).
+commands = ('[{"id":"wf-1.3.1","workflow":"wf-1","machine":"web-01","step":"write the image",'
+            '"action":{"agent":{"_0":{"writeImage":{"version":3}}}}},'
+            '{"id":"wf-1.4.1","workflow":"wf-1","machine":"web-01","step":"reboot",'
+            '"action":{"agent":{"_0":{"reboot":{"netboot":false}}}}},'
+            '{"id":"wf-2.1.1","workflow":"wf-2","machine":"db-01","step":"power",'
+            '"action":{"power":{"_0":"on-or-cycle"}}},'
+            '{"id":"wf-2.2.1","workflow":"wf-2","machine":"db-01","step":"torture",'
+            '"action":{"agent":{"_0":{"torture":{"seconds":60}}}}}]')
+write("json", "commands", bytes([0]) + commands.encode())
+write("json", "command-replace-binary", bytes([0]) + ('[{"id":"a","workflow":"w","machine":"m","step":"s",'
+      '"action":{"agent":{"_0":{"replaceBinary":{"name":"nginx","artifact":"sha256:00"}}}}}]').encode())
+# The two machines of corpus/yaml/example-fleet.yaml, as JSONEncoder writes a parsed MachineSpec.
+write("json", "machine-spec-uefi", bytes([1]) + '{"binaries":[],"boot":"uefi","checks":[{"kind":"tcp","target":":22"},{"kind":"command","target":"systemctl is-system-running --wait"}],"cpu":{"flags":[],"march":"x86-64-v2","model":"QEMU Virtual CPU"},"disks":[{"device":"\\/dev\\/vda","partitions":[{"filesystem":"vfat","mount":"\\/boot\\/efi","size":"256MiB"},{"filesystem":"none","label":"grubenv","size":"4MiB"},{"filesystem":"ext4","mount":"\\/","options":"defaults,noatime"}],"size":"2GiB"}],"kernel":{"base":"tinyconfig","fragments":["CONFIG_VIRTIO_BLK=y","CONFIG_VIRTIO_NET=y","CONFIG_EXT4_FS=y","CONFIG_SERIAL_8250_CONSOLE=y"],"localVersion":"-gold-lab","source":"debian:linux-source-6.1"},"macs":["52:54:00:00:10:01"],"name":"lab-uefi-01","network":{"address":"10.77.0.11\\/24","dns":["10.77.0.1"],"gateway":"10.77.0.1","hostname":"lab-uefi-01","mode":"static"},"power":{"driver":"qemu"},"profile":"lab","role":"web","services":["ssh"],"users":[{"groups":["sudo"],"keys":["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoldLabKeyForDemoOnlyxxxxxxxxxxxxxxxxxxxx ops@gold"],"name":"ops","shell":"\\/bin\\/bash","sudo":"ALL=(ALL) NOPASSWD: ALL"}]}'.encode())
+write("json", "machine-spec-bios", bytes([1]) + '{"binaries":[],"boot":"bios","checks":[{"kind":"tcp","target":":22"},{"kind":"command","target":"systemctl is-system-running --wait"}],"cpu":{"flags":[],"march":"x86-64-v2","model":"QEMU Virtual CPU"},"disks":[{"device":"\\/dev\\/vda","partitions":[{"filesystem":"none","label":"bios-boot","size":"1MiB"},{"filesystem":"none","label":"grubenv","size":"4MiB"},{"filesystem":"ext4","mount":"\\/"}],"size":"2GiB"},{"device":"\\/dev\\/vdb","partitions":[{"filesystem":"ext4","mount":"\\/srv"}],"size":"1GiB"}],"kernel":{"base":"tinyconfig","fragments":["CONFIG_VIRTIO_BLK=y","CONFIG_VIRTIO_NET=y","CONFIG_EXT4_FS=y","CONFIG_SERIAL_8250_CONSOLE=y"],"localVersion":"-gold-lab","source":"debian:linux-source-6.1"},"macs":["52:54:00:00:10:02"],"name":"lab-bios-01","network":{"dns":[],"hostname":"lab-bios-01","mode":"dhcp"},"power":{"driver":"qemu"},"profile":"lab","role":"web","services":["ssh"],"users":[{"groups":["sudo"],"keys":["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoldLabKeyForDemoOnlyxxxxxxxxxxxxxxxxxxxx ops@gold"],"name":"ops","shell":"\\/bin\\/bash","sudo":"ALL=(ALL) NOPASSWD: ALL"}]}'.encode())
+write("json", "kernel-spec", bytes([2]) + b'{"source":"debian:linux-source-6.1","base":"tinyconfig","fragments":[],"localVersion":"-gold"}')
+write("json", "event-completed", bytes([3]) + b'{"completed":{"commandID":"wf-1.3.1","outcome":{"succeeded":{"detail":"ok","outputs":{"image.version":"3"}}}}}')
+write("json", "event-progress", bytes([3]) + b'{"progress":{"commandID":"wf-1.3.1","fraction":0.5,"detail":"half"}}')
+write("json", "event-observed", bytes([3]) + b'{"observed":{"_0":{"bootSuccess":{"kernel":"6.1.0-gold"}}}}')

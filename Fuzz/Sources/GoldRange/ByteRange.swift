@@ -1,0 +1,1 @@
+../../../Sources/GoldImage/Serving/ByteRange.swift
