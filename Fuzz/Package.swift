@@ -27,28 +27,29 @@ let package = Package(
             name: "GoldCore",
             dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: instrumented),
+        .target(name: "FuzzSupport", swiftSettings: instrumented),
         .target(name: "GoldRange", swiftSettings: instrumented),
         .target(name: "GoldWorkflow", dependencies: ["GoldCore"], swiftSettings: instrumented),
         .executableTarget(
-            name: "fuzz-json", dependencies: ["GoldCore", "GoldWorkflow"],
+            name: "fuzz-json", dependencies: ["FuzzSupport", "GoldCore", "GoldWorkflow"],
             path: "json", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
         .executableTarget(
-            name: "fuzz-range", dependencies: ["GoldRange"],
+            name: "fuzz-range", dependencies: ["FuzzSupport", "GoldRange"],
             path: "range", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
         .executableTarget(
-            name: "fuzz-dhcp-responder", dependencies: ["GoldDHCP"],
+            name: "fuzz-dhcp-responder", dependencies: ["FuzzSupport", "GoldDHCP"],
             path: "dhcp-responder", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
         .executableTarget(
-            name: "fuzz-tftp-transfer", dependencies: ["GoldTFTP", .product(name: "NIOCore", package: "swift-nio")],
+            name: "fuzz-tftp-transfer", dependencies: ["FuzzSupport", "GoldTFTP", .product(name: "NIOCore", package: "swift-nio")],
             path: "tftp-transfer", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
         .executableTarget(
-            name: "fuzz-yaml", dependencies: ["GoldCore"],
+            name: "fuzz-yaml", dependencies: ["FuzzSupport", "GoldCore"],
             path: "yaml", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
         .executableTarget(
-            name: "fuzz-tftp", dependencies: ["GoldTFTP", .product(name: "NIOCore", package: "swift-nio")],
+            name: "fuzz-tftp", dependencies: ["FuzzSupport", "GoldTFTP", .product(name: "NIOCore", package: "swift-nio")],
             path: "tftp", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
         .executableTarget(
-            name: "fuzz-dhcp", dependencies: ["GoldDHCP"],
+            name: "fuzz-dhcp", dependencies: ["FuzzSupport", "GoldDHCP"],
             path: "dhcp", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
     ]
 )

@@ -1,19 +1,7 @@
-// SwiftPM renames an executable's entry point to `fuzz_dhcp_responder_main` in debug builds (for testable
-// executables) and links `main` to it, so libFuzzer's own `main` is not used: hand over to its driver here.
-// In release builds the symbol is unused and libFuzzer's `main` runs; the behaviour is the same.
+import FuzzSupport
 
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ testOneInput: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
+/// The entry point SwiftPM links `main` to in debug builds (see FuzzSupport's Driver.swift).
 @_cdecl("fuzz_dhcp_responder_main")
-public func fuzzerMain(
-    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-) -> CInt {
-    var argc = argc
-    var argv = argv
-    return runDriver(&argc, &argv, { data, size in fuzz(data, size) })
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runLibFuzzer(argc, argv) { data, size in fuzz(data, size) }
 }

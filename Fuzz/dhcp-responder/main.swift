@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import GoldDHCP
 
 /// libFuzzer entry: a conversation with the DHCP responder. The first byte picks the configuration (proxy or full
@@ -10,7 +11,7 @@ import GoldDHCP
 /// goes to nobody else. A trap is a bug.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    var input = Script(Array(UnsafeBufferPointer(start: data, count: size)))
+    var input = FuzzScript(Array(UnsafeBufferPointer(start: data, count: size)))
     guard let setup = input.byte() else { return 0 }
     let server = IPv4Address(10, 0, 0, 1)
     let pool = IPv4Address(10, 0, 0, 10)...IPv4Address(10, 0, 0, 13)
@@ -94,24 +95,7 @@ func check(
     }
 }
 
-/// The fuzzer's bytes, read front to back; running out ends the script.
-struct Script {
-    var bytes: [UInt8]
-    var index = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    mutating func byte() -> UInt8? {
-        guard index < bytes.count else { return nil }
-        defer { index += 1 }
-        return bytes[index]
-    }
-
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        let end = min(bytes.count, index + count)
-        defer { index = end }
-        return Array(bytes[index..<end])
-    }
-
+extension FuzzScript {
     /// A client message whose fields come from the input: a MAC of eight, a message type (sometimes none or an
     /// unknown one), a requested address and server identifier near the pool, PXE or iPXE or HTTP-boot markings.
     mutating func message(
@@ -140,3 +124,4 @@ struct Script {
             ciaddr: ciaddr, chaddr: mac.bytes, options: options)
     }
 }
+

@@ -1,3 +1,4 @@
+import FuzzSupport
 import Glibc
 import GoldTFTP
 import NIOCore
@@ -14,7 +15,7 @@ import NIOCore
 /// is a bug.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    var input = Script(Array(UnsafeBufferPointer(start: data, count: size)))
+    var input = FuzzScript(Array(UnsafeBufferPointer(start: data, count: size)))
     guard let a = input.byte(), let b = input.byte(), let c = input.byte() else { return 0 }
     let blockSizes = [8, 9, 512, 513, 1428, 1468, 16, 100]
     let windows = [1, 1, 2, 4, 16, 64, 4096, 65535]
@@ -154,23 +155,3 @@ struct Model {
     }
 }
 
-/// The fuzzer's bytes, read front to back.
-struct Script {
-    var bytes: [UInt8]
-    var index = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    mutating func byte() -> UInt8? {
-        guard index < bytes.count else { return nil }
-        defer { index += 1 }
-        return bytes[index]
-    }
-
-    mutating func u16() -> UInt16 { UInt16(byte() ?? 0) << 8 | UInt16(byte() ?? 0) }
-
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        let end = min(bytes.count, index + count)
-        defer { index = end }
-        return Array(bytes[index..<end])
-    }
-}
