@@ -36,7 +36,11 @@ for name in tftp dhcp yaml range tftp-transfer dhcp-responder json; do
         tftp-transfer) max_len=4096; divisor=40 ;;
     esac
     runs=("${limit[@]}")
-    case "$budget" in *s) ;; *) runs=(-runs=$(( budget / divisor > 1000 ? budget / divisor : budget ))) ;; esac
+    # Its share, but at least 1000 runs (or the whole budget when that is smaller).
+    case "$budget" in *s) ;; *)
+        floor=$(( budget < 1000 ? budget : 1000 ))
+        runs=(-runs=$(( budget / divisor > floor ? budget / divisor : floor ))) ;;
+    esac
     echo "== fuzz-$name (${runs[*]})"
     if ! "$bin/fuzz-$name" "${runs[@]}" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts" -print_final_stats=1 \
         "$corpus" "$here/corpus/$name" 2>"$scratch/$name.log"; then

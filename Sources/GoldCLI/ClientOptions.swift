@@ -68,7 +68,9 @@ struct DirectorClient: Sendable {
                 break
             } catch let error as HTTPClientError {
                 if attempt == tries {
-                    throw GoldError(.unavailable, "cannot reach the director: \(error.message); is 'gold serve' running?", at: error.url)
+                    // The hint only where nothing answered; a connection that closed mid-request reached a director.
+                    let hint = error.message.hasPrefix("cannot connect") ? "; is 'gold serve' running?" : ""
+                    throw GoldError(.unavailable, "cannot reach the director: \(error.message)\(hint)", at: error.url)
                 }
             } catch {
                 if attempt == tries { throw GoldError(.unavailable, "the connection to the director failed: \(error)", at: baseURL + path) }

@@ -34,10 +34,12 @@ public actor CaptureSessions {
     /// Open, uncommitted sessions a machine keeps: a new one ends the oldest past this (an agent that retried).
     static let perMachine = 2
     private var sessions: [String: Session] = [:]
-    /// New chunk bytes each machine uploaded that no commit has referenced yet. An agent that opens session after
-    /// session and never commits stops at its quota; a commit starts the count again. (Chunks no version references
-    /// are removed by `gold image gc`; the count starts at zero when the director restarts.)
-    private var uncommitted: [String: UInt64] = [:]
+    /// Chunks each machine uploaded that no committed version uses yet, with their sizes, and their total. An agent
+    /// that opens session after session and never commits stops at its quota; a commit takes back the chunks its
+    /// version uses, and `gold image gc` (which removes chunks no version uses) the chunks it removed. The record
+    /// starts empty when the director restarts.
+    private var uncommitted: [String: [ChunkHash: Int]] = [:]
+    private var uncommittedTotal: [String: UInt64] = [:]
 
     public init(idleLimit: TimeInterval = 24 * 3600, capacity: Int = 1024) {
         self.idleLimit = idleLimit
@@ -77,47 +79,68 @@ public actor CaptureSessions {
         sessions[id]?.missing += missing
     }
 
-    /// Counts `bytes` against the machine's quota of uncommitted uploads before they are stored; 413 past it.
-    func reserve(_ id: String, bytes: Int) throws {
-        guard let session = sessions[id] else { return }
+    /// Counts an upload of `chunk` against the machine's quota before it is stored; 413 past it. True when it was
+    /// counted now (false: the machine uploaded this chunk before and it is counted already); pass that on to
+    /// ``recordUpload(_:chunk:bytes:new:counted:)`` or ``recordRefused(_:chunk:counted:)``.
+    func reserve(_ id: String, chunk: ChunkHash, bytes: Int) throws -> Bool {
+        guard let session = sessions[id] else { return false }
         let machine = session.info.machine
-        let used = uncommitted[machine] ?? 0
+        guard uncommitted[machine]?[chunk] == nil else { return false }
+        let used = uncommittedTotal[machine] ?? 0
         let (total, overflow) = used.addingReportingOverflow(UInt64(max(0, bytes)))
         guard !overflow, total <= session.quota else {
             throw GoldError(
                 .tooLarge,
-                "machine \(machine) has uploaded \(used >> 20) MiB of chunks that no commit uses yet; a capture of its disks "
-                    + "needs at most \(session.quota >> 20) MiB: commit the capture, or run `gold image gc` and begin again",
+                "machine \(machine) has uploaded \(used >> 20) MiB of chunks that no version uses yet; a capture of its disks "
+                    + "needs at most \(session.quota >> 20) MiB: commit the capture (or `gold image gc` to remove them), then begin again",
                 at: "body")
         }
-        uncommitted[machine] = total
+        uncommitted[machine, default: [:]][chunk] = max(0, bytes)
+        uncommittedTotal[machine] = total
+        return true
     }
 
-    /// An upload reserved with ``reserve(_:bytes:)`` was stored (`new`) or was already in the store (given back).
-    func recordUpload(_ id: String, bytes: Int, new: Bool) {
+    /// An upload counted with ``reserve(_:chunk:bytes:)`` was stored (`new`), or the store held it already (taken back).
+    func recordUpload(_ id: String, chunk: ChunkHash, bytes: Int, new: Bool, counted: Bool) {
         if new {
             sessions[id]?.uploadedChunks += 1
             sessions[id]?.uploadedBytes += UInt64(bytes)
         } else {
             sessions[id]?.duplicateUploads += 1
-            release(id, bytes: bytes)
+            if counted, let machine = sessions[id]?.info.machine { forget(machine, [chunk]) }
         }
     }
 
-    /// An upload reserved with ``reserve(_:bytes:)`` was refused (it did not hash to its name): given back.
-    func recordRefused(_ id: String, bytes: Int) {
+    /// An upload counted with ``reserve(_:chunk:bytes:)`` was refused (it did not hash to its name): taken back.
+    func recordRefused(_ id: String, chunk: ChunkHash, counted: Bool) {
         sessions[id]?.refusedUploads += 1
-        release(id, bytes: bytes)
+        if counted, let machine = sessions[id]?.info.machine { forget(machine, [chunk]) }
     }
 
-    private func release(_ id: String, bytes: Int) {
-        guard let machine = sessions[id]?.info.machine else { return }
-        let used = uncommitted[machine] ?? 0
-        uncommitted[machine] = used - min(used, UInt64(max(0, bytes)))
+    /// Takes `chunks` off the machine's uncommitted uploads.
+    private func forget(_ machine: String, _ chunks: some Sequence<ChunkHash>) {
+        guard var held = uncommitted[machine] else { return }
+        var total = uncommittedTotal[machine] ?? 0
+        for chunk in chunks {
+            if let size = held.removeValue(forKey: chunk) { total -= min(total, UInt64(size)) }
+        }
+        uncommitted[machine] = held.isEmpty ? nil : held
+        uncommittedTotal[machine] = held.isEmpty ? nil : total
     }
 
-    /// New chunk bytes `machine` uploaded that no commit uses yet.
-    public func uncommittedBytes(machine: String) -> UInt64 { uncommitted[machine] ?? 0 }
+    /// Every machine's uploads that no version uses yet (to check against the store after a garbage collection).
+    func uncommittedChunks() -> [ChunkHash] { uncommitted.values.flatMap(\.keys) }
+
+    /// After a garbage collection: uploads the store no longer holds are no longer counted, whoever sent them.
+    func forgetRemoved(_ chunks: [ChunkHash]) {
+        let removed = Set(chunks)
+        for (machine, held) in uncommitted {
+            forget(machine, held.keys.filter { removed.contains($0) })
+        }
+    }
+
+    /// New chunk bytes `machine` uploaded that no version uses yet.
+    public func uncommittedBytes(machine: String) -> UInt64 { uncommittedTotal[machine] ?? 0 }
 
     /// Marks the session as committing; false when another commit runs now.
     /// Commits hashing disks at once (each reads a whole disk on a thread of its own).
@@ -132,10 +155,11 @@ public actor CaptureSessions {
         return true
     }
 
-    func finishCommit(_ id: String, result: ImageCapture.Result?) {
+    /// Ends a commit; a recorded version (`result`) takes the chunks it uses (`chunks`) off the machine's count.
+    func finishCommit(_ id: String, result: ImageCapture.Result?, chunks: [ChunkHash] = []) {
         sessions[id]?.committing = false
         sessions[id]?.result = result
-        if result != nil, let machine = sessions[id]?.info.machine { uncommitted[machine] = 0 }
+        if result != nil, let machine = sessions[id]?.info.machine { forget(machine, chunks) }
     }
 
     /// A session's counters, for tests and events.

@@ -40,7 +40,8 @@ extension Director {
             let info = ImageCapture.Session(
                 id: "cap-" + UUID().uuidString.lowercased().prefix(12), machine: machine, parent: parent,
                 chunkSize: images.chunks.chunkSize, disks: disks)
-            let quota = ImageCapture.uploadQuota(spec: record.spec.disks, parent: parentManifest, chunkSize: info.chunkSize)
+            let quota = ImageCapture.uploadQuota(
+                spec: record.spec.disks, parent: parentManifest, reported: Self.reportedDiskSizes(record.inventory), chunkSize: info.chunkSize)
             _ = try await captures.begin(info, actor: identity.actor, quota: quota)
             logger.info("capture session", metadata: ["machine": "\(machine)", "session": "\(info.id)", "actor": "\(identity.actor)"])
             return EditedResponse(status: .created, response: info)
@@ -72,13 +73,13 @@ extension Director {
             let images = try images()
             let body = try await request.body.collect(upTo: images.chunks.chunkSize + 1)
             let bytes = Data(body.readableBytesView)
-            try await captures.reserve(session.info.id, bytes: bytes.count)
+            let counted = try await captures.reserve(session.info.id, chunk: hash, bytes: bytes.count)
             do {
                 let stored = try await Self.onOwnThread { try images.putUploadedChunk(bytes, expected: hash) }
-                await captures.recordUpload(session.info.id, bytes: bytes.count, new: stored)
+                await captures.recordUpload(session.info.id, chunk: hash, bytes: bytes.count, new: stored, counted: counted)
                 return ImageCapture.Receipt(sha256: hash, stored: stored)
             } catch {
-                await captures.recordRefused(session.info.id, bytes: bytes.count)
+                await captures.recordRefused(session.info.id, chunk: hash, counted: counted)
                 logger.warning("capture chunk refused", metadata: ["session": "\(session.info.id)", "sha256": "\(hash.hex)", "error": "\(error)"])
                 throw error
             }
@@ -112,7 +113,7 @@ extension Director {
                 uploadedChunks: counts.uploadedChunks, uploadedBytes: counts.uploadedBytes,
                 alreadyStored: max(0, distinct - counts.uploadedChunks))
             // Kept before anything else can fail: a commit sent again answers this version, never records a second.
-            await captures.finishCommit(session.info.id, result: recorded)
+            await captures.finishCommit(session.info.id, result: recorded, chunks: ImageCapture.distinctChunks(manifest.disks))
             _ = try? await store.appendEvent(NewEvent(actor: session.actor, kind: "machine.image.capture", machine: machine,
                 message: "captured version \(manifest.version) (parent \(manifest.parent.map(String.init) ?? "none")): \(recorded.chunks) chunks, "
                     + "\(recorded.uploadedChunks) uploaded (\(recorded.uploadedBytes >> 20) MiB), \(recorded.alreadyStored) already stored, "
@@ -130,6 +131,15 @@ extension Director {
     }
 
     /// The `{machine}` and `{capture}` of the path, after checking the caller may report for the machine.
+    /// The disk sizes the machine's agent reported at its last check-in (`inventory.disks[].sizeBytes`).
+    static func reportedDiskSizes(_ inventory: JSONValue?) -> [UInt64] {
+        guard case .object(let fields)? = inventory, case .array(let disks)? = fields["disks"] else { return [] }
+        return disks.compactMap { disk in
+            guard case .object(let disk) = disk, case .number(let size)? = disk["sizeBytes"], size >= 0, size < 0x1p63 else { return nil }
+            return UInt64(size)
+        }
+    }
+
     func captureSession(_ context: DirectorContext) async throws -> (String, CaptureSessions.Session) {
         let machine = try context.parameters.require("machine")
         _ = try context.require(.machineReport(machine))

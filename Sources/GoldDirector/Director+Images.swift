@@ -113,6 +113,12 @@ extension Director {
             // The collection waits for any import holding the store lock and then walks the whole store: a thread of
             // its own keeps it off the few threads Swift concurrency runs the server on.
             let result = try await Self.onOwnThread { try store.garbageCollect(keep: rule, dryRun: dryRun) }
+            if !dryRun {
+                // Uploads no version used and the collection removed no longer count against their machine's quota.
+                let held = await captures.uncommittedChunks()
+                let removed = try await Self.onOwnThread { held.filter { !store.chunks.contains($0) } }
+                await captures.forgetRemoved(removed)
+            }
             logger.notice("image store garbage collection", metadata: ["actor": "\(identity.actor)", "dryRun": "\(dryRun)",
                 "versions": "\(result.removedVersions.values.reduce(0) { $0 + $1.count })", "chunks": "\(result.removedChunks)", "bytes": "\(result.bytesFreed)"])
             return result

@@ -77,7 +77,20 @@ public enum Spawn {
                 timedOut = true
                 kill(-pid, SIGKILL)
             }
-            try? await Task.sleep(for: .milliseconds(20))
+            do {
+                try await Task.sleep(for: .milliseconds(20))
+            } catch {
+                // Cancelled: the sleep no longer waits, so the loop would spin. The program goes now; its exit is
+                // awaited on a thread of its own.
+                kill(-pid, SIGKILL)
+                let child = pid
+                waitStatus = await Blocking.run { () -> Int32 in
+                    var status: Int32 = 0
+                    while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+                    return status
+                }
+                break
+            }
         }
         // Children the program left behind in its group go too.
         kill(-pid, SIGKILL)

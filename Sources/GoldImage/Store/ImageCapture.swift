@@ -116,16 +116,17 @@ public enum ImageCapture {
         return (parent?.disks ?? []).map { Disk(index: $0.index, device: $0.device) }
     }
 
-    /// New chunk bytes a machine may upload before a commit: twice its disks (the fleet file's sizes, or the parent
-    /// version's, whichever is larger: a capture retried once uploads at most that), plus one chunk.
-    public static func uploadQuota(spec: [DiskSpec], parent: ImageManifest?, chunkSize: Int) -> UInt64 {
+    /// New chunk bytes a machine may upload before a commit: twice its disks (the largest of the fleet file's sizes,
+    /// the parent version's and those its agent reported at check-in, as the agent reads whole devices: a capture
+    /// retried once uploads at most that), plus one chunk.
+    public static func uploadQuota(spec: [DiskSpec], parent: ImageManifest?, reported: [UInt64] = [], chunkSize: Int) -> UInt64 {
         func sum(_ sizes: [UInt64]) -> UInt64 {
             sizes.reduce(0) { total, size in
                 let (next, overflow) = total.addingReportingOverflow(size)
                 return overflow ? .max : next
             }
         }
-        let disks = max(sum(spec.map(\.size.bytes)), sum(parent?.disks.map(\.size) ?? []))
+        let disks = max(sum(spec.map(\.size.bytes)), sum(parent?.disks.map(\.size) ?? []), sum(reported))
         let (twice, overflow) = disks.multipliedReportingOverflow(by: 2)
         guard !overflow else { return .max }
         let (quota, over) = twice.addingReportingOverflow(UInt64(max(0, chunkSize)))
