@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "GoldDirector",
             dependencies: [
-                "GoldCore", "GoldWorkflow", "GoldImage", "GoldCompile",
+                "GoldCore", "GoldWorkflow", "GoldImage", "GoldCompile", "GoldSpawn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -150,17 +150,17 @@ public struct DiskCapture: Sendable {
             let offset = UInt64(first) * UInt64(chunkSize)
             let length = Int(min(UInt64(n * chunkSize), size - offset))
             let source = input.source
-            let bytes = try await Self.offThread { try Self.read(source, offset: offset, count: length) }
+            let bytes = try await Blocking.run { try Self.read(source, offset: offset, count: length) }
             let chunkSize = self.chunkSize
-            async let chunkHashes = Self.offThread { Self.hashChunks(bytes, chunkSize: chunkSize) }
+            async let chunkHashes = Blocking.run { Self.hashChunks(bytes, chunkSize: chunkSize) }
             let hasher = whole
-            async let wholeAfter = Self.offThread {
+            async let wholeAfter = Blocking.run {
                 var h = hasher
                 h.update(data: bytes)
                 return h
             }
-            hashes += try await chunkHashes
-            whole = try await wholeAfter
+            hashes += await chunkHashes
+            whole = await wholeAfter
             first += n
             await progress(offset + UInt64(length))
         }
@@ -180,7 +180,7 @@ public struct DiskCapture: Sendable {
             let source = inputs[d].source
             let offset = UInt64(i) * UInt64(chunkSize)
             let length = Int(min(UInt64(chunkSize), source.size - offset))
-            let bytes = try await Self.offThread { try Self.read(source, offset: offset, count: length) }
+            let bytes = try await Blocking.run { try Self.read(source, offset: offset, count: length) }
             // The disk is not mounted in the netboot environment: the same place must give the same bytes.
             guard ChunkHash(of: bytes) == hash else {
                 throw AgentError("\(source.path) changed while it was captured: chunk \(i) no longer hashes to \(hash.hex)")
@@ -240,11 +240,6 @@ public struct DiskCapture: Sendable {
 
     static func hex(_ digest: SHA256.Digest) -> String {
         digest.map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// Disk reads and hashing run on a thread of their own, off the cooperative pool and Dispatch's global pool.
-    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await Blocking.run(body)
     }
 }
 

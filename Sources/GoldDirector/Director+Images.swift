@@ -1,6 +1,7 @@
 import Foundation
 import GoldCore
 import GoldImage
+import GoldSpawn
 import GoldWorkflow
 import Hummingbird
 import Logging
@@ -204,8 +205,6 @@ extension Director {
 
     /// Runs blocking store work on a thread of its own.
     static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-        }
+        try await Blocking.run(body)
     }
 }
