@@ -100,7 +100,7 @@ let package = Package(
         // Power drivers: QEMU (QMP), IPMI (ipmitool), manual.
         .target(name: "GoldPower", dependencies: ["GoldCore", "GoldSpawn", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // The lab: a network namespace with a bridge, QEMU machines on taps, serial consoles.
-        .target(name: "GoldLab", dependencies: ["GoldPower", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(name: "GoldLab", dependencies: ["GoldPower", "GoldSpawn", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // Runs workflows in the director: persists transitions, runs commands, reads observations from the event log.
         .target(
             name: "GoldRunner",
@@ -155,7 +155,7 @@ let package = Package(
         // Disk images: per-machine images built without mounting, a content-addressed chunk store, serving.
         .target(
             name: "GoldImage",
-            dependencies: ["GoldCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GoldCore", "GoldSpawn", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The compile server: cache-keyed kernel and binary jobs, a leased queue, workers, a content-addressed artifact store.
@@ -169,10 +169,11 @@ let package = Package(
         .target(name: "GoldDoctor", swiftSettings: swiftSettings),
         // Running programs: argument vectors, own process group, signals reset, SIGKILL at the deadline.
         .target(name: "GoldSpawn", swiftSettings: swiftSettings),
+        .target(name: "GoldTestSupport", dependencies: ["GoldSpawn"], swiftSettings: swiftSettings),
         // The netboot environment: Debian's kernel and an initramfs with busybox, the agent and the workflow tools.
         .target(
             name: "GoldNetboot",
-            dependencies: [.product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["GoldSpawn", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // The agent: Foundation, ArgumentParser and NIO only, so it links statically (-static-stdlib).
@@ -207,7 +208,7 @@ let package = Package(
         .executableTarget(
             name: "gold-bench-image",
             dependencies: [
-                "GoldImage", "GoldCore",
+                "GoldImage", "GoldCore", "GoldSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -240,15 +241,16 @@ let package = Package(
             name: "GoldRunnerTests",
             dependencies: ["GoldRunner", "GoldWorkflow", "GoldCore", "GoldSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "GoldNetbootTests", dependencies: ["GoldNetboot", "GoldSpawn"], swiftSettings: swiftSettings),
-        .testTarget(name: "GoldPowerTests", dependencies: ["GoldPower", "GoldCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldSpawnTests", dependencies: ["GoldSpawn", "GoldTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldNetbootTests", dependencies: ["GoldNetboot", "GoldSpawn", "GoldTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldPowerTests", dependencies: ["GoldPower", "GoldCore", "GoldSpawn", "GoldTestSupport"], swiftSettings: swiftSettings),
         // The proxyDHCP lab test runs the built `gold` binary and builds the netboot environment.
         .testTarget(
-            name: "GoldLabTests", dependencies: ["GoldLab", "GoldPower", "GoldNetboot", "GoldHTTPClient", "GoldSpawn", "gold"],
+            name: "GoldLabTests", dependencies: ["GoldSpawn", "GoldTestSupport", "GoldLab", "GoldPower", "GoldNetboot", "GoldHTTPClient", "gold"],
             swiftSettings: swiftSettings),
         .testTarget(name: "GoldImageTests", dependencies: ["GoldImage", "GoldCore", "GoldSpawn"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "GoldCompileTests", dependencies: ["GoldCompile", "GoldCore", .product(name: "Logging", package: "swift-log")],
+            name: "GoldCompileTests", dependencies: ["GoldSpawn", "GoldTestSupport", "GoldCompile", "GoldCore", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldCoreTests", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -256,7 +258,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldAgentTests",
-            dependencies: [
+            dependencies: ["GoldSpawn", "GoldTestSupport", 
                 "GoldAgentKit", "GoldImage", "GoldCore", "GoldWorkflow", "GoldDeploy", "GoldTFTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

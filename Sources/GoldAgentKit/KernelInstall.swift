@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import GoldImage
 
 /// One filesystem as `blkid -o export` lists it.

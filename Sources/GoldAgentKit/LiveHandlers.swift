@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import GoldCore
 import GoldHTTPClient
 import GoldImage
@@ -12,7 +13,7 @@ public struct LiveHandlers: AgentHandlers {
     /// Prefix of the installed system's paths ("" on a machine; a scratch directory in tests).
     public let root: String
 
-    public init(mode: Mode, runner: any ProgramRunner = LiveProgramRunner(), root: String = "") {
+    public init(mode: Mode, runner: any ProgramRunner = SystemRunner(), root: String = "") {
         self.mode = mode
         self.runner = runner
         self.root = root
@@ -132,7 +133,8 @@ public struct LiveHandlers: AgentHandlers {
             guard let program = words.first else { continue }
             let result = try await runner.run(program, Array(words.dropFirst()), timeout: .seconds(120))
             guard result.exitCode == 0 else {
-                return .failed("check '\(check.target)' exited \(result.exitCode): \(result.output.suffix(2000))")
+                let how = result.timedOut ? "was stopped after 120 s" : "exited \(result.exitCode)"
+                return .failed("check '\(check.target)' \(how): \(result.output.suffix(2000))")
             }
             let said = result.output.split(whereSeparator: \.isNewline).first.map { " (\($0.prefix(120)))" } ?? ""
             passed.append(check.target + said)

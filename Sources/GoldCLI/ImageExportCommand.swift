@@ -3,6 +3,7 @@ import Foundation
 import GoldCore
 import GoldHTTPClient
 import GoldImage
+import GoldSpawn
 
 extension ImageFormat: ExpressibleByArgument {}
 
@@ -45,7 +46,7 @@ extension Gold.ImageCommand {
             }
             var qemuImg: String?
             if format == .qcow2 {
-                guard let found = Self.which("qemu-img") else {
+                guard let found = SystemRunner.locate("qemu-img") else {
                     throw GoldError(.unavailable, "qcow2 needs qemu-img: install the Debian package qemu-utils", at: "--format")
                 }
                 qemuImg = found
@@ -74,7 +75,7 @@ extension Gold.ImageCommand {
                 let partial = directory.appendingPathComponent(".\(destination.lastPathComponent).partial")
                 defer { try? FileManager.default.removeItem(at: partial) }
                 FileHandle.standardError.write(Data("converting to qcow2 with qemu-img…\n".utf8))
-                try Self.run(qemuImg, ["convert", "-f", "raw", "-O", "qcow2", raw.path, partial.path])
+                try await Self.run(qemuImg, ["convert", "-f", "raw", "-O", "qcow2", raw.path, partial.path])
                 try FileManager.default.moveItem(at: partial, to: destination)
             } else {
                 try FileManager.default.moveItem(at: raw, to: destination)
@@ -87,22 +88,10 @@ extension Gold.ImageCommand {
                 + "\(mib(fetched)) fetched in \(String(format: "%.1f", result.seconds)) s")
         }
 
-        static func which(_ program: String) -> String? {
-            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-            return path.split(separator: ":").map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-        }
-
-        static func run(_ executable: String, _ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let errors = Pipe()
-            process.standardError = errors
-            try process.run()
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw GoldError(.io, "\((executable as NSString).lastPathComponent) failed (\(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+        static func run(_ executable: String, _ arguments: [String]) async throws {
+            let result = try await SystemRunner().run(executable, arguments, timeout: nil)
+            guard result.succeeded else {
+                throw GoldError(.io, "\((executable as NSString).lastPathComponent) failed: \(result.summary)")
             }
         }
     }

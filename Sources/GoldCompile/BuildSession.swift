@@ -1,9 +1,10 @@
 import Foundation
+import GoldSpawn
 
 /// One job's build directory, log and step timings. `build/` is emptied before every job (a fresh work dir);
 /// `ccache/` beside it survives, so a job whose key changed still reuses unchanged objects.
 final class BuildSession {
-    let runner: any BuildRunner
+    let runner: any ProgramRunner
     let buildDir: String
     let sourceDir: String
     let outputDir: String
@@ -12,7 +13,7 @@ final class BuildSession {
     let timeout: Duration
     private(set) var durations: [String: Double] = [:]
 
-    init(runner: any BuildRunner, workDir: String, useCcache: Bool, timeout: Duration) throws {
+    init(runner: any ProgramRunner, workDir: String, useCcache: Bool, timeout: Duration) throws {
         self.runner = runner
         self.timeout = timeout
         buildDir = workDir + "/build"
@@ -51,9 +52,10 @@ final class BuildSession {
         note("[\(step)] \(argv.joined(separator: " "))")
         let started = ContinuousClock.now
         let result = try await runner.run(
-            BuildCommand(
+            .build(
                 argv, in: directory ?? sourceDir, environment: environment.merging(extra) { $1 }, logFile: logFile,
                 timeout: timeout))
+        if Task.isCancelled { throw CancellationError() }
         durations[step, default: 0] += (ContinuousClock.now - started).timeInterval
         if result.timedOut { throw StepFailure(step: step, message: "timed out after \(timeout)") }
         guard result.exitCode == 0 else {
@@ -65,7 +67,7 @@ final class BuildSession {
 
     /// Runs a command and returns its output (not logged).
     func output(_ step: String, _ argv: [String]) async throws -> String {
-        let result = try await runner.run(BuildCommand(argv, in: sourceDir, environment: environment, timeout: timeout))
+        let result = try await runner.run(.build(argv, in: sourceDir, environment: environment, timeout: timeout))
         guard result.exitCode == 0 else {
             throw StepFailure(
                 step: step,

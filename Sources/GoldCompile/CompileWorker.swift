@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import Logging
 
 /// How a worker paces itself.
@@ -39,13 +40,13 @@ public struct CompileWorker: Sendable {
     public let queue: any CompileQueue
     public let store: any ArtifactStore
     public let workDir: String
-    public let runner: any BuildRunner
+    public let runner: any ProgramRunner
     public let configuration: CompileWorkerConfiguration
     let logger: Logger
 
     public init(
         name: String, queue: any CompileQueue, store: any ArtifactStore, workDir: String,
-        runner: any BuildRunner = SpawnBuildRunner(), configuration: CompileWorkerConfiguration = .init(),
+        runner: any ProgramRunner = SystemRunner(), configuration: CompileWorkerConfiguration = .init(),
         logger: Logger = Logger(label: "gold.compile")
     ) {
         self.name = name

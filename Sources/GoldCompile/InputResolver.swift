@@ -1,10 +1,11 @@
 import Foundation
+import GoldSpawn
 import GoldCore
 
 /// Turns a machine's kernel and binary specs into resolved inputs: sources hashed, git revisions resolved to
 /// commits, base configs hashed, fragments canonical, the toolchain named. Reads files and runs `gcc`/`git`.
 public struct InputResolver: Sendable {
-    public var runner: any BuildRunner
+    public var runner: any ProgramRunner
     /// Where `debian:linux-source-X` finds `linux-source-X.tar.xz` (package linux-source-X).
     public var debianSourceDirectory: String
     /// Where `base: debian` finds Debian's `config-*` (scripts/setup.sh unpacks linux-image-amd64 there).
@@ -15,7 +16,7 @@ public struct InputResolver: Sendable {
     public var cc: String
 
     public init(
-        runner: any BuildRunner = SpawnBuildRunner(), debianSourceDirectory: String = "/usr/src",
+        runner: any ProgramRunner = SystemRunner(), debianSourceDirectory: String = "/usr/src",
         debianConfigDirectory: String = "/var/cache/gold/kernel/boot", baseCFlags: String = "-O2",
         prefix: String = "/usr/local", cc: String = "gcc"
     ) {
@@ -146,11 +147,11 @@ public struct InputResolver: Sendable {
             }
             let path = String(rest[..<at])
             let revision = String(rest[rest.index(after: at)...])
-            guard let git = runner.which("git") else {
+            guard let git = runner.locate("git") else {
                 throw CompileError(.missingTool, "git is not installed: apt-get install git")
             }
             let result = try await runner.run(
-                BuildCommand([git, "-C", path, "rev-parse", "--verify", "\(revision)^{commit}"], in: "/"))
+                .build([git, "-C", path, "rev-parse", "--verify", "\(revision)^{commit}"], in: "/"))
             let commit = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
             guard result.exitCode == 0, commit.count == 40 else {
                 throw CompileError(
@@ -163,10 +164,10 @@ public struct InputResolver: Sendable {
 
     /// `gcc --version`'s first line: a compiler upgrade changes every key.
     public func toolchain() async throws -> String {
-        guard let path = runner.which(cc) else {
+        guard let path = runner.locate(cc) else {
             throw CompileError(.missingTool, "\(cc) is not installed: apt-get install build-essential")
         }
-        let result = try await runner.run(BuildCommand([path, "--version"], in: "/"))
+        let result = try await runner.run(.build([path, "--version"], in: "/"))
         guard result.exitCode == 0, let first = result.output.split(separator: "\n").first else {
             throw CompileError(.toolFailed, "\(cc) --version failed: \(result.output.prefix(200))")
         }

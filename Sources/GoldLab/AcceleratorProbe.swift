@@ -1,5 +1,5 @@
 import Foundation
-import GoldPower
+import GoldSpawn
 
 /// Decides between KVM and TCG by trying KVM for real.
 ///
@@ -13,7 +13,7 @@ public enum AcceleratorProbe {
         public var reason: String
     }
 
-    public static func probe(runner: any CommandRunner, scratchDirectory: String) async -> Result {
+    public static func probe(runner: any ProgramRunner, scratchDirectory: String) async -> Result {
         guard FileManager.default.isReadableFile(atPath: "/dev/kvm") else {
             return Result(accelerator: .tcg, reason: "/dev/kvm is absent or unreadable")
         }
@@ -24,7 +24,7 @@ public enum AcceleratorProbe {
             "-accel", "kvm", "-cpu", "host", "-machine", "pc", "-m", "64", "-nodefaults", "-display", "none",
             "-no-reboot", "-serial", "file:\(serial)", "-fw_cfg", "name=etc/sercon-port,file=\(sercon)",
         ]
-        let result: CommandResult
+        let result: InvocationResult
         do {
             try LabMachine.writeSerconPort(to: sercon)
             result = try await runner.run("qemu-system-x86_64", args, environment: [:], timeout: .seconds(3))

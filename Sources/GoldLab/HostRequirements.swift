@@ -1,5 +1,5 @@
 import Foundation
-import GoldPower
+import GoldSpawn
 
 /// The programs and firmware files a lab needs, each with the Debian package that provides it.
 public enum HostRequirements {
@@ -39,7 +39,7 @@ public enum HostRequirements {
     /// The requirements that are absent on this host.
     public static func missing(_ list: [Requirement]) -> [Requirement] {
         list.filter { r in
-            r.isProgram ? ProcessRunner.locate(r.path) == nil : !FileManager.default.fileExists(atPath: r.path)
+            r.isProgram ? SystemRunner.locate(r.path) == nil : !FileManager.default.fileExists(atPath: r.path)
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import GoldPower
+import GoldSpawn
 import Logging
 
 /// A lab of QEMU machines on a bridge in a network namespace, standing in for a rack of bare metal.
@@ -8,13 +8,13 @@ import Logging
 /// processes, taps, bridge, namespace, files — even after a failed `up`, and never touches anything else.
 public struct Lab: Sendable {
     public let configuration: LabConfiguration
-    private let runner: any CommandRunner
+    private let runner: any ProgramRunner
     private let logger: Logger
     /// Where `up` records which lab made a namespace (``NamespaceOwner``); tests use their own.
     let ownerDirectory: String
 
     public init(
-        configuration: LabConfiguration, runner: any CommandRunner = ProcessRunner(),
+        configuration: LabConfiguration, runner: any ProgramRunner = SystemRunner(),
         logger: Logger = Logger(label: "gold.lab"), ownerDirectory: String = "/run/gold-lab"
     ) {
         self.configuration = configuration

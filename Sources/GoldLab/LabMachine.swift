@@ -1,5 +1,6 @@
 import Foundation
 import GoldPower
+import GoldSpawn
 
 /// One lab VM: its files, its QEMU command line and its power driver.
 ///
@@ -97,11 +98,12 @@ public struct LabMachine: Sendable, Codable, Hashable {
     }
 
     /// Creates the VM's files: disks, a copy of the OVMF variable store, SeaBIOS's serial-console setting.
-    func createFiles(runner: any CommandRunner) async throws {
+    func createFiles(runner: any ProgramRunner) async throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (i, disk) in spec.disks.enumerated() {
             let result = try await runner.run(
-                "qemu-img", ["create", "-q", "-f", disk.format.rawValue, diskPath(i), String(disk.sizeBytes)])
+                "qemu-img", ["create", "-q", "-f", disk.format.rawValue, diskPath(i), String(disk.sizeBytes)],
+                timeout: .seconds(60))
             guard result.exitCode == 0 else {
                 throw LabError(.commandFailed, "\(spec.name): qemu-img create \(diskPath(i)): \(result.summary)")
             }
@@ -121,7 +123,7 @@ public struct LabMachine: Sendable, Codable, Hashable {
     }
 
     /// Starts QEMU inside `namespace`, daemonised; returns its pid from the pidfile.
-    func launch(namespace: String, accelerator: Accelerator, runner: any CommandRunner) async throws -> Int32 {
+    func launch(namespace: String, accelerator: Accelerator, runner: any ProgramRunner) async throws -> Int32 {
         try? FileManager.default.removeItem(atPath: qmpSocket)
         let result = try await runner.run(
             "ip", ["netns", "exec", namespace, "qemu-system-x86_64"] + qemuArguments(accelerator: accelerator),

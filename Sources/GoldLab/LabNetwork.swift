@@ -1,5 +1,5 @@
 import Foundation
-import GoldPower
+import GoldSpawn
 
 /// The lab's network: a namespace holding a bridge with Gold's address and one tap per VM, all made with `ip`.
 ///
@@ -8,9 +8,9 @@ public struct LabNetwork: Sendable {
     public let namespace: String
     public let bridge: String
     public let gatewayAddress: String
-    private let runner: any CommandRunner
+    private let runner: any ProgramRunner
 
-    public init(namespace: String, bridge: String, gatewayAddress: String, runner: any CommandRunner) {
+    public init(namespace: String, bridge: String, gatewayAddress: String, runner: any ProgramRunner) {
         self.namespace = namespace
         self.bridge = bridge
         self.gatewayAddress = gatewayAddress
@@ -123,11 +123,11 @@ public struct LabNetwork: Sendable {
     }
 
     @discardableResult
-    private func ip(_ args: [String], check: Bool = true) async throws -> CommandResult {
-        let result: CommandResult
+    private func ip(_ args: [String], check: Bool = true) async throws -> InvocationResult {
+        let result: InvocationResult
         do {
             result = try await runner.run("ip", args, timeout: .seconds(15))
-        } catch is CommandNotFound {
+        } catch let failure as SpawnError where failure.reason == .notFound {
             throw LabError(.missingTool, "ip not found: install Debian package iproute2")
         }
         if check && (result.exitCode != 0 || result.timedOut) {

@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 
 /// The initramfs's entries before they are archived.
 struct NetbootContents {
@@ -10,7 +11,7 @@ struct NetbootContents {
 extension NetbootBuilder {
     /// Gathers every entry: skeleton, `/init`, busybox and its applets, the agent, the tools with their libraries,
     /// and the modules with a trimmed `modules.dep`.
-    func collect(kernelVersion: String, work: String) throws -> NetbootContents {
+    func collect(kernelVersion: String, work: String) async throws -> NetbootContents {
         var tree = ArchiveTree()
         for directory in ["dev", "proc", "sys", "run", "root", "mnt", "var", "etc/gold"] {
             tree.insert(.directory(directory))
@@ -35,23 +36,23 @@ extension NetbootBuilder {
         var agent = agentBinary
         if stripAgent {
             agent = work + "/gold-agent"
-            let result = try runner.run(try tool("strip", package: "binutils"), ["-o", agent, agentBinary])
-            guard result.status == 0 else {
+            let result = try await run(try tool("strip", package: "binutils"), ["-o", agent, agentBinary])
+            guard result.exitCode == 0 else {
                 throw NetbootError(.toolFailed, "strip \(agentBinary) failed: \(result.stderr)")
             }
         }
         try tree.addHostFile(agent, at: "usr/bin/gold-agent")
-        try addLibraries(of: agentBinary, to: &tree)
+        try await addLibraries(of: agentBinary, to: &tree)
 
         for hostTool in tools {
-            guard let path = runner.which(hostTool.name) else {
+            guard let path = runner.locate(hostTool.name) else {
                 throw NetbootError(
                     .missingTool,
                     "\(hostTool.name) is not installed on the build host: apt-get install \(hostTool.debianPackage)")
             }
             report(.step("tool \(hostTool.name): \(path)"))
             try tree.addHostPath(path)
-            try addLibraries(of: path, to: &tree)
+            try await addLibraries(of: path, to: &tree)
         }
 
         // Busybox last: its applets fill only the names the real tools left free.
@@ -59,23 +60,23 @@ extension NetbootBuilder {
             throw NetbootError(.missingTool, "no busybox at \(busybox): apt-get install busybox-static")
         }
         try tree.addHostFile(busybox, at: "usr/bin/busybox")
-        try addLibraries(of: busybox, to: &tree)
-        let list = try runner.run(busybox, ["--list-full"])
-        guard list.status == 0 else { throw NetbootError(.toolFailed, "\(busybox) --list-full failed: \(list.stderr)") }
+        try await addLibraries(of: busybox, to: &tree)
+        let list = try await run(busybox, ["--list-full"])
+        guard list.exitCode == 0 else { throw NetbootError(.toolFailed, "\(busybox) --list-full failed: \(list.stderr)") }
         for applet in list.stdout.split(separator: "\n") where !applet.isEmpty {
             let path = ArchiveTree.archivePath(ofHostPath: "/" + applet)
             if path != "usr/bin/busybox" { tree.insert(.symlink(path, to: "/usr/bin/busybox"), replace: false) }
         }
 
-        let modules = try addModules(kernelVersion: kernelVersion, work: work, to: &tree)
+        let modules = try await addModules(kernelVersion: kernelVersion, work: work, to: &tree)
         return NetbootContents(tree: tree, modules: modules)
     }
 
     /// Copies what `ldd` lists for `program`, at the paths `ldd` names.
-    func addLibraries(of program: String, to tree: inout ArchiveTree) throws {
-        let result = try runner.run(try tool("ldd", package: "libc-bin"), [program])
+    func addLibraries(of program: String, to tree: inout ArchiveTree) async throws {
+        let result = try await run(try tool("ldd", package: "libc-bin"), [program])
         let output = result.stdout + result.stderr
-        if result.status != 0 {
+        if result.exitCode != 0 {
             if output.contains("not a dynamic executable") { return }
             throw NetbootError(.toolFailed, "ldd \(program) failed: \(output)")
         }
@@ -84,7 +85,7 @@ extension NetbootBuilder {
 
     /// Resolves `modules` through `modules.dep` (running `depmod` on a scratch tree when the kernel package
     /// has none), copies them and writes `/etc/gold/modules.order` for `/init`.
-    func addModules(kernelVersion: String, work: String, to tree: inout ArchiveTree) throws -> [String] {
+    func addModules(kernelVersion: String, work: String, to tree: inout ArchiveTree) async throws -> [String] {
         let source = "\(kernelDir)/lib/modules/\(kernelVersion)"
         var index = source
         if !FileManager.default.fileExists(atPath: source + "/modules.dep") {
@@ -102,8 +103,8 @@ extension NetbootBuilder {
             } catch {
                 throw NetbootError(.io, "cannot prepare depmod's tree in \(base): \(error.localizedDescription)")
             }
-            let result = try runner.run(try tool("depmod", package: "kmod"), ["-b", base, kernelVersion])
-            guard result.status == 0 else {
+            let result = try await run(try tool("depmod", package: "kmod"), ["-b", base, kernelVersion])
+            guard result.exitCode == 0 else {
                 throw NetbootError(.toolFailed, "depmod for \(kernelVersion) failed: \(result.stderr)")
             }
         }

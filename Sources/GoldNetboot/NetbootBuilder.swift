@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GoldSpawn
 import Logging
 
 /// Builds the netboot environment every Gold workflow boots machines into: Debian's kernel and an initramfs
@@ -28,7 +29,7 @@ public struct NetbootBuilder: Sendable {
     public var sourceDateEpoch: UInt32
     /// Strip the agent's debug information (a debug build halves).
     public var stripAgent: Bool
-    public var runner: any CommandRunner
+    public var runner: any ProgramRunner
     public var logger: Logger
     public var progress: (@Sendable (NetbootProgress) -> Void)?
 
@@ -38,7 +39,7 @@ public struct NetbootBuilder: Sendable {
         busybox: String = "/bin/busybox", tools: [HostTool] = HostTool.workflowTools,
         modules: [String] = NetbootBuilder.defaultModules,
         compression: NetbootCompression = .gzip, sourceDateEpoch: UInt32? = nil, stripAgent: Bool = true,
-        runner: any CommandRunner = ProcessCommandRunner(), logger: Logger = Logger(label: "gold.netboot"),
+        runner: any ProgramRunner = SystemRunner(), logger: Logger = Logger(label: "gold.netboot"),
         progress: (@Sendable (NetbootProgress) -> Void)? = nil
     ) {
         self.kernelDir = kernelDir
@@ -58,7 +59,7 @@ public struct NetbootBuilder: Sendable {
     }
 
     /// Builds (or reuses) the kernel and initramfs in `outputDir`, named `vmlinuz-SHA256` and `initrd-SHA256.cpio.gz`.
-    public func build() throws -> NetbootArtifacts {
+    public func build() async throws -> NetbootArtifacts {
         let fm = FileManager.default
         try? fm.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
         let work = outputDir + "/.work-\(UUID().uuidString)"
@@ -69,7 +70,7 @@ public struct NetbootBuilder: Sendable {
 
         let kernel = try findKernel()
         report(.step("kernel \(kernel.version): \(kernel.path)"))
-        let contents = try collect(kernelVersion: kernel.version, work: work)
+        let contents = try await collect(kernelVersion: kernel.version, work: work)
         let entries = contents.tree.sortedEntries
         let key = try cacheKey(entries)
         let manifestPath = "\(outputDir)/netboot-\(key).json"
@@ -87,7 +88,7 @@ public struct NetbootBuilder: Sendable {
         let total = try archive(entries, to: cpioPath)
         report(.step("compressing \(total) bytes with \(compression.rawValue)"))
         let compressed = work + "/initrd." + compression.fileExtension
-        try compress(cpioPath, to: compressed)
+        try await compress(cpioPath, to: compressed)
         let initrd = try Digest.sha256(ofFile: compressed)
         let initrdPath = "\(outputDir)/initrd-\(initrd.hex).\(compression.fileExtension)"
         try Self.moveIntoPlace(compressed, initrdPath)
@@ -183,25 +184,39 @@ public struct NetbootBuilder: Sendable {
         return Self.fileSize(path) ?? 0
     }
 
-    func compress(_ input: String, to output: String) throws {
-        let result: CommandResult
+    func compress(_ input: String, to output: String) async throws {
+        let result: InvocationResult
         switch compression {
         case .gzip:
             // -n: no name or timestamp in the header, so the same archive gives the same bytes.
-            result = try runner.run(
-                try tool("gzip", package: "gzip"), ["-n", "-6", "-c"], stdinFile: input, stdoutFile: output)
+            result = try await run(
+                try tool("gzip", package: "gzip"), ["-n", "-6", "-c"], input: .file(input), output: .standardOutputTo(output))
         case .zstd:
-            result = try runner.run(
-                try tool("zstd", package: "zstd"), ["-q", "-12", "-T1", "-c"], stdinFile: input, stdoutFile: output)
+            result = try await run(
+                try tool("zstd", package: "zstd"), ["-q", "-12", "-T1", "-c"], input: .file(input), output: .standardOutputTo(output))
         }
-        guard result.status == 0 else {
+        guard result.exitCode == 0 else {
             throw NetbootError(.toolFailed, "\(compression.rawValue) failed: \(result.stderr)")
+        }
+    }
+
+    /// Runs a build-host tool in the C locale (its messages are matched), for at most 10 minutes.
+    func run(_ path: String, _ arguments: [String], input: Invocation.Input = .none, output: Invocation.Output = .separate)
+        async throws -> InvocationResult
+    {
+        do {
+            return try await runner.run(
+                Invocation(
+                    path, arguments, environment: .inherited(adding: ["LC_ALL": "C"]), input: input, output: output,
+                    timeout: .seconds(600)))
+        } catch let failure as SpawnError {
+            throw NetbootError(.missingTool, failure.description)
         }
     }
 
     /// A build-host tool's path, or an error naming the Debian package to install.
     func tool(_ name: String, package: String) throws -> String {
-        guard let path = runner.which(name) else {
+        guard let path = runner.locate(name) else {
             throw NetbootError(.missingTool, "\(name) is not installed on the build host: apt-get install \(package)")
         }
         return path

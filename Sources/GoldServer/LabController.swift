@@ -73,7 +73,7 @@ public struct LabController: Sendable {
             throw GoldError(.unavailable, refusal)
         }
         progress("building the netboot environment (kernel + initramfs with gold-agent)")
-        let netboot = try NetbootBuilder(agentBinary: agentBinary, outputDir: "/var/cache/gold/netboot", logger: logger).build()
+        let netboot = try await NetbootBuilder(agentBinary: agentBinary, outputDir: "/var/cache/gold/netboot", logger: logger).build()
 
         progress("creating the lab: namespace, bridge, \(count) QEMU machines")
         let state = try await lab.up(machines: Self.machines(count))

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import GoldSpawn
+import GoldTestSupport
 @testable import GoldAgentKit
 import GoldDeploy
 import GoldImage
@@ -95,7 +97,7 @@ import Testing
             let proxy = try ByteFlippingProxy(upstreamPort: deployPort, corrupt: corrupt)
             defer { proxy.stop() }
             let api = AgentAPI(director: "http://127.0.0.1:\(proxy.port)", machine: machine, token: "session-token")
-            let loop = AgentLoop(api: api, handlers: LiveHandlers(mode: .netboot, runner: NoPrograms()), journal: scratch.path("journal.json"))
+            let loop = AgentLoop(api: api, handlers: LiveHandlers(mode: .netboot, runner: noPrograms()), journal: scratch.path("journal.json"))
             let handled = try await loop.round(wait: 0)
             #expect(handled == 1)
 
@@ -200,8 +202,4 @@ final class RecordingDirector: Sendable {
 }
 
 /// The netboot agent's programs (`sync` after a write) are not run in these tests.
-struct NoPrograms: ProgramRunner {
-    func run(_ program: String, _ arguments: [String], timeout: Duration) async throws -> ProgramResult {
-        ProgramResult(exitCode: 0, output: "")
-    }
-}
+func noPrograms() -> ScriptedRunner { ScriptedRunner { _ in InvocationResult(exitCode: 0) } }

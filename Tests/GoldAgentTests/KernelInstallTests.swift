@@ -1,17 +1,30 @@
 import Foundation
+import GoldSpawn
+import GoldTestSupport
 import GoldCore
 @testable import GoldAgentKit
 @testable import GoldImage
 import Testing
 
-/// Records programs instead of running them; `grub-editenv` edits a plain text file so tests can read it back.
-actor RecordingRunner: ProgramRunner {
-    var calls: [[String]] = []
-    var env: [String: String] = [:]
+/// What `grub-editenv` would hold: the fake below edits it so tests can read it back.
+final class GrubEnvironment: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String: String] = [:]
+    var values: [String: String] { lock.withLock { stored } }
+    func edit(_ change: (inout [String: String]) -> Void) -> [String: String] {
+        lock.withLock {
+            change(&stored)
+            return stored
+        }
+    }
+}
 
-    func run(_ program: String, _ arguments: [String], timeout: Duration) async throws -> ProgramResult {
-        calls.append([program] + arguments)
-        if program == "grub-editenv", arguments.count >= 2 {
+/// Runs no program: `grub-editenv` edits `grub`, everything else succeeds silently.
+func recordingRunner(_ grub: GrubEnvironment = GrubEnvironment()) -> ScriptedRunner {
+    ScriptedRunner { command in
+        let arguments = command.arguments
+        guard command.program == "grub-editenv", arguments.count >= 2 else { return InvocationResult(exitCode: 0) }
+        let env = grub.edit { env in
             switch arguments[1] {
             case "set":
                 for pair in arguments.dropFirst(2) {
@@ -21,9 +34,8 @@ actor RecordingRunner: ProgramRunner {
             case "unset": for name in arguments.dropFirst(2) { env[name] = nil }
             default: break
             }
-            return ProgramResult(exitCode: 0, output: env.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "\n"))
         }
-        return ProgramResult(exitCode: 0, output: "")
+        return InvocationResult(exitCode: 0, stdout: env.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "\n"))
     }
 }
 
@@ -61,7 +73,8 @@ actor RecordingRunner: ProgramRunner {
     }
 
     @Test func aKernelGoesInForOneBootThenIsPromotedOrRemoved() async throws {
-        let runner = RecordingRunner()
+        let grub = GrubEnvironment()
+        let runner = recordingRunner(grub)
         let netboot = LiveHandlers(mode: .netboot, runner: runner)
         let disk = MountedDisk(mounts: [scratch + "/root"], bootDir: scratch + "/root/boot", rootDir: scratch + "/root",
             envFile: scratch + "/root/boot/grub/grubenv",
@@ -73,7 +86,7 @@ actor RecordingRunner: ProgramRunner {
         #expect(GrubMenuEdit.kernels(in: cfg) == ["6.1.0-28-amd64", "6.1.192-gold"])
         #expect(cfg.contains("root=PARTUUID=2222-part"))
         // One trial boot: next_entry only; the default is untouched.
-        #expect(await runner.env == ["next_entry": "gold-kernel-6.1.192-gold"])
+        #expect(grub.values == ["next_entry": "gold-kernel-6.1.192-gold"])
 
         let installed = LiveHandlers(mode: .installed, runner: runner, root: scratch + "/root")
         try "6.1.0-28-amd64\n".write(toFile: scratch + "/root/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
@@ -84,18 +97,18 @@ actor RecordingRunner: ProgramRunner {
         #expect(removed.ok)
         #expect(try String(contentsOfFile: scratch + "/root/boot/grub/grub.cfg", encoding: .utf8) == config)
         #expect(!FileManager.default.fileExists(atPath: scratch + "/root/boot/vmlinuz-6.1.192-gold"))
-        #expect(await runner.env.isEmpty)
+        #expect(grub.values.isEmpty)
 
         // Installed again, booted, promoted: saved_entry names it.
         _ = try await netboot.installKernel(release: "6.1.192-gold", kernel: Array("bzImage".utf8), modules: nil, disk: disk)
         try "6.1.192-gold\n".write(toFile: scratch + "/root/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
         #expect(try await !installed.removeKernel(release: "6.1.192-gold").ok, "the running kernel is never removed")
         #expect(try await installed.promoteKernel(release: "6.1.192-gold").ok)
-        #expect(await runner.env["saved_entry"] == "gold-kernel-6.1.192-gold")
+        #expect(grub.values["saved_entry"] == "gold-kernel-6.1.192-gold")
     }
 
     @Test func aDiskWithoutGoldBootFilesIsRefused() async throws {
-        let handlers = LiveHandlers(mode: .netboot, runner: RecordingRunner())
+        let handlers = LiveHandlers(mode: .netboot, runner: recordingRunner())
         let result = try await handlers.installKernel(release: "x", kernel: [1], modules: nil,
             disk: MountedDisk(devices: [BlockDevice(device: "/dev/vda1", type: "vfat")]))
         #expect(!result.ok)

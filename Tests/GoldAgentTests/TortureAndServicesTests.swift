@@ -1,3 +1,4 @@
+import GoldSpawn
 @testable import GoldAgentKit
 import Testing
 
@@ -28,7 +29,7 @@ import Testing
     }
 
     @Test func realStressNGShortRunPasses() async throws {
-        let result = try await LiveProgramRunner().run("stress-ng", Torture.arguments(seconds: 2), timeout: .seconds(60))
+        let result = try await SystemRunner().run("stress-ng", Torture.arguments(seconds: 2), timeout: .seconds(60))
         let report = Torture.evaluate(exitCode: result.exitCode, output: result.output, kernelLogDuring: "")
         #expect(report.passed, "\(result.output)")
         #expect(report.metrics.count == 3)
@@ -57,6 +58,7 @@ import Testing
 }
 
 import Foundation
+import GoldSpawn
 enum FileManagerShim {
     static func exe() throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") }
 }

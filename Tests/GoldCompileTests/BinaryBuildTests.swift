@@ -1,3 +1,5 @@
+import GoldTestSupport
+import GoldSpawn
 import Foundation
 import GoldCore
 import Testing
@@ -17,7 +19,7 @@ import Testing
         let project = try CProject.write(into: dir)
         let store = try LocalArtifactStore(root: dir.path + "/store")
         let resolver = InputResolver()
-        let runner = CountingRunner()
+        let runner = countingRunner()
         let hello = CProject.spec(project)
 
         let jobs = try await resolver.jobs(for: [
@@ -57,7 +59,7 @@ import Testing
         let binary = try #require(manifests["m1"]?.file("usr/local/bin/hello"))
         try store.fetch(sha256: binary.sha256, to: dir.path + "/hello.bin")
         chmod(dir.path + "/hello.bin", 0o755)
-        let run = try await SpawnBuildRunner().run(BuildCommand([dir.path + "/hello.bin"], in: dir.path))
+        let run = try await SystemRunner().run(Invocation.build([dir.path + "/hello.bin"], in: dir.path))
         #expect(run.output == "hello from baseline x86-64\n")
 
         // A third machine like the first: same key, a new queue (as after a director restart), no build.
@@ -65,14 +67,14 @@ import Testing
         #expect(third.map(\.key) == [try #require(manifests["m1"]).key])
         let queue2 = MemoryCompileQueue()
         await queue2.submit(third[0])
-        let commandsBefore = runner.ran.count
+        let commandsBefore = runner.commands.count
         let reuseStarted = ContinuousClock.now
         let outcome = try await CompileWorker(
             name: "w2", queue: queue2, store: store, workDir: dir.path + "/work2", runner: runner
         ).runOnce()
         let reuseTime = ContinuousClock.now - reuseStarted
         #expect(outcome == .artifact(try #require(manifests["m1"]), reused: true))
-        #expect(runner.ran.count == commandsBefore)
+        #expect(runner.commands.count == commandsBefore)
         #expect(try await queue2.status(third[0].key)?.log.contains("reused artifact") == true)
         print("compile: C project, 2 machines built in \(buildTime); third machine reused in \(reuseTime)")
     }

@@ -1,3 +1,4 @@
+import GoldSpawn
 import Foundation
 import GoldCore
 import Testing
@@ -79,7 +80,7 @@ import Testing
     @Test func sameInputsOnTwoMachinesMakeOneJob() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("src/hello.c", "int main(void) { return 0; }\n")
-        let resolver = InputResolver(runner: FakeRunner())
+        let resolver = InputResolver(runner: fakeRunner())
         let hello = BinarySpec(name: "hello", source: "dir:\(dir.path)/src", build: ["make"])
         let jobs = try await resolver.jobs(for: [
             machine("a", binaries: [hello]), machine("b", march: "x86-64-v3", binaries: [hello]),
@@ -97,7 +98,7 @@ import Testing
     }
 
     @Test func refusesNativeAndPackageKernels() async throws {
-        let resolver = InputResolver(runner: FakeRunner())
+        let resolver = InputResolver(runner: fakeRunner())
         await #expect(throws: CompileError.self) {
             try await resolver.resolve(
                 BinarySpec(name: "x", source: "dir:/tmp"), cpu: CPUSpec(march: "native"), machine: "m")

@@ -1,3 +1,4 @@
+import GoldSpawn
 import Foundation
 import GoldCore
 import Testing
@@ -95,8 +96,8 @@ import Testing
         try store.fetch(sha256: try #require(manifest.file("bzImage")).sha256, to: bzImage)
         let initramfs = try await Self.initramfs(in: dir)
         let console = dir.path + "/console.log"
-        let qemu = try await SpawnBuildRunner().run(
-            BuildCommand(
+        let qemu = try await SystemRunner().run(
+            Invocation.build(
                 [
                     "qemu-system-x86_64", "-accel", "tcg", "-m", "256", "-kernel", bzImage, "-initrd", initramfs,
                     "-append",
@@ -116,8 +117,8 @@ import Testing
             return
         }
         #expect(second.key != manifest.key && second.metadata.kernel?.release.hasSuffix("-gold-lab2") == true)
-        let stats = try await SpawnBuildRunner().run(
-            BuildCommand(
+        let stats = try await SystemRunner().run(
+            Invocation.build(
                 ["ccache", "--print-stats"], in: dir.path, environment: ["CCACHE_DIR": dir.path + "/work/ccache"]))
         var counters: [String: Int] = [:]
         for line in stats.output.split(separator: "\n") {
@@ -148,13 +149,13 @@ import Testing
             /bin/busybox reboot -f
 
             """, mode: 0o755)
-        let runner = SpawnBuildRunner()
+        let runner = SystemRunner()
         // /dev/console so init has a stdout before anything is mounted.
         #expect(
-            try await runner.run(BuildCommand(["mknod", root + "/dev/console", "c", "5", "1"], in: root)).exitCode == 0)
+            try await runner.run(Invocation.build(["mknod", root + "/dev/console", "c", "5", "1"], in: root)).exitCode == 0)
         let image = dir.path + "/initramfs.cpio"
         let pack = try await runner.run(
-            BuildCommand(["/bin/sh", "-c", "find . | sort | cpio -o -H newc --quiet > \(image)"], in: root))
+            Invocation.build(["/bin/sh", "-c", "find . | sort | cpio -o -H newc --quiet > \(image)"], in: root))
         #expect(pack.exitCode == 0, "\(pack.output)")
         return image
     }

@@ -1,4 +1,6 @@
 import Foundation
+import GoldSpawn
+import GoldTestSupport
 import GoldCompile
 import GoldCore
 
@@ -31,41 +33,23 @@ final class TemporaryDirectory {
     }
 }
 
-/// Runs real commands through `SpawnBuildRunner` and counts them, so a test can prove nothing was built.
-final class CountingRunner: BuildRunner, @unchecked Sendable {
-    private let lock = NSLock()
-    private var commands: [[String]] = []
-    let inner = SpawnBuildRunner()
+/// Runs real commands and records them, so a test can prove nothing was built.
+func countingRunner() -> ScriptedRunner { ScriptedRunner { _ in nil } }
 
-    var ran: [[String]] { lock.withLock { commands } }
-    func which(_ tool: String) -> String? { inner.which(tool) }
-    func run(_ command: BuildCommand) async throws -> BuildCommandResult {
-        lock.withLock { commands.append(command.argv) }
-        return try await inner.run(command)
+/// A scripted runner: every tool is "installed", `gcc --version` answers, `respond` decides every other result and
+/// may write files.
+func fakeRunner(
+    respond: @escaping @Sendable (Invocation) throws -> InvocationResult = { _ in InvocationResult(exitCode: 0) }
+) -> ScriptedRunner {
+    ScriptedRunner(locate: { "/usr/bin/\($0)" }) { command in
+        if command.arguments.last == "--version" { return InvocationResult(exitCode: 0, stdout: "gcc (Test) 1.0\nmore\n") }
+        return try respond(command)
     }
 }
 
-/// A scripted runner: records every command; `respond` decides each result and may write files.
-final class FakeRunner: BuildRunner, @unchecked Sendable {
-    private let lock = NSLock()
-    private var commands: [BuildCommand] = []
-    let respond: @Sendable (BuildCommand) throws -> BuildCommandResult
-
-    init(
-        respond: @escaping @Sendable (BuildCommand) throws -> BuildCommandResult = { _ in
-            BuildCommandResult(exitCode: 0)
-        }
-    ) {
-        self.respond = respond
-    }
-
-    var ran: [BuildCommand] { lock.withLock { commands } }
-    func which(_ tool: String) -> String? { "/usr/bin/\(tool)" }
-    func run(_ command: BuildCommand) async throws -> BuildCommandResult {
-        lock.withLock { commands.append(command) }
-        if command.argv.last == "--version" { return BuildCommandResult(exitCode: 0, output: "gcc (Test) 1.0\nmore\n") }
-        return try respond(command)
-    }
+extension Invocation {
+    /// The build log a step appends to.
+    var logFile: String? { if case .appendedTo(let file) = output { file } else { nil } }
 }
 
 /// Fails with a message naming the Debian package when a tool the test needs is missing.

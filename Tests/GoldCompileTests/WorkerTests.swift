@@ -1,3 +1,5 @@
+import GoldTestSupport
+import GoldSpawn
 import Foundation
 import GoldCore
 import Testing
@@ -21,7 +23,7 @@ import Testing
         let fixture =
             URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/tinyconfig-lab.config"
         let src = dir.path + "/work/build/src"
-        let runner = FakeRunner { command in
+        let runner = fakeRunner { command in
             let argv = command.argv
             if argv.contains("olddefconfig") {
                 try FileManager.default.copyItem(atPath: fixture, toPath: src + "/.config")
@@ -38,8 +40,8 @@ import Testing
                     try handle.close()
                 }
             }
-            if argv.last == "kernelrelease" { return BuildCommandResult(exitCode: 0, output: "6.1.0-gold-lab\n") }
-            return BuildCommandResult(exitCode: 0)
+            if argv.last == "kernelrelease" { return InvocationResult(exitCode: 0, stdout: "6.1.0-gold-lab\n") }
+            return InvocationResult(exitCode: 0)
         }
         let resolver = InputResolver(runner: runner, debianSourceDirectory: dir.path)
         let spec = KernelSpec(
@@ -59,7 +61,7 @@ import Testing
             return
         }
 
-        let steps = runner.ran.filter { $0.argv.last != "--version" }.map { $0.argv.joined(separator: " ") }
+        let steps = runner.commands.filter { $0.argv.last != "--version" }.map { $0.argv.joined(separator: " ") }
         #expect(steps.count == 6)
         #expect(steps[0].hasPrefix("tar -xf \(dir.path)/linux.tar.xz"))
         #expect(steps[1] == "make LOCALVERSION= tinyconfig")
@@ -67,11 +69,11 @@ import Testing
         #expect(steps[3] == "make LOCALVERSION= olddefconfig")
         #expect(steps[4] == "make LOCALVERSION= -j2 bzImage")
         #expect(steps[5] == "make LOCALVERSION= -s kernelrelease")
-        let build = try #require(runner.ran.first { $0.argv.contains("bzImage") })
-        #expect(build.environment["KBUILD_BUILD_TIMESTAMP"] != nil && build.environment["KBUILD_BUILD_USER"] == "gold")
+        let build = try #require(runner.commands.first { $0.argv.contains("bzImage") })
+        #expect(build.environment.variables["KBUILD_BUILD_TIMESTAMP"] != nil && build.environment.variables["KBUILD_BUILD_USER"] == "gold")
         #expect(
-            build.environment["KBUILD_BUILD_HOST"] == "gold"
-                && build.environment["CCACHE_DIR"] == dir.path + "/work/ccache")
+            build.environment.variables["KBUILD_BUILD_HOST"] == "gold"
+                && build.environment.variables["CCACHE_DIR"] == dir.path + "/work/ccache")
 
         #expect(manifest.files.map(\.name) == ["System.map", "build.log", "bzImage", "config", "metadata.json"])
         let kernel = try #require(manifest.metadata.kernel)

@@ -1,5 +1,7 @@
 import Foundation
 import GoldPower
+import GoldSpawn
+import GoldTestSupport
 import Testing
 
 @testable import GoldLab
@@ -56,7 +58,7 @@ import Testing
         #expect(removed.contains("namespace gold-t\(id)") && removed.contains("bridge goldbr0"))
         #expect(removed.contains("tap gtap0") && removed.contains("tap gtap1"))
         #expect(pids.allSatisfy { !ProcessControl.isRunning($0) })
-        let namespaces = try await ProcessRunner().run("ip", ["netns", "list"]).stdout
+        let namespaces = try await SystemRunner().run("ip", ["netns", "list"], timeout: .seconds(15)).stdout
         #expect(!namespaces.contains("gold-t\(id)"))
         #expect(Self.processesMentioning(dir).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
@@ -73,12 +75,12 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let config = LabConfiguration(namespace: "gold-f\(id)", stateDirectory: dir, accelerator: .tcg)
         // The second machine's QEMU "fails to start"; the first one is running by then.
-        let runner = FailingQEMURunner(failing: "guest=bios-bad")
+        let runner = failingQEMURunner("guest=bios-bad")
         let lab = Lab(configuration: config, runner: runner)
         let specs = [Self.uefi, LabMachineSpec(name: "bios-bad", bootMode: .bios)]
         let error = try await #require(throws: LabError.self) { try await lab.up(machines: specs) }
         #expect(error.code == .commandFailed && error.message.contains("bios-bad"))
-        let namespaces = try await ProcessRunner().run("ip", ["netns", "list"]).stdout
+        let namespaces = try await SystemRunner().run("ip", ["netns", "list"], timeout: .seconds(15)).stdout
         #expect(!namespaces.contains("gold-f\(id)"))
         #expect(Self.processesMentioning(dir).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
@@ -180,15 +182,9 @@ import Testing
 }
 
 /// Runs everything for real except a QEMU launch whose arguments contain `marker`, which "fails".
-struct FailingQEMURunner: CommandRunner {
-    let failing: String
-
-    func run(_ program: String, _ arguments: [String], environment: [String: String], timeout: Duration) async throws
-        -> CommandResult
-    {
-        if arguments.contains(where: { $0.contains(failing) }) {
-            return CommandResult(exitCode: 1, stdout: "", stderr: "qemu-system-x86_64: injected failure")
-        }
-        return try await ProcessRunner().run(program, arguments, environment: environment, timeout: timeout)
+func failingQEMURunner(_ failing: String) -> ScriptedRunner {
+    ScriptedRunner { command in
+        command.arguments.contains(where: { $0.contains(failing) })
+            ? InvocationResult(exitCode: 1, stderr: "qemu-system-x86_64: injected failure") : nil
     }
 }

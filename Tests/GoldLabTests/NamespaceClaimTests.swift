@@ -1,5 +1,6 @@
 import Foundation
 import GoldPower
+import GoldSpawn
 import Testing
 
 @testable import GoldLab
@@ -61,7 +62,7 @@ import Testing
     func exists() async throws -> Bool { try await network().namespaceExists() }
 
     func network() -> LabNetwork {
-        LabNetwork(namespace: namespace, bridge: "goldbr0", gatewayAddress: "10.77.0.1/24", runner: ProcessRunner())
+        LabNetwork(namespace: namespace, bridge: "goldbr0", gatewayAddress: "10.77.0.1/24", runner: SystemRunner())
     }
 
     func cleanUp() async {

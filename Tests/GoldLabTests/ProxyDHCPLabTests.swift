@@ -48,7 +48,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let lab = ProxyDHCPLab(directory: directory)
         let clock = ContinuousClock()
-        let netboot = try NetbootBuilder(agentBinary: Self.agentBinary, outputDir: "/var/cache/gold/netboot").build()
+        let netboot = try await NetbootBuilder(agentBinary: Self.agentBinary, outputDir: "/var/cache/gold/netboot").build()
         print("netboot environment: kernel \(netboot.kernelVersion), initrd \(netboot.initrdSize >> 20) MiB (cached: \(netboot.cached))")
 
         let machines = Lab(configuration: lab.configuration)

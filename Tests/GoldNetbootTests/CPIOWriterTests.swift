@@ -1,3 +1,4 @@
+import GoldSpawn
 import Foundation
 import Testing
 
@@ -62,20 +63,21 @@ import Testing
     }
 
     /// GNU cpio agrees with the writer on names, types and contents.
-    @Test func gnuCpioListsAndExtractsTheArchive() throws {
+    @Test func gnuCpioListsAndExtractsTheArchive() async throws {
         let cpio = try requireTool("cpio", package: "cpio")
         let dir = try TemporaryDirectory()
         let file = dir.path + "/a.cpio"
         try Data(try archive(Self.entries.filter { if case .characterDevice = $0.kind { false } else { true } }))
             .write(to: URL(fileURLWithPath: file))
-        let list = try ProcessCommandRunner().run(cpio, ["-it", "--quiet"], stdinFile: file, stdoutFile: nil)
-        #expect(list.status == 0, "\(list.stderr)")
+        let list = try await SystemRunner().run(
+            Invocation(cpio, ["-it", "--quiet"], input: .file(file), timeout: .seconds(60)))
+        #expect(list.exitCode == 0, "\(list.stderr)")
         #expect(list.stdout.split(separator: "\n") == ["dev", "init", "lib", "a", "abc"])
         let out = dir.path + "/out"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let extract = try ProcessCommandRunner().run(
-            "/bin/sh", ["-c", "cd '\(out)' && cpio -id --quiet"], stdinFile: file, stdoutFile: nil)
-        #expect(extract.status == 0, "\(extract.stderr)")
+        let extract = try await SystemRunner().run(
+            Invocation(cpio, ["-id", "--quiet"], workingDirectory: out, input: .file(file), timeout: .seconds(60)))
+        #expect(extract.exitCode == 0, "\(extract.stderr)")
         #expect(try String(contentsOfFile: out + "/init", encoding: .utf8) == "#!/bin/sh\necho hi\n")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out + "/lib") == "usr/lib")
     }

@@ -1,38 +1,21 @@
+import GoldTestSupport
+import GoldSpawn
 import Foundation
 import Testing
 
 @testable import GoldNetboot
 
 /// Answers for ldd, busybox and strip; gzip runs for real (the archive must decompress).
-final class FakeRunner: CommandRunner, @unchecked Sendable {
-    private let lock = NSLock()
-    private var log: [String] = []
-    let tools: [String: String]
-    let busybox: String
-
-    init(tools: [String: String], busybox: String) {
-        self.tools = tools
-        self.busybox = busybox
-    }
-
-    var calls: [String] { lock.withLock { log } }
-
-    func which(_ tool: String) -> String? { tools[tool] }
-
-    func run(_ executable: String, _ arguments: [String], stdinFile: String?, stdoutFile: String?) throws
-        -> CommandResult
-    {
-        let name = (executable as NSString).lastPathComponent
-        lock.withLock { log.append(name) }
-        switch name {
-        case "ldd": return CommandResult(status: 1, stderr: "\tnot a dynamic executable\n")
+func fakeRunner(tools: [String: String], busybox: String) -> ScriptedRunner {
+    ScriptedRunner(locate: { tools[$0] }) { command in
+        switch (command.program as NSString).lastPathComponent {
+        case "ldd": return InvocationResult(exitCode: 1, stderr: "\tnot a dynamic executable\n")
         case "strip":
-            try FileManager.default.copyItem(atPath: arguments[2], toPath: arguments[1])
-            return CommandResult(status: 0)
-        case _ where executable == busybox:
-            return CommandResult(status: 0, stdout: "bin/sh\nsbin/ifconfig\nusr/bin/[\nusr/sbin/fake-tool\n")
-        default:
-            return try ProcessCommandRunner().run(executable, arguments, stdinFile: stdinFile, stdoutFile: stdoutFile)
+            try FileManager.default.copyItem(atPath: command.arguments[2], toPath: command.arguments[1])
+            return InvocationResult(exitCode: 0)
+        case _ where command.program == busybox:
+            return InvocationResult(exitCode: 0, stdout: "bin/sh\nsbin/ifconfig\nusr/bin/[\nusr/sbin/fake-tool\n")
+        default: return nil
         }
     }
 }
@@ -40,7 +23,7 @@ final class FakeRunner: CommandRunner, @unchecked Sendable {
 /// A kernel directory shaped like Debian's unpacked linux-image package, with a modules.dep.
 struct Fixture {
     let dir: TemporaryDirectory
-    let runner: FakeRunner
+    let runner: ScriptedRunner
     let agent: String
 
     init() throws {
@@ -62,7 +45,7 @@ struct Fixture {
         try dir.write("gold-agent", "agent binary", executable: true)
         agent = dir.path + "/gold-agent"
         let gzip = try requireTool("gzip", package: "gzip")
-        runner = FakeRunner(
+        runner = fakeRunner(
             tools: [
                 "gzip": gzip, "ldd": "/usr/bin/ldd", "strip": "/usr/bin/strip",
                 "fake-tool": dir.path + "/bin/fake-tool",
@@ -79,24 +62,26 @@ struct Fixture {
 }
 
 @Suite struct NetbootBuilderTests {
-    func unpack(_ path: String) throws -> [String: NewcReader.Entry] {
+    func unpack(_ path: String) async throws -> [String: NewcReader.Entry] {
         let out = path + ".cpio"
-        let result = try ProcessCommandRunner().run(
-            try requireTool("gzip", package: "gzip"), ["-dc"], stdinFile: path, stdoutFile: out)
-        #expect(result.status == 0)
+        let result = try await SystemRunner().run(
+            Invocation(
+                try requireTool("gzip", package: "gzip"), ["-dc"], input: .file(path), output: .standardOutputTo(out),
+                timeout: .seconds(60)))
+        #expect(result.exitCode == 0)
         defer { try? FileManager.default.removeItem(atPath: out) }
         let entries = try NewcReader.parse(Array(try Data(contentsOf: URL(fileURLWithPath: out))))
         return Dictionary(entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    @Test func buildsTheInitramfsLayout() throws {
+    @Test func buildsTheInitramfsLayout() async throws {
         let fixture = try Fixture()
-        let artifacts = try fixture.builder(output: fixture.dir.path + "/out").build()
+        let artifacts = try await fixture.builder(output: fixture.dir.path + "/out").build()
         #expect(artifacts.kernelVersion == "6.1.0-test")
         #expect(artifacts.initrdPath.hasSuffix("/initrd-\(artifacts.initrdSHA256).cpio.gz"))
         #expect(artifacts.kernelPath.hasSuffix("/vmlinuz-\(artifacts.kernelSHA256)"))
         #expect(try String(contentsOfFile: artifacts.kernelPath, encoding: .utf8) == "not really a kernel")
-        let entries = try unpack(artifacts.initrdPath)
+        let entries = try await unpack(artifacts.initrdPath)
         #expect(entries["init"]?.mode == 0o100755)
         #expect(entries["init"]?.text.contains("kver=\"6.1.0-test\"") == true)
         #expect(entries["dev/console"].map { ($0.mode, $0.rdevMajor, $0.rdevMinor) } ?? (0, 0, 0) == (0o020600, 5, 1))
@@ -117,29 +102,29 @@ struct Fixture {
         #expect(entries.values.allSatisfy { $0.mtime == 1_700_000_000 })
     }
 
-    @Test func sameInputsGiveSameBytesAndAreNotRebuilt() throws {
+    @Test func sameInputsGiveSameBytesAndAreNotRebuilt() async throws {
         let fixture = try Fixture()
-        let first = try fixture.builder(output: fixture.dir.path + "/a").build()
-        let second = try fixture.builder(output: fixture.dir.path + "/b").build()
+        let first = try await fixture.builder(output: fixture.dir.path + "/a").build()
+        let second = try await fixture.builder(output: fixture.dir.path + "/b").build()
         #expect(first.initrdSHA256 == second.initrdSHA256)
         #expect(
             try Data(contentsOf: URL(fileURLWithPath: first.initrdPath))
                 == Data(contentsOf: URL(fileURLWithPath: second.initrdPath)))
         #expect(!first.cached && !second.cached)
-        let gzipRuns = fixture.runner.calls.filter { $0 == "gzip" }.count
-        let again = try fixture.builder(output: fixture.dir.path + "/a").build()
+        let gzipRuns = fixture.runner.programs.filter { $0 == "gzip" }.count
+        let again = try await fixture.builder(output: fixture.dir.path + "/a").build()
         #expect(again.cached && again.initrdPath == first.initrdPath)
-        #expect(fixture.runner.calls.filter { $0 == "gzip" }.count == gzipRuns)
+        #expect(fixture.runner.programs.filter { $0 == "gzip" }.count == gzipRuns)
         // A changed input is a new archive under a new name.
         try fixture.dir.write("gold-agent", "agent binary v2", executable: true)
-        let changed = try fixture.builder(output: fixture.dir.path + "/a").build()
+        let changed = try await fixture.builder(output: fixture.dir.path + "/a").build()
         #expect(!changed.cached && changed.initrdSHA256 != first.initrdSHA256)
     }
 
-    @Test func aMissingToolNamesItsDebianPackage() throws {
+    @Test func aMissingToolNamesItsDebianPackage() async throws {
         let fixture = try Fixture()
-        let error = #expect(throws: NetbootError.self) {
-            try fixture.builder(
+        let error = await #expect(throws: NetbootError.self) {
+            try await fixture.builder(
                 output: fixture.dir.path + "/out", tools: [HostTool("no-such-tool", package: "some-package")]
             ).build()
         }
@@ -147,14 +132,14 @@ struct Fixture {
         #expect(error?.message.contains("apt-get install some-package") == true)
     }
 
-    @Test func aMissingKernelOrAgentIsReported() throws {
+    @Test func aMissingKernelOrAgentIsReported() async throws {
         let fixture = try Fixture()
         var builder = fixture.builder(output: fixture.dir.path + "/out")
         builder.kernelDir = fixture.dir.path + "/nothing"
-        #expect(throws: NetbootError.self) { try builder.build() }
+        await #expect(throws: NetbootError.self) { try await builder.build() }
         builder = fixture.builder(output: fixture.dir.path + "/out")
         builder.agentBinary = fixture.dir.path + "/absent-agent"
-        let error = #expect(throws: NetbootError.self) { try builder.build() }
+        let error = await #expect(throws: NetbootError.self) { try await builder.build() }
         #expect(error?.message.contains("build-agent.sh") == true)
     }
 }

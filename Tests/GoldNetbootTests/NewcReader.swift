@@ -1,3 +1,4 @@
+import GoldSpawn
 import Foundation
 
 @testable import GoldNetboot
@@ -85,7 +86,7 @@ final class TemporaryDirectory {
 
 /// Fails with the Debian package to install when a tool the test needs is missing.
 func requireTool(_ name: String, package: String) throws -> String {
-    guard let path = ProcessCommandRunner().which(name) else {
+    guard let path = SystemRunner.locate(name) else {
         throw NetbootError(.missingTool, "this test needs \(name): apt-get install \(package)")
     }
     return path

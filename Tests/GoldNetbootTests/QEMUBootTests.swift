@@ -32,14 +32,14 @@ import Testing
         let builder = NetbootBuilder(
             agentBinary: Self.agentBinary, outputDir: output, compression: compression,
             progress: { event in if case .step(let text) = event { print("netboot: \(text)") } })
-        let artifacts = try builder.build()
+        let artifacts = try await builder.build()
         print(
             "netboot: initrd \(artifacts.initrdSize) bytes (\(artifacts.archiveSize) uncompressed, \(artifacts.modules.count) modules) in \(String(format: "%.1f", Date().timeIntervalSince(buildStart))) s, cached: \(artifacts.cached)"
         )
 
         // The same inputs again: the same archive, found rather than rebuilt.
         let againStart = Date()
-        let again = try builder.build()
+        let again = try await builder.build()
         #expect(
             again.cached && again.initrdPath == artifacts.initrdPath && again.initrdSHA256 == artifacts.initrdSHA256)
         print(

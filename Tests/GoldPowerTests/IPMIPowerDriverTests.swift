@@ -1,3 +1,5 @@
+import GoldTestSupport
+import GoldSpawn
 import Testing
 
 @testable import GoldPower
@@ -6,10 +8,10 @@ import Testing
     let endpoint = IPMIEndpoint(host: "10.0.0.5", port: 6230, user: "admin", password: "s3cret", cipherSuite: 3)
 
     @Test func passwordTravelsInEnvironmentOnly() async throws {
-        let runner = ScriptedRunner([CommandResult(exitCode: 0, stdout: "Chassis Power is on\n", stderr: "")])
+        let runner = ScriptedRunner(replies: [InvocationResult(exitCode: 0, stdout: "Chassis Power is on\n", stderr: "")])
         let driver = IPMIPowerDriver(machine: "node1", endpoint: endpoint, runner: runner)
         #expect(try await driver.status() == .on)
-        let call = try #require(runner.calls.first)
+        let call = try #require(runner.commands.first)
         #expect(call.program == "ipmitool")
         #expect(
             call.arguments == [
@@ -17,17 +19,17 @@ import Testing
                 "-v", "chassis", "power", "status",
             ])
         #expect(!call.arguments.contains("s3cret"))
-        #expect(call.environment["IPMI_PASSWORD"] == "s3cret")
+        #expect(call.environment.variables["IPMI_PASSWORD"] == "s3cret")
     }
 
     @Test func cycleOfAnOffMachinePowersItOn() async throws {
-        let runner = ScriptedRunner([
-            CommandResult(exitCode: 0, stdout: "Chassis Power is off\n", stderr: ""),
-            CommandResult(exitCode: 0, stdout: "Chassis Power Control: Up/On\n", stderr: ""),
+        let runner = ScriptedRunner(replies: [
+            InvocationResult(exitCode: 0, stdout: "Chassis Power is off\n", stderr: ""),
+            InvocationResult(exitCode: 0, stdout: "Chassis Power Control: Up/On\n", stderr: ""),
         ])
         try await IPMIPowerDriver(machine: "node1", endpoint: endpoint, runner: runner).powerCycle()
         #expect(
-            runner.calls.map { $0.arguments.suffix(3) } == [
+            runner.commands.map { $0.arguments.suffix(3) } == [
                 ["chassis", "power", "status"], ["chassis", "power", "on"],
             ])
     }
@@ -38,15 +40,15 @@ import Testing
         (.disk, false, ["chassis", "bootdev", "disk"]),
     ])
     func bootDeviceArguments(device: BootDevice, persistent: Bool, expected: [String]) async throws {
-        let runner = ScriptedRunner([CommandResult(exitCode: 0, stdout: "Set Boot Device to x\n", stderr: "")])
+        let runner = ScriptedRunner(replies: [InvocationResult(exitCode: 0, stdout: "Set Boot Device to x\n", stderr: "")])
         try await IPMIPowerDriver(machine: "n", endpoint: endpoint, runner: runner)
             .setNextBoot(device, persistent: persistent)
-        #expect(Array(try #require(runner.calls.first).arguments.suffix(expected.count)) == expected)
+        #expect(Array(try #require(runner.commands.first).arguments.suffix(expected.count)) == expected)
     }
 
     @Test func wrongPasswordIsAnAuthenticationErrorNamingMachineAndBMC() async throws {
-        let runner = ScriptedRunner([
-            CommandResult(
+        let runner = ScriptedRunner(replies: [
+            InvocationResult(
                 exitCode: 1, stdout: "",
                 stderr: "> RAKP 2 HMAC is invalid\nError: Unable to establish IPMI v2 / RMCP+ session\n")
         ])
@@ -58,7 +60,7 @@ import Testing
     }
 
     @Test func timeoutIsReported() async throws {
-        let runner = ScriptedRunner([CommandResult(exitCode: 15, stdout: "", stderr: "", timedOut: true)])
+        let runner = ScriptedRunner(replies: [InvocationResult(exitCode: 15, stdout: "", stderr: "", timedOut: true)])
         let error = try await #require(throws: PowerError.self) {
             try await IPMIPowerDriver(machine: "n", endpoint: endpoint, runner: runner).powerOn()
         }

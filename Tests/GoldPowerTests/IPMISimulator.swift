@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import GoldPower
 import Testing
 
@@ -31,7 +32,7 @@ final class IPMISimulator: @unchecked Sendable {
 
     init() async throws {
         for (tool, package) in [("ipmi_sim", "openipmi"), ("ipmitool", "ipmitool")] {
-            try #require(ProcessRunner.locate(tool) != nil, "\(tool) is missing: install Debian package \(package)")
+            try #require(SystemRunner.locate(tool) != nil, "\(tool) is missing: install Debian package \(package)")
         }
         directory = NSTemporaryDirectory() + "gold-ipmisim-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
@@ -80,7 +81,7 @@ final class IPMISimulator: @unchecked Sendable {
             """
         try emu.write(toFile: directory + "/sim.emu", atomically: true, encoding: .utf8)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessRunner.locate("ipmi_sim")!)
+        process.executableURL = URL(fileURLWithPath: SystemRunner.locate("ipmi_sim")!)
         process.arguments = [
             "-c", directory + "/lan.conf", "-f", directory + "/sim.emu", "-s", directory + "/state", "-n",
         ]

@@ -1,4 +1,6 @@
 import Foundation
+import GoldTestSupport
+import GoldSpawn
 import Testing
 
 @testable import GoldPower
@@ -29,12 +31,12 @@ import Testing
     }
 
     @Test func cycleOfARunningMachineIsForceRestartWithCredentialsOffTheCommandLine() async throws {
-        let runner = ScriptedRunner([
-            CommandResult(exitCode: 0, stdout: Self.systemOn + "\n200", stderr: ""),
-            CommandResult(exitCode: 0, stdout: "\n204", stderr: ""),
+        let runner = ScriptedRunner(replies: [
+            InvocationResult(exitCode: 0, stdout: Self.systemOn + "\n200", stderr: ""),
+            InvocationResult(exitCode: 0, stdout: "\n204", stderr: ""),
         ])
         try await RedfishPowerDriver(machine: "r1", endpoint: endpoint, runner: runner).powerCycle()
-        let calls = runner.calls
+        let calls = runner.commands
         #expect(calls.count == 2)
         #expect(calls[1].arguments.last == "https://10.0.0.9/redfish/v1/Systems/1/Actions/ComputerSystem.Reset")
         #expect(calls[1].arguments.contains(#"{"ResetType":"ForceRestart"}"#))
@@ -42,23 +44,23 @@ import Testing
     }
 
     @Test func bootOverrideIsAPatch() async throws {
-        let runner = ScriptedRunner([CommandResult(exitCode: 0, stdout: "\n204", stderr: "")])
+        let runner = ScriptedRunner(replies: [InvocationResult(exitCode: 0, stdout: "\n204", stderr: "")])
         try await RedfishPowerDriver(machine: "r1", endpoint: endpoint, runner: runner).setNextBoot(
             .network, persistent: false)
-        let args = try #require(runner.calls.first).arguments
+        let args = try #require(runner.commands.first).arguments
         #expect(args.contains("PATCH"))
         #expect(args.contains(#"{"Boot":{"BootSourceOverrideTarget":"Pxe","BootSourceOverrideEnabled":"Once"}}"#))
     }
 
     @Test(arguments: [
-        (CommandResult(exitCode: 0, stdout: "\n401", stderr: ""), PowerError.Code.authenticationFailed),
-        (CommandResult(exitCode: 0, stdout: Self.error + "\n400", stderr: ""), .commandFailed),
-        (CommandResult(exitCode: 7, stdout: "", stderr: "curl: (7) Failed to connect"), .bmcUnreachable),
-        (CommandResult(exitCode: 28, stdout: "", stderr: "curl: (28) timed out"), .timedOut),
-        (CommandResult(exitCode: 0, stdout: "{}\n200", stderr: ""), .unexpectedReply),
+        (InvocationResult(exitCode: 0, stdout: "\n401", stderr: ""), PowerError.Code.authenticationFailed),
+        (InvocationResult(exitCode: 0, stdout: Self.error + "\n400", stderr: ""), .commandFailed),
+        (InvocationResult(exitCode: 7, stdout: "", stderr: "curl: (7) Failed to connect"), .bmcUnreachable),
+        (InvocationResult(exitCode: 28, stdout: "", stderr: "curl: (28) timed out"), .timedOut),
+        (InvocationResult(exitCode: 0, stdout: "{}\n200", stderr: ""), .unexpectedReply),
     ])
-    func failuresAreNamed(reply: CommandResult, code: PowerError.Code) async throws {
-        let driver = RedfishPowerDriver(machine: "r1", endpoint: endpoint, runner: ScriptedRunner([reply]))
+    func failuresAreNamed(reply: InvocationResult, code: PowerError.Code) async throws {
+        let driver = RedfishPowerDriver(machine: "r1", endpoint: endpoint, runner: ScriptedRunner(replies: [reply]))
         let error = try await #require(throws: PowerError.self) { _ = try await driver.status() }
         #expect(error.code == code && error.machine == "r1" && error.bmc == "https://10.0.0.9")
     }

@@ -1,5 +1,6 @@
 import GoldCore
 import Foundation
+import GoldSpawn
 import GoldPower
 import Testing
 
@@ -14,13 +15,13 @@ final class RedfishSimulator: @unchecked Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     init() async throws {
-        let candidates = ["/opt/gold/sushy/bin/sushy-emulator", ProcessRunner.locate("sushy-emulator")].compactMap {
+        let candidates = ["/opt/gold/sushy/bin/sushy-emulator", SystemRunner.locate("sushy-emulator")].compactMap {
             $0
         }
         let emulator = try #require(
             candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
             "sushy-emulator is missing: run scripts/setup.sh (PyPI package sushy-tools into /opt/gold/sushy)")
-        try #require(ProcessRunner.locate("curl") != nil, "curl is missing: install Debian package curl")
+        try #require(SystemRunner.locate("curl") != nil, "curl is missing: install Debian package curl")
         port = try Self.freeTCPPort()
         process = Process()
         process.executableURL = URL(fileURLWithPath: emulator)
@@ -31,7 +32,7 @@ final class RedfishSimulator: @unchecked Sendable {
         try process.run()
         var id: String?
         for _ in 0..<100 where id == nil {
-            let result = try await ProcessRunner().run("curl", ["-sf", "http://127.0.0.1:\(port)/redfish/v1/Systems"])
+            let result = try await SystemRunner().run("curl", ["-sf", "http://127.0.0.1:\(port)/redfish/v1/Systems"], timeout: .seconds(30))
             if result.exitCode == 0,
                 let json = try? JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8)),
                 case .array(let members) = json["Members"] ?? .null,
@@ -51,7 +52,7 @@ final class RedfishSimulator: @unchecked Sendable {
 
     /// The system's `Boot` object as the simulator holds it.
     func boot() async throws -> JSONValue? {
-        let result = try await ProcessRunner().run("curl", ["-sf", "\(baseURL)/redfish/v1/Systems/\(systemID)"])
+        let result = try await SystemRunner().run("curl", ["-sf", "\(baseURL)/redfish/v1/Systems/\(systemID)"], timeout: .seconds(30))
         return (try? JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8)))?["Boot"]
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoldSpawn
 import GoldCore
 import GoldImage
 
@@ -93,7 +94,7 @@ struct BenchImage: AsyncParsableCommand {
     ) async throws -> (BuildProfile, ImageBuildResult?) {
         let profile = StepProfile()
         let builder = ImageBuilder(
-            dataDirectory: data, runner: TimingRunner(inner: ProcessCommandRunner(), profile: profile),
+            dataDirectory: data, runner: TimingRunner(inner: SystemRunner(), profile: profile),
             cachesBaseLayers: caches, cachesBaseTrees: caches)
         settle()
         let start = ContinuousClock.now

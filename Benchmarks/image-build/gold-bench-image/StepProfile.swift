@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import GoldImage
 
 /// What one build spent, step by step: the builder's progress steps and every external tool it ran.
@@ -60,17 +61,17 @@ final class StepProfile: @unchecked Sendable {
 }
 
 /// Runs the builder's tools through the real runner and times each call into a ``StepProfile``.
-struct TimingRunner: ImageCommandRunner {
-    let inner: any ImageCommandRunner
+struct TimingRunner: ProgramRunner {
+    let inner: any ProgramRunner
     let profile: StepProfile
 
-    func run(_ program: String, _ arguments: [String], environment: [String: String], input: Data?) async throws
-        -> ImageCommandResult
-    {
+    func locate(_ program: String) -> String? { inner.locate(program) }
+
+    func run(_ invocation: Invocation) async throws -> InvocationResult {
         let step = profile.currentStep
         let start = ContinuousClock.now
-        defer { profile.record(program, seconds: (ContinuousClock.now - start).seconds, step: step) }
-        return try await inner.run(program, arguments, environment: environment, input: input)
+        defer { profile.record(invocation.program, seconds: (ContinuousClock.now - start).seconds, step: step) }
+        return try await inner.run(invocation)
     }
 }
 

@@ -1,11 +1,12 @@
 import Foundation
+import GoldSpawn
 import GoldCore
 import Logging
 
 /// Base root filesystems built by mmdebstrap, cached as `<recipe hash>.tar`: built once, reused by every machine.
 struct BaseCache: Sendable {
     let directory: URL
-    let runner: any ImageCommandRunner
+    let runner: any ProgramRunner
     let logger: Logger
 
     func tarball(for recipe: DebianRecipe) async throws -> URL {

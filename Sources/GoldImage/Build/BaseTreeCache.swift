@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import GoldCore
 
 #if canImport(Glibc)
@@ -30,7 +31,7 @@ struct BaseTreeCache: Sendable {
     /// Fills `stage` (which must not exist yet) with hard links to the unpacked `tarball`, unpacking it into the
     /// cache first when no tree of its bytes and `epoch` is there. Throws when the cache cannot be used; the
     /// caller then removes `stage` and unpacks the tarball itself.
-    func link(_ tarball: URL, epoch: Int64, into stage: URL, runner: any ImageCommandRunner) async throws {
+    func link(_ tarball: URL, epoch: Int64, into stage: URL, runner: any ProgramRunner) async throws {
         let name = "\(try FileManifest.hashFile(tarball.path))-\(epoch)"
         let tree = directory.appendingPathComponent(name)
         if !FileManager.default.fileExists(atPath: tree.path) {
@@ -44,7 +45,7 @@ struct BaseTreeCache: Sendable {
         trim(keeping: name)
     }
 
-    private func unpack(_ tarball: URL, epoch: Int64, as tree: URL, runner: any ImageCommandRunner) async throws {
+    private func unpack(_ tarball: URL, epoch: Int64, as tree: URL, runner: any ProgramRunner) async throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temp = directory.appendingPathComponent(".\(tree.lastPathComponent).\(UUID().uuidString).tmp")
         defer { try? FileManager.default.removeItem(at: temp) }

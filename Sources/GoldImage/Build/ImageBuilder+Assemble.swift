@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import GoldCore
 
 extension ImageBuilder {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GoldSpawn
 import GoldCore
 import Logging
 

@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import GoldCore
 import Logging
 
@@ -8,7 +9,7 @@ import Logging
 public struct ImageBuilder: Sendable {
     /// Holds `bases/` (cached base tarballs) and `work/` (one directory per build).
     public let dataDirectory: URL
-    let runner: any ImageCommandRunner
+    let runner: any ProgramRunner
     let logger: Logger
     /// Formatted ext4 base layers under `base-layers/`, reused by every build with the same base and layout.
     let baseLayers: BaseLayerCache?
@@ -20,7 +21,7 @@ public struct ImageBuilder: Sendable {
     /// `cachesBaseLayers: false` formats every partition from scratch, `cachesBaseTrees: false` unpacks a base
     /// tarball for every build (same bytes either way, slower).
     public init(
-        dataDirectory: URL, runner: any ImageCommandRunner = ProcessCommandRunner(),
+        dataDirectory: URL, runner: any ProgramRunner = SystemRunner(),
         logger: Logger = Logger(label: "gold.image.builder"), cachesBaseLayers: Bool = true,
         cachesBaseTrees: Bool = true
     ) {

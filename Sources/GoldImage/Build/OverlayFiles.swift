@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import GoldCore
 
 /// The files and symlinks the builder wrote over the base (machine configuration, binaries, kernel input), by

@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import GoldCore
 
 /// Writes the per-machine files into a staged root filesystem. Paths are resolved inside the stage: a symlink
@@ -7,7 +8,7 @@ struct RootfsCustomizer: Sendable {
     let stage: URL
     let machine: MachineSpec
     let epoch: Int64
-    let runner: any ImageCommandRunner
+    let runner: any ProgramRunner
     /// Records what this customizer writes, so it can be appended after the base (see ``OverlayLog``).
     var overlay: OverlayLog? = nil
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GoldSpawn
 import GoldCore
 
 /// The file format of an exported image.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GoldSpawn
 import GoldCore
 import Logging
 
@@ -13,7 +14,7 @@ import Logging
 public final class ImageStore: @unchecked Sendable {
     public let root: URL
     public let chunks: ChunkStore
-    let runner: any ImageCommandRunner
+    let runner: any ProgramRunner
     let logger: Logger
     let now: @Sendable () -> Int64
     private var writeLock: StoreLock { StoreLock(url: root.appendingPathComponent("lock")) }
@@ -22,7 +23,7 @@ public final class ImageStore: @unchecked Sendable {
 
     public init(
         root: URL, chunkSize: Int = ChunkStore.defaultChunkSize,
-        runner: any ImageCommandRunner = ProcessCommandRunner(),
+        runner: any ProgramRunner = SystemRunner(),
         logger: Logger = Logger(label: "gold.image.store"),
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {

@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import Logging
 
 /// Where and how to reach one IPMI BMC over LAN (IPMI v2.0 RMCP+, `ipmitool -I lanplus`).
@@ -30,12 +31,12 @@ public struct IPMIPowerDriver: PowerDriver {
     public let endpoint: IPMIEndpoint
     /// Deadline for one ipmitool run (it retries on its own: `-R 2 -N 2`).
     public let timeout: Duration
-    private let runner: any CommandRunner
+    private let runner: any ProgramRunner
     private let logger: Logger
 
     public init(
         machine: String, endpoint: IPMIEndpoint, timeout: Duration = .seconds(20),
-        runner: any CommandRunner = ProcessRunner(), logger: Logger = Logger(label: "gold.power.ipmi")
+        runner: any ProgramRunner = SystemRunner(), logger: Logger = Logger(label: "gold.power.ipmi")
     ) {
         self.machine = machine
         self.endpoint = endpoint
@@ -92,12 +93,12 @@ public struct IPMIPowerDriver: PowerDriver {
     private func run(_ action: PowerAction, _ command: [String]) async throws -> IPMIToolOutput.Outcome {
         logger.debug(
             "ipmitool \(command.joined(separator: " "))", metadata: ["machine": "\(machine)", "bmc": "\(bmc)"])
-        let result: CommandResult
+        let result: InvocationResult
         do {
             result = try await runner.run(
                 "ipmitool", connectionArguments + command, environment: ["IPMI_PASSWORD": endpoint.password],
                 timeout: timeout)
-        } catch is CommandNotFound {
+        } catch let failure as SpawnError where failure.reason == .notFound {
             throw PowerError(
                 code: .toolMissing, machine: machine, bmc: bmc, action: action,
                 message: "ipmitool is not installed (Debian package ipmitool)")

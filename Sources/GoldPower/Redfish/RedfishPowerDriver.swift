@@ -1,4 +1,5 @@
 import Foundation
+import GoldSpawn
 import Logging
 
 /// Where and how to reach one Redfish service.
@@ -33,12 +34,12 @@ public struct RedfishPowerDriver: PowerDriver {
     public let machine: String
     public let endpoint: RedfishEndpoint
     public let timeout: Duration
-    private let runner: any CommandRunner
+    private let runner: any ProgramRunner
     private let logger: Logger
 
     public init(
         machine: String, endpoint: RedfishEndpoint, timeout: Duration = .seconds(30),
-        runner: any CommandRunner = ProcessRunner(), logger: Logger = Logger(label: "gold.power.redfish")
+        runner: any ProgramRunner = SystemRunner(), logger: Logger = Logger(label: "gold.power.redfish")
     ) {
         self.machine = machine
         self.endpoint = endpoint
@@ -94,12 +95,12 @@ public struct RedfishPowerDriver: PowerDriver {
         defer { unlink(config) }
         try Data("user = \"\(escaped)\"\n".utf8).write(to: URL(fileURLWithPath: config))
         logger.debug("redfish \(method) \(url)", metadata: ["machine": "\(machine)"])
-        let result: CommandResult
+        let result: InvocationResult
         do {
             result = try await runner.run(
                 "curl", arguments(method: method, url: url, json: json, config: config), environment: [:],
                 timeout: timeout + .seconds(5))
-        } catch is CommandNotFound {
+        } catch let failure as SpawnError where failure.reason == .notFound {
             throw error(.toolMissing, action, "curl is not installed (Debian package curl)")
         }
         // curl(1) EXIT CODES: 6 resolve, 7 connect, 28 timeout, 35/60 TLS.
