@@ -9,7 +9,10 @@ public struct AgentCommand: AsyncParsableCommand {
         commandName: "gold-agent",
         abstract: "Gold's agent: reports for this machine to the director.",
         version: "0.1.0",
-        subcommands: [InventoryCommand.self, CheckIn.self, Netboot.self, Run.self, BootSuccessCommand.self, WriteImageCommand.self])
+        subcommands: [
+            InventoryCommand.self, CheckIn.self, Netboot.self, Run.self, BootSuccessCommand.self,
+            WriteImageCommand.self,
+        ])
 
     public init() {}
 }
@@ -23,7 +26,9 @@ struct AgentOptions: ParsableArguments {
     var tokenFile: String = "/etc/gold/agent.token"
 
     /// Settings from flags, then the environment, then the kernel command line (the netboot environment's way).
-    func resolve(cmdline: String? = try? String(contentsOfFile: "/proc/cmdline", encoding: .utf8)) throws -> (director: String, machine: String, token: String) {
+    func resolve(cmdline: String? = try? String(contentsOfFile: "/proc/cmdline", encoding: .utf8)) throws -> (
+        director: String, machine: String, token: String
+    ) {
         let env = ProcessInfo.processInfo.environment
         let kernel = KernelCommandLine(cmdline ?? "")
         guard let director = director ?? env["GOLD_DIRECTOR"] ?? kernel["gold.director"] else {
@@ -32,8 +37,10 @@ struct AgentOptions: ParsableArguments {
         guard let machine = machine ?? env["GOLD_MACHINE"] ?? kernel["gold.machine"] else {
             throw ValidationError("no machine name: pass --machine, set GOLD_MACHINE or boot with gold.machine=NAME")
         }
-        let token = env["GOLD_TOKEN"] ?? kernel["gold.token"]
-            ?? (try? String(contentsOfFile: tokenFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token =
+            env["GOLD_TOKEN"] ?? kernel["gold.token"]
+            ?? (try? String(contentsOfFile: tokenFile, encoding: .utf8))?.trimmingCharacters(
+                in: .whitespacesAndNewlines)
         guard let token, !token.isEmpty else {
             throw ValidationError("no token: set GOLD_TOKEN, boot with gold.token= or write it to \(tokenFile)")
         }
@@ -42,7 +49,8 @@ struct AgentOptions: ParsableArguments {
 }
 
 struct InventoryCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inventory", abstract: "Print this machine's inventory as JSON.")
+    static let configuration = CommandConfiguration(
+        commandName: "inventory", abstract: "Print this machine's inventory as JSON.")
     @Option(help: "Read /proc and /sys under this root (for tests).") var root = "/"
 
     func run() async throws {
@@ -53,7 +61,8 @@ struct InventoryCommand: AsyncParsableCommand {
 }
 
 struct CheckIn: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "check-in", abstract: "Report this machine's inventory to the director.")
+    static let configuration = CommandConfiguration(
+        commandName: "check-in", abstract: "Report this machine's inventory to the director.")
     @OptionGroup var options: AgentOptions
 
     func run() async throws {
@@ -63,7 +72,8 @@ struct CheckIn: AsyncParsableCommand {
         let body = try encoder.encode(InventoryCollector().collect())
         let response = try await HTTPClient.send(
             "PUT", "\(settings.director)/v1/machines/\(settings.machine)/inventory",
-            headers: [("Authorization", "Bearer \(settings.token)"), ("Content-Type", "application/json")], body: Array(body))
+            headers: [("Authorization", "Bearer \(settings.token)"), ("Content-Type", "application/json")],
+            body: Array(body))
         guard response.status == 204 else {
             throw ValidationError("the director refused the check-in (\(response.status)): \(response.text)")
         }
@@ -98,7 +108,8 @@ public enum AgentMain {
 
 /// In the netboot environment: check in with the one-time enrolment token, then run the director's commands.
 struct Netboot: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "netboot", abstract: "Check in from the netboot environment and run commands.")
+    static let configuration = CommandConfiguration(
+        commandName: "netboot", abstract: "Check in from the netboot environment and run commands.")
     @OptionGroup var options: AgentOptions
     @Option(help: "Where results are kept so no command runs twice.") var journal = "/run/gold-agent/journal.json"
 
@@ -122,7 +133,8 @@ struct Netboot: AsyncParsableCommand {
 
 /// On an installed machine (a systemd service): run the director's commands.
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the director's commands for this machine (installed mode).")
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the director's commands for this machine (installed mode).")
     @OptionGroup var options: AgentOptions
     @Option(help: "Where results are kept so no command runs twice.") var journal = "/var/lib/gold-agent/journal.json"
 
@@ -136,19 +148,22 @@ struct Run: AsyncParsableCommand {
 
 /// Ordered after boot-complete.target: this boot, with this kernel, made it through.
 struct BootSuccessCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "boot-success", abstract: "Tell the director this boot made it through.")
+    static let configuration = CommandConfiguration(
+        commandName: "boot-success", abstract: "Tell the director this boot made it through.")
     @OptionGroup var options: AgentOptions
 
     func run() async throws {
         let settings = try options.resolve()
-        let kernel = (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+        let kernel =
+            (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?.trimmingCharacters(
+                in: .whitespacesAndNewlines) ?? "unknown"
         let api = AgentAPI(director: settings.director, machine: settings.machine, token: settings.token)
         for attempt in 1...30 {
             do {
                 try await api.bootSuccess(kernel: kernel)
                 print("gold-agent: boot success reported (kernel \(kernel))")
                 return
-            } catch where attempt < 30 {
+            } catch  where attempt < 30 {
                 try await Task.sleep(for: .seconds(2))
             }
         }

@@ -35,7 +35,9 @@ public actor AgentLoop {
         self.api = api
         self.handlers = handlers
         self.journal = journal
-        if let data = FileManager.default.contents(atPath: journal), let saved = try? JSONDecoder().decode([String: HandlerResult].self, from: data) {
+        if let data = FileManager.default.contents(atPath: journal),
+            let saved = try? JSONDecoder().decode([String: HandlerResult].self, from: data)
+        {
             done = saved
         } else {
             done = [:]

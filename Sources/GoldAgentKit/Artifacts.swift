@@ -11,9 +11,17 @@ public struct AgentArtifact: Decodable, Sendable {
         public var mode: UInt16
     }
     public struct Metadata: Decodable, Sendable {
-        public struct Kernel: Decodable, Sendable { public var release: String; public var modules: Bool }
+        public struct Kernel: Decodable, Sendable {
+            public var release: String
+            public var modules: Bool
+        }
         public struct Binary: Decodable, Sendable {
-            public struct Output: Decodable, Sendable { public var path: String; public var mode: UInt16; public var sha256: String; public var size: UInt64 }
+            public struct Output: Decodable, Sendable {
+                public var path: String
+                public var mode: UInt16
+                public var sha256: String
+                public var size: UInt64
+            }
             public var outputs: [Output]
         }
         public var kernel: Kernel?
@@ -39,18 +47,25 @@ public struct ArtifactClient: Sendable {
         guard key.utf8.count == 64, key.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
             throw AgentError("artifact key '\(key)' is not 64 lowercase hex digits")
         }
-        let response = try await HTTPClient.send("GET", "\(base)/artifacts/\(key)", headers: [("Authorization", "Bearer \(token)")])
-        guard response.status == 200 else { throw AgentError("artifact \(key.prefix(12)): \(response.status) \(response.text.prefix(200))") }
+        let response = try await HTTPClient.send(
+            "GET", "\(base)/artifacts/\(key)", headers: [("Authorization", "Bearer \(token)")])
+        guard response.status == 200 else {
+            throw AgentError("artifact \(key.prefix(12)): \(response.status) \(response.text.prefix(200))")
+        }
         return try JSONDecoder().decode(AgentArtifact.self, from: Data(response.body))
     }
 
     /// The blob's bytes, checked against its SHA-256.
     public func bytes(sha256: String) async throws -> [UInt8] {
-        let response = try await HTTPClient.send("GET", "\(base)/artifacts/blobs/\(sha256)", headers: [("Authorization", "Bearer \(token)")],
+        let response = try await HTTPClient.send(
+            "GET", "\(base)/artifacts/blobs/\(sha256)", headers: [("Authorization", "Bearer \(token)")],
             timeout: .seconds(300))
         guard response.status == 200 else { throw AgentError("blob \(sha256.prefix(12)): \(response.status)") }
         let actual = SHA256Hex.of(response.body)
-        guard actual == sha256 else { throw AgentError("blob \(sha256.prefix(12)) arrived corrupt (sha256 \(actual.prefix(12))…): nothing installed") }
+        guard actual == sha256 else {
+            throw AgentError(
+                "blob \(sha256.prefix(12)) arrived corrupt (sha256 \(actual.prefix(12))…): nothing installed")
+        }
         return response.body
     }
 }
@@ -62,10 +77,16 @@ enum SafeFile {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temporary = path + ".gold-new"
         try? FileManager.default.removeItem(atPath: temporary)
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: Int(mode)]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: Int(mode)])
+        else {
             throw AgentError("cannot write \(temporary)")
         }
-        if let handle = FileHandle(forWritingAtPath: temporary) { try? handle.synchronize(); try? handle.close() }
+        if let handle = FileHandle(forWritingAtPath: temporary) {
+            try? handle.synchronize()
+            try? handle.close()
+        }
         guard chmod(temporary, mode_t(mode)) == 0, rename(temporary, path) == 0 else {
             let code = errno
             try? FileManager.default.removeItem(atPath: temporary)
@@ -74,7 +95,9 @@ enum SafeFile {
     }
 
     static func write(_ text: String, at path: String) throws {
-        let mode = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int).map { UInt16($0) } ?? 0o644
+        let mode =
+            (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int).map { UInt16($0) }
+            ?? 0o644
         try install(Array(text.utf8), at: path, mode: mode)
     }
 }

@@ -80,7 +80,9 @@ public struct DiskCapture: Sendable {
     }
 
     /// Reads, uploads what is missing and commits; returns what the store recorded and what moved.
-    public func run(_ inputs: [Input], into sink: any CaptureSink, description: String, progress: Progress = { _, _ in })
+    public func run(
+        _ inputs: [Input], into sink: any CaptureSink, description: String, progress: Progress = { _, _ in }
+    )
         async throws -> (result: ImageCapture.Result, manifests: [DiskImageManifest], stats: Stats)
     {
         var stats = Stats()
@@ -89,7 +91,9 @@ public struct DiskCapture: Sendable {
         for input in inputs {
             let done = stats.bytesRead
             let manifest = try await scan(input) { read in
-                await progress(0.8 * Double(done + read) / Double(total), "\(input.source.path): \(read >> 20) of \(input.source.size >> 20) MiB read and hashed")
+                await progress(
+                    0.8 * Double(done + read) / Double(total),
+                    "\(input.source.path): \(read >> 20) of \(input.source.size >> 20) MiB read and hashed")
             }
             stats.bytesRead += manifest.size
             stats.chunks += manifest.chunks.count
@@ -105,7 +109,9 @@ public struct DiskCapture: Sendable {
         stats.alreadyStored = distinct.count - Set(missing).count
         let places = Self.places(manifests)
         try await upload(missing, places: places, inputs: inputs, sink: sink, stats: &stats) { sent, bytes in
-            await progress(0.8 + 0.2 * Double(sent) / Double(max(1, missing.count)), "uploaded \(sent) of \(missing.count) chunks (\(bytes >> 20) MiB)")
+            await progress(
+                0.8 + 0.2 * Double(sent) / Double(max(1, missing.count)),
+                "uploaded \(sent) of \(missing.count) chunks (\(bytes >> 20) MiB)")
         }
         for attempt in 1...maxCommits {
             do {
@@ -117,7 +123,9 @@ public struct DiskCapture: Sendable {
                 guard error.missing.allSatisfy({ places[$0] != nil }) else { throw error }
                 let already = Set(missing)
                 stats.alreadyStored -= error.missing.filter { !already.contains($0) }.count
-                try await upload(error.missing, places: places, inputs: inputs, sink: sink, stats: &stats, sentBefore: already) { _, _ in }
+                try await upload(
+                    error.missing, places: places, inputs: inputs, sink: sink, stats: &stats, sentBefore: already
+                ) { _, _ in }
             }
         }
         throw AgentError("the commit did not succeed after \(maxCommits) attempts")
@@ -139,7 +147,8 @@ public struct DiskCapture: Sendable {
         let size = input.source.size
         guard size > 0 else { throw AgentError("\(input.source.path) is empty: nothing to capture") }
         // The chunk size is the director's answer: checked before it divides or sizes a buffer.
-        guard chunkSize > 0, chunkSize <= 64 << 20, let chunks = Arithmetic.ceilDivide(size, UInt64(chunkSize)), let count = Int(exactly: chunks)
+        guard chunkSize > 0, chunkSize <= 64 << 20, let chunks = Arithmetic.ceilDivide(size, UInt64(chunkSize)),
+            let count = Int(exactly: chunks)
         else { throw AgentError("the director's chunk size \(chunkSize) is not 1 byte to 64 MiB") }
         var whole = SHA256()
         var hashes: [ChunkHash?] = []
@@ -165,17 +174,21 @@ public struct DiskCapture: Sendable {
             await progress(offset + UInt64(length))
         }
         return DiskImageManifest(
-            index: input.index, device: input.device, size: size, sha256: Self.hex(whole.finalize()), chunkSize: chunkSize,
+            index: input.index, device: input.device, size: size, sha256: Self.hex(whole.finalize()),
+            chunkSize: chunkSize,
             chunks: hashes)
     }
 
     func upload(
-        _ hashes: [ChunkHash], places: [ChunkHash: (Int, Int)], inputs: [Input], sink: any CaptureSink, stats: inout Stats,
+        _ hashes: [ChunkHash], places: [ChunkHash: (Int, Int)], inputs: [Input], sink: any CaptureSink,
+        stats: inout Stats,
         sentBefore: Set<ChunkHash> = [], progress: (Int, UInt64) async -> Void
     ) async throws {
         var sentBytes: UInt64 = 0
         for (n, hash) in hashes.enumerated() {
-            guard let place = places[hash] else { throw AgentError("chunk \(hash.hex) is on none of the captured disks") }
+            guard let place = places[hash] else {
+                throw AgentError("chunk \(hash.hex) is on none of the captured disks")
+            }
             let (d, i) = place
             let source = inputs[d].source
             let offset = UInt64(i) * UInt64(chunkSize)
@@ -183,18 +196,21 @@ public struct DiskCapture: Sendable {
             let bytes = try await Blocking.run { try Self.read(source, offset: offset, count: length) }
             // The disk is not mounted in the netboot environment: the same place must give the same bytes.
             guard ChunkHash(of: bytes) == hash else {
-                throw AgentError("\(source.path) changed while it was captured: chunk \(i) no longer hashes to \(hash.hex)")
+                throw AgentError(
+                    "\(source.path) changed while it was captured: chunk \(i) no longer hashes to \(hash.hex)")
             }
             var attempt = 1
             while true {
                 do {
                     try await sink.upload(hash, bytes)
                     break
-                } catch where attempt < maxSends {
+                } catch  where attempt < maxSends {
                     attempt += 1
                     stats.resent += 1
                 } catch {
-                    throw AgentError("chunk \(i) of \(source.path) (sha256 \(hash.hex)) was not accepted after \(attempt) sends: \(error)")
+                    throw AgentError(
+                        "chunk \(i) of \(source.path) (sha256 \(hash.hex)) was not accepted after \(attempt) sends: \(error)"
+                    )
                 }
             }
             if sentBefore.contains(hash) {
@@ -211,7 +227,9 @@ public struct DiskCapture: Sendable {
     static func read(_ source: any DiskSource, offset: UInt64, count: Int) throws -> [UInt8] {
         var failure: (any Error)?
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            do { try source.read(offset: offset, into: UnsafeMutableRawBufferPointer(buffer)) } catch { failure = error }
+            do { try source.read(offset: offset, into: UnsafeMutableRawBufferPointer(buffer)) } catch {
+                failure = error
+            }
             initialized = count
         }
         if let failure { throw failure }

@@ -34,7 +34,9 @@ public final class FileBlockTarget: BlockTarget, @unchecked Sendable {
     public func write(offset: UInt64, bytes: [UInt8]) throws {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done)) }
+            let n = bytes.withUnsafeBytes {
+                pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            }
             if n < 0 && errno == EINTR { continue }
             if n < 0 { throw AgentError("writing \(path) at \(offset): \(String(cString: strerror(errno)))") }
             done += n

@@ -24,7 +24,9 @@ extension BlockTarget {
         let bytes = try read(offset: offset, count: buffer.count)
         let n = min(bytes.count, buffer.count)
         bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        if n < buffer.count { UnsafeMutableRawBufferPointer(rebasing: buffer[n...]).initializeMemory(as: UInt8.self, repeating: 0) }
+        if n < buffer.count {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[n...]).initializeMemory(as: UInt8.self, repeating: 0)
+        }
     }
 }
 
@@ -109,7 +111,10 @@ public struct ImageWriter: Sendable {
                 var hasher = await previous?.value ?? SHA256()
                 switch piece {
                 case .bytes(let bytes): hasher.update(data: bytes)
-                case .zeros(let count): zeros.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                case .zeros(let count):
+                    zeros.withUnsafeBytes {
+                        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count]))
+                    }
                 }
                 return hasher
             }
@@ -124,7 +129,9 @@ public struct ImageWriter: Sendable {
         }
     }
 
-    public func write(_ disk: DiskImageManifest, progress: @Sendable (Double, Stats) async -> Void = { _, _ in }) async throws -> Stats {
+    public func write(_ disk: DiskImageManifest, progress: @Sendable (Double, Stats) async -> Void = { _, _ in })
+        async throws -> Stats
+    {
         try Self.checkCovers(disk)
         var stats = Stats()
         let zero = [UInt8](repeating: 0, count: disk.chunkSize)
@@ -184,7 +191,8 @@ public struct ImageWriter: Sendable {
             let digest = await image.digest()
             guard digest == disk.sha256 else {
                 _ = try? await flushing.value
-                throw AgentError("disk \(disk.index) does not verify after writing: sha256 \(digest), the image is \(disk.sha256)")
+                throw AgentError(
+                    "disk \(disk.index) does not verify after writing: sha256 \(digest), the image is \(disk.sha256)")
             }
         }
         try await flushing.value
@@ -204,7 +212,8 @@ public struct ImageWriter: Sendable {
         let wrong: Int? = got.withUnsafeBytes { got in
             if let written {
                 return written.withUnsafeBytes { expected in
-                    memcmp(got.baseAddress!, expected.baseAddress!, length) == 0 ? nil : (0..<length).first { got[$0] != expected[$0] }
+                    memcmp(got.baseAddress!, expected.baseAddress!, length) == 0
+                        ? nil : (0..<length).first { got[$0] != expected[$0] }
                 }
             }
             return Self.firstNonZero(got)
@@ -221,9 +230,12 @@ public struct ImageWriter: Sendable {
     static func checkCovers(_ disk: DiskImageManifest) throws {
         // A chunk is read into memory whole: at most 64 MiB (the store's are 1 MiB).
         guard disk.chunkSize > 0, disk.chunkSize <= 64 << 20 else {
-            throw AgentError("disk \(disk.index) of the manifest has chunkSize \(disk.chunkSize); 1 byte to 64 MiB is accepted")
+            throw AgentError(
+                "disk \(disk.index) of the manifest has chunkSize \(disk.chunkSize); 1 byte to 64 MiB is accepted")
         }
-        guard let needed = Arithmetic.ceilDivide(disk.size, UInt64(disk.chunkSize)) else { throw AgentError("chunkSize 0") }
+        guard let needed = Arithmetic.ceilDivide(disk.size, UInt64(disk.chunkSize)) else {
+            throw AgentError("chunkSize 0")
+        }
         guard UInt64(disk.chunks.count) == needed else {
             throw AgentError(
                 "disk \(disk.index) of the manifest is inconsistent: \(disk.size) bytes in chunks of \(disk.chunkSize) "
@@ -245,11 +257,15 @@ public struct ImageWriter: Sendable {
         }
         let isZero = current.map { bytes in bytes.withUnsafeBytes(Self.isZero) } ?? true
         guard let expected = disk.chunks[index] else { return Planned(action: isZero ? .unchanged(held: nil) : .zero) }
-        if let current, !isZero, ChunkHash(of: current) == expected { return Planned(action: .unchanged(held: current)) }
+        if let current, !isZero, ChunkHash(of: current) == expected {
+            return Planned(action: .unchanged(held: current))
+        }
         var planned = Planned(action: .zero)
         let bytes = try await fetchVerified(disk, chunk: index, &planned.stats)
         guard bytes.count == length else {
-            throw AgentError("chunk \(index) of disk \(disk.index) (\(expected)) is \(bytes.count) bytes; the manifest says \(length)")
+            throw AgentError(
+                "chunk \(index) of disk \(disk.index) (\(expected)) is \(bytes.count) bytes; the manifest says \(length)"
+            )
         }
         planned.action = .write(bytes)
         return planned
@@ -281,7 +297,9 @@ public struct ImageWriter: Sendable {
     /// Chunk `index` from the source, hashed before it is used; a corrupt or failed fetch is tried again, up to
     /// `maxFetches` in all, and the error names the chunk.
     func fetchVerified(_ disk: DiskImageManifest, chunk index: Int, _ stats: inout Stats) async throws -> [UInt8] {
-        guard let hash = disk.chunks[index] else { throw AgentError("chunk \(index) of disk \(disk.index) is a zero range: nothing to fetch") }
+        guard let hash = disk.chunks[index] else {
+            throw AgentError("chunk \(index) of disk \(disk.index) is a zero range: nothing to fetch")
+        }
         var lastError = ""
         for attempt in 1...maxFetches {
             do {

@@ -60,7 +60,8 @@ public struct InventoryCollector: Sendable {
             let base = "/sys/block/\(name)"
             let sectors = UInt64(read("\(base)/size")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
             func attribute(_ file: String) -> String? {
-                guard let text = read("\(base)/\(file)")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+                guard let text = read("\(base)/\(file)")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty
+                else { return nil }
                 return text
             }
             return Inventory.Disk(
@@ -75,7 +76,8 @@ public struct InventoryCollector: Sendable {
         list("/sys/class/net").filter { name in
             name != "lo" && FileManager.default.fileExists(atPath: root + "/sys/class/net/\(name)/device")
         }.compactMap { name in
-            guard let mac = read("/sys/class/net/\(name)/address")?.trimmingCharacters(in: .whitespacesAndNewlines) else { return nil }
+            guard let mac = read("/sys/class/net/\(name)/address")?.trimmingCharacters(in: .whitespacesAndNewlines)
+            else { return nil }
             let carrier = read("/sys/class/net/\(name)/carrier")?.trimmingCharacters(in: .whitespacesAndNewlines)
             return Inventory.NIC(name: name, mac: mac, link: carrier.map { $0 == "1" })
         }

@@ -1,6 +1,6 @@
 import Foundation
-import GoldSpawn
 import GoldImage
+import GoldSpawn
 
 /// One filesystem as `blkid -o export` lists it.
 public struct BlockDevice: Hashable, Sendable {
@@ -41,13 +41,17 @@ struct MountedDisk {
         for device in disk.devices where device.type == "ext4" || device.type == "vfat" {
             let dir = base + "/" + (device.device as NSString).lastPathComponent
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let options = device.type == "vfat" ? ["-t", "vfat", "-o", "codepage=437,iocharset=ascii"] : ["-t", "ext4"]
+            let options =
+                device.type == "vfat" ? ["-t", "vfat", "-o", "codepage=437,iocharset=ascii"] : ["-t", "ext4"]
             let result = try await runner.run("mount", options + [device.device, dir], timeout: .seconds(60))
             guard result.exitCode == 0 else { continue }
             disk.mounts.append(dir)
             let fm = FileManager.default
-            if fm.fileExists(atPath: dir + "/boot/grub/grub.cfg") { disk.bootDir = dir + "/boot" }
-            else if fm.fileExists(atPath: dir + "/grub/grub.cfg") && device.type == "ext4" { disk.bootDir = dir }
+            if fm.fileExists(atPath: dir + "/boot/grub/grub.cfg") {
+                disk.bootDir = dir + "/boot"
+            } else if fm.fileExists(atPath: dir + "/grub/grub.cfg") && device.type == "ext4" {
+                disk.bootDir = dir
+            }
             if fm.fileExists(atPath: dir + "/etc/fstab") { disk.rootDir = dir }
             if fm.fileExists(atPath: dir + "/EFI/gold/grubenv") { espEnv = dir + "/EFI/gold/grubenv" }
         }
@@ -65,7 +69,9 @@ extension LiveHandlers {
     /// From the netboot environment: the artifact's kernel into the disk's /boot (modules into the root), a GRUB
     /// entry for it, and `next_entry` set to it: one trial boot, the old kernel still the default.
     func installKernel(key: String, api: AgentAPI) async throws -> HandlerResult {
-        guard mode == .netboot else { return .failed("kernels are installed from the netboot environment, not on a running system") }
+        guard mode == .netboot else {
+            return .failed("kernels are installed from the netboot environment, not on a running system")
+        }
         let artifacts = ArtifactClient(base: api.director, token: api.token)
         let manifest = try await artifacts.manifest(key)
         guard let release = manifest.metadata.kernel?.release, let image = manifest.file("bzImage") else {
@@ -85,52 +91,71 @@ extension LiveHandlers {
         }
     }
 
-    func installKernel(release: String, kernel: [UInt8], modules: [UInt8]?, disk: MountedDisk) async throws -> HandlerResult {
+    func installKernel(release: String, kernel: [UInt8], modules: [UInt8]?, disk: MountedDisk) async throws
+        -> HandlerResult
+    {
         guard let boot = disk.bootDir, let env = disk.envFile else {
-            return .failed("no Gold boot filesystem on the local disks (none holds grub/grub.cfg): \(disk.devices.map(\.device))")
+            return .failed(
+                "no Gold boot filesystem on the local disks (none holds grub/grub.cfg): \(disk.devices.map(\.device))")
         }
         let cfgPath = boot + "/grub/grub.cfg"
         let cfg = try String(contentsOfFile: cfgPath, encoding: .utf8)
-        guard let rootUUID = GrubMenuEdit.rootFilesystemUUID(in: cfg) else { return .failed("\(cfgPath) boots no root=UUID=: not a Gold grub.cfg") }
+        guard let rootUUID = GrubMenuEdit.rootFilesystemUUID(in: cfg) else {
+            return .failed("\(cfgPath) boots no root=UUID=: not a Gold grub.cfg")
+        }
         guard let part = disk.devices.first(where: { $0.uuid == rootUUID })?.partUUID else {
             return .failed("no partition holds the root filesystem \(rootUUID) that grub.cfg boots")
         }
         try SafeFile.install(kernel, at: "\(boot)/vmlinuz-\(release)", mode: 0o644)
         if let modules {
-            guard let root = disk.rootDir else { return .failed("the kernel has modules but no root filesystem (etc/fstab) was found") }
+            guard let root = disk.rootDir else {
+                return .failed("the kernel has modules but no root filesystem (etc/fstab) was found")
+            }
             let tar = "/tmp/gold-modules-\(release).tar"
             guard FileManager.default.createFile(atPath: tar, contents: Data(modules)) else {
                 return .failed("cannot write the kernel's modules to \(tar) in the netboot environment")
             }
             let result = try await runner.run("tar", ["-xf", tar, "-C", root], timeout: .seconds(300))
             try? FileManager.default.removeItem(atPath: tar)
-            guard result.exitCode == 0 else { return .failed("unpacking the modules into \(root) failed: \(result.output)") }
+            guard result.exitCode == 0 else {
+                return .failed("unpacking the modules into \(root) failed: \(result.output)")
+            }
         }
         let initrd = FileManager.default.fileExists(atPath: "\(boot)/initrd.img-\(release)")
-        try SafeFile.write(try GrubMenuEdit.addingKernel(cfg, version: release, initrd: initrd, rootPartitionUUID: part), at: cfgPath)
-        let set = try await runner.run("grub-editenv", [env, "set", "next_entry=gold-kernel-\(release)"], timeout: .seconds(30))
+        try SafeFile.write(
+            try GrubMenuEdit.addingKernel(cfg, version: release, initrd: initrd, rootPartitionUUID: part), at: cfgPath)
+        let set = try await runner.run(
+            "grub-editenv", [env, "set", "next_entry=gold-kernel-\(release)"], timeout: .seconds(30))
         guard set.exitCode == 0 else { return .failed("grub-editenv \(env) set next_entry failed: \(set.output)") }
-        return HandlerResult(ok: true, detail: "kernel \(release) in \(boot) (\(kernel.count >> 10) KiB\(modules == nil ? "" : ", modules")); "
-            + "next boot only: gold-kernel-\(release); the default stays", outputs: ["kernel.installed": release])
+        return HandlerResult(
+            ok: true,
+            detail: "kernel \(release) in \(boot) (\(kernel.count >> 10) KiB\(modules == nil ? "" : ", modules")); "
+                + "next boot only: gold-kernel-\(release); the default stays", outputs: ["kernel.installed": release])
     }
 
     /// The environment block of the running system (ESP for UEFI, /boot/grub for BIOS).
     var installedEnvFile: String {
-        FileManager.default.fileExists(atPath: root + "/boot/efi/EFI/gold/grubenv") ? root + "/boot/efi/EFI/gold/grubenv" : root + "/boot/grub/grubenv"
+        FileManager.default.fileExists(atPath: root + "/boot/efi/EFI/gold/grubenv")
+            ? root + "/boot/efi/EFI/gold/grubenv" : root + "/boot/grub/grubenv"
     }
 
     func runningKernel() -> String {
-        (try? String(contentsOfFile: root + "/proc/sys/kernel/osrelease", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        (try? String(contentsOfFile: root + "/proc/sys/kernel/osrelease", encoding: .utf8))?.trimmingCharacters(
+            in: .whitespacesAndNewlines) ?? ""
     }
 
     /// After its boot success: the kernel becomes GRUB's default.
     func promoteKernel(release: String) async throws -> HandlerResult {
         guard mode == .installed else { return .failed("a kernel is promoted from the system it booted") }
         let running = runningKernel()
-        guard running == release else { return .failed("running kernel \(running), not \(release): only a kernel that booted is promoted") }
-        let result = try await runner.run("grub-editenv", [installedEnvFile, "set", "saved_entry=gold-kernel-\(release)"], timeout: .seconds(30))
+        guard running == release else {
+            return .failed("running kernel \(running), not \(release): only a kernel that booted is promoted")
+        }
+        let result = try await runner.run(
+            "grub-editenv", [installedEnvFile, "set", "saved_entry=gold-kernel-\(release)"], timeout: .seconds(30))
         guard result.exitCode == 0 else { return .failed("grub-editenv set saved_entry failed: \(result.output)") }
-        return HandlerResult(ok: true, detail: "gold-kernel-\(release) is the default (saved_entry in \(installedEnvFile))")
+        return HandlerResult(
+            ok: true, detail: "gold-kernel-\(release) is the default (saved_entry in \(installedEnvFile))")
     }
 
     /// After a failed trial: the entry, the files and any pending one-shot for the kernel go.
@@ -142,7 +167,10 @@ extension LiveHandlers {
         let edited = GrubMenuEdit.removingKernel(cfg, version: release)
         if edited != cfg { try SafeFile.write(edited, at: cfgPath) }
         var removed: [String] = []
-        for path in ["/boot/vmlinuz-\(release)", "/boot/initrd.img-\(release)", "/lib/modules/\(release)", "/usr/lib/modules/\(release)"]
+        for path in [
+            "/boot/vmlinuz-\(release)", "/boot/initrd.img-\(release)", "/lib/modules/\(release)",
+            "/usr/lib/modules/\(release)",
+        ]
         where FileManager.default.fileExists(atPath: root + path) {
             try FileManager.default.removeItem(atPath: root + path)
             removed.append(path)
@@ -152,7 +180,11 @@ extension LiveHandlers {
             _ = try await runner.run("grub-editenv", [installedEnvFile, "unset", name], timeout: .seconds(30))
             removed.append(name)
         }
-        return HandlerResult(ok: true, detail: edited == cfg && removed.isEmpty ? "kernel \(release) was not installed"
-            : "removed kernel \(release): GRUB entry\(removed.isEmpty ? "" : ", " + removed.joined(separator: ", "))")
+        return HandlerResult(
+            ok: true,
+            detail: edited == cfg && removed.isEmpty
+                ? "kernel \(release) was not installed"
+                : "removed kernel \(release): GRUB entry\(removed.isEmpty ? "" : ", " + removed.joined(separator: ", "))"
+        )
     }
 }

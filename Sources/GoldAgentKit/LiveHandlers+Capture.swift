@@ -8,7 +8,9 @@ extension LiveHandlers {
     /// only chunks the store lacks are uploaded. Disks are read at `root` + their device (a scratch file in tests).
     func captureImage(command: Command, api: AgentAPI) async throws -> HandlerResult {
         guard mode == .netboot else {
-            return .failed("a capture runs from the netboot environment: the installed system's disks are mounted and change while read")
+            return .failed(
+                "a capture runs from the netboot environment: the installed system's disks are mounted and change while read"
+            )
         }
         let sink = try await HTTPCaptureSink.begin(api: api)
         var inputs: [DiskCapture.Input] = []
@@ -17,24 +19,33 @@ extension LiveHandlers {
             if let path = disk.device {
                 device = path
             } else if let serial = disk.serial,
-                let found = InventoryCollector(root: root.isEmpty ? "/" : root).collect().disks.first(where: { $0.serial == serial })
+                let found = InventoryCollector(root: root.isEmpty ? "/" : root).collect().disks.first(where: {
+                    $0.serial == serial
+                })
             {
                 device = "/dev/" + found.name
             } else {
-                return .failed("disk \(disk.index) of \(api.machine) names neither a device nor a serial this machine has (\(disk.serial ?? "no serial"))")
+                return .failed(
+                    "disk \(disk.index) of \(api.machine) names neither a device nor a serial this machine has (\(disk.serial ?? "no serial"))"
+                )
             }
-            inputs.append(DiskCapture.Input(index: disk.index, device: device, source: try FileDiskSource(path: root + device)))
+            inputs.append(
+                DiskCapture.Input(index: disk.index, device: device, source: try FileDiskSource(path: root + device)))
         }
         let capture = DiskCapture(chunkSize: sink.session.chunkSize)
         let throttle = ProgressThrottle()
-        let (result, manifests, stats) = try await capture.run(inputs, into: sink, description: "\(command.workflow) (session \(sink.session.id))") {
+        let (result, manifests, stats) = try await capture.run(
+            inputs, into: sink, description: "\(command.workflow) (session \(sink.session.id))"
+        ) {
             fraction, detail in
             if await throttle.due(fraction) { await api.progress(command.id, fraction: fraction, detail: detail) }
         }
-        let disks = manifests.map { "\($0.device ?? "disk \($0.index)") sha256 \($0.sha256.prefix(12))…" }.joined(separator: ", ")
+        let disks = manifests.map { "\($0.device ?? "disk \($0.index)") sha256 \($0.sha256.prefix(12))…" }.joined(
+            separator: ", ")
         return HandlerResult(
             ok: true,
-            detail: "captured version \(result.version) of \(api.machine) (parent \(result.parent.map(String.init) ?? "none")): \(stats.summary); \(disks)",
+            detail:
+                "captured version \(result.version) of \(api.machine) (parent \(result.parent.map(String.init) ?? "none")): \(stats.summary); \(disks)",
             outputs: [
                 "image.version": "\(result.version)", "image.captured": "\(result.version)",
                 "capture.uploadedChunks": "\(stats.uploaded)", "capture.uploadedBytes": "\(stats.uploadedBytes)",
@@ -65,9 +76,12 @@ public struct HTTPCaptureSink: CaptureSink {
         let response = try await HTTPClient.send(
             "POST", "\(api.director)/v1/images/\(api.machine)/captures", headers: api.headers, body: Array("{}".utf8))
         guard response.status == 201 else {
-            throw AgentError("the director refused to begin a capture of \(api.machine) (\(response.status)): \(response.text.prefix(300))")
+            throw AgentError(
+                "the director refused to begin a capture of \(api.machine) (\(response.status)): \(response.text.prefix(300))"
+            )
         }
-        return HTTPCaptureSink(api: api, session: try JSONDecoder().decode(ImageCapture.Session.self, from: Data(response.body)))
+        return HTTPCaptureSink(
+            api: api, session: try JSONDecoder().decode(ImageCapture.Session.self, from: Data(response.body)))
     }
 
     var base: String { "\(api.director)/v1/images/\(api.machine)/captures/\(session.id)" }
@@ -77,7 +91,8 @@ public struct HTTPCaptureSink: CaptureSink {
         for start in stride(from: 0, to: max(hashes.count, 1), by: Self.askBatch) {
             let part = hashes[start..<min(hashes.count, start + Self.askBatch)].map(\.hex)
             let body = try JSONEncoder().encode(ImageCapture.MissingRequest(chunks: part))
-            let response = try await HTTPClient.send("POST", base + "/missing", headers: api.headers, body: Array(body), timeout: .seconds(120))
+            let response = try await HTTPClient.send(
+                "POST", base + "/missing", headers: api.headers, body: Array(body), timeout: .seconds(120))
             guard response.status == 200 else {
                 throw AgentError("asking which chunks the store lacks: \(response.status) \(response.text.prefix(300))")
             }
@@ -89,17 +104,20 @@ public struct HTTPCaptureSink: CaptureSink {
     public func upload(_ hash: ChunkHash, _ bytes: [UInt8]) async throws {
         let response = try await HTTPClient.send(
             "PUT", base + "/chunks/\(hash.hex)",
-            headers: [("Authorization", "Bearer \(api.token)"), ("Content-Type", "application/octet-stream")], body: bytes,
+            headers: [("Authorization", "Bearer \(api.token)"), ("Content-Type", "application/octet-stream")],
+            body: bytes,
             timeout: .seconds(120))
         guard response.status == 200 else {
-            throw AgentError("the director refused chunk \(hash.hex) (\(response.status)): \(response.text.prefix(300))")
+            throw AgentError(
+                "the director refused chunk \(hash.hex) (\(response.status)): \(response.text.prefix(300))")
         }
     }
 
     public func commit(_ disks: [DiskImageManifest], description: String) async throws -> ImageCapture.Result {
         let body = try JSONEncoder().encode(ImageCapture.Commit(disks: disks, description: description))
         // The director reads every chunk back and hashes the whole disk before the version appears.
-        let response = try await HTTPClient.send("POST", base + "/commit", headers: api.headers, body: Array(body), timeout: .seconds(1800))
+        let response = try await HTTPClient.send(
+            "POST", base + "/commit", headers: api.headers, body: Array(body), timeout: .seconds(1800))
         switch response.status {
         case 200, 201:
             let decoder = JSONDecoder()
@@ -111,7 +129,9 @@ public struct HTTPCaptureSink: CaptureSink {
             }
             let problems = (try? JSONDecoder().decode(Answer.self, from: Data(response.body)))?.error.problems ?? []
             let missing = problems.compactMap { ChunkHash($0) }
-            guard !missing.isEmpty else { throw AgentError("the director refused the commit (409): \(response.text.prefix(300))") }
+            guard !missing.isEmpty else {
+                throw AgentError("the director refused the commit (409): \(response.text.prefix(300))")
+            }
             throw MissingChunksError(missing: missing)
         default:
             throw AgentError("the director refused the commit (\(response.status)): \(response.text.prefix(300))")

@@ -7,7 +7,9 @@ func preadFully(_ fd: Int32, path: String, offset: UInt64, into buffer: UnsafeMu
     while done < buffer.count {
         let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
         if n < 0 && errno == EINTR { continue }
-        if n < 0 { throw AgentError("reading \(path) at \(offset + UInt64(done)): \(String(cString: strerror(errno)))") }
+        if n < 0 {
+            throw AgentError("reading \(path) at \(offset + UInt64(done)): \(String(cString: strerror(errno)))")
+        }
         if n == 0 { break }
         done += n
     }

@@ -9,7 +9,9 @@ public enum ServiceFinder {
             var uses = false
             for line in block.split(separator: "\n") {
                 if line.hasPrefix("Id=") { id = String(line.dropFirst(3)) }
-                if line.hasPrefix("ExecStart="), line.contains("path=\(binary) ") || line.contains("path=\(binary);") { uses = true }
+                if line.hasPrefix("ExecStart="), line.contains("path=\(binary) ") || line.contains("path=\(binary);") {
+                    uses = true
+                }
             }
             return uses ? id : nil
         }
@@ -19,7 +21,9 @@ public enum ServiceFinder {
     public static func processes(using binary: String, procRoot: String = "/proc") -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: procRoot)) ?? []
         return entries.compactMap { entry in
-            guard let pid = Int32(entry), let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(procRoot)/\(entry)/exe") else { return nil }
+            guard let pid = Int32(entry),
+                let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(procRoot)/\(entry)/exe")
+            else { return nil }
             return exe == binary || exe == binary + " (deleted)" ? pid : nil
         }.sorted()
     }

@@ -38,7 +38,10 @@ public struct StoreChunkSource: ChunkSource {
             while done < size {
                 let n = read(fd, buffer.baseAddress! + done, size - done)
                 if n < 0 && errno == EINTR { continue }
-                if n < 0 { failure = String(cString: strerror(errno)); break }
+                if n < 0 {
+                    failure = String(cString: strerror(errno))
+                    break
+                }
                 if n == 0 { break }  // shrank while being read: the writer's hash check catches it
                 done += n
             }

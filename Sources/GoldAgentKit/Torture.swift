@@ -17,21 +17,27 @@ public enum Torture {
     }
 
     public static func arguments(seconds: Int) -> [String] {
-        ["--cpu", "1", "--vm", "1", "--vm-bytes", "64M", "--io", "1", "--verify", "--timeout", "\(seconds)s", "--metrics-brief"]
+        [
+            "--cpu", "1", "--vm", "1", "--vm-bytes", "64M", "--io", "1", "--verify", "--timeout", "\(seconds)s",
+            "--metrics-brief",
+        ]
     }
 
     /// The `metrc:` rows of stress-ng's `--metrics-brief` output.
     public static func parseMetrics(_ output: String) -> [Metric] {
         output.split(separator: "\n").compactMap { line in
-            guard let range = line.range(of: "] ") , line.contains("metrc:") else { return nil }
+            guard let range = line.range(of: "] "), line.contains("metrc:") else { return nil }
             let fields = line[range.upperBound...].split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, let ops = Double(fields[1]), let perSecond = Double(fields[5]) else { return nil }
             return Metric(stressor: String(fields[0]), bogoOps: ops, bogoOpsPerSecond: perSecond)
         }
     }
 
-    static let trouble = ["Oops", "BUG:", "Kernel panic", "Machine check", "mce:", "MCE", "Hardware Error", "EDAC", "I/O error", "soft lockup",
-                          "hard LOCKUP", "Call Trace"]
+    static let trouble = [
+        "Oops", "BUG:", "Kernel panic", "Machine check", "mce:", "MCE", "Hardware Error", "EDAC", "I/O error",
+        "soft lockup",
+        "hard LOCKUP", "Call Trace",
+    ]
 
     /// Lines of the kernel log that name trouble.
     public static func kernelProblems(_ log: String) -> [String] {
@@ -41,7 +47,8 @@ public enum Torture {
     public static func evaluate(exitCode: Int32, output: String, kernelLogDuring: String) -> Report {
         let metrics = parseMetrics(output)
         let problems = kernelProblems(kernelLogDuring)
-        let passed = exitCode == 0 && output.contains("successful run completed") && problems.isEmpty && !metrics.isEmpty
+        let passed =
+            exitCode == 0 && output.contains("successful run completed") && problems.isEmpty && !metrics.isEmpty
         var summary = passed ? "stress-ng passed" : "stress-ng failed (exit \(exitCode))"
         summary += ": " + metrics.map { "\($0.stressor) \(Int($0.bogoOpsPerSecond)) ops/s" }.joined(separator: ", ")
         if !problems.isEmpty { summary += "; kernel: \(problems.prefix(3).joined(separator: " | "))" }

@@ -17,14 +17,20 @@ struct WriteImageCommand: AsyncParsableCommand {
             target file is created; a file shorter than the image is extended.
             """)
 
-    @Option(help: "The image store directory (the director's data directory + /images).") var store = "/var/lib/gold/images"
+    @Option(help: "The image store directory (the director's data directory + /images).") var store =
+        "/var/lib/gold/images"
     @Option(help: "The machine whose image to write.") var machine: String
     @Option(help: "The version to write (default: the machine's current version).") var version: Int?
     @Option(
         name: .customLong("target"),
-        help: "Where to write: a file or block device, one per disk in order (default: each disk's device from the image).")
+        help:
+            "Where to write: a file or block device, one per disk in order (default: each disk's device from the image)."
+    )
     var targets: [String] = []
-    @Option(help: "How the disk is checked: image (every chunk, and the image's SHA-256 over the whole disk), or chunks (every chunk only).")
+    @Option(
+        help:
+            "How the disk is checked: image (every chunk, and the image's SHA-256 over the whole disk), or chunks (every chunk only)."
+    )
     var verify: ImageWriter.Verification = .image
     @Flag(help: "Print the result as JSON.") var json = false
 
@@ -72,7 +78,8 @@ struct WriteImageCommand: AsyncParsableCommand {
             results.append(
                 DiskResult(
                     disk: disk.index, target: path, size: disk.size, sha256: disk.sha256, chunks: stats.chunks,
-                    fetched: stats.fetched, unchanged: stats.unchanged, zeroed: stats.zeroed, refetched: stats.refetched,
+                    fetched: stats.fetched, unchanged: stats.unchanged, zeroed: stats.zeroed,
+                    refetched: stats.refetched,
                     refetchedChunks: stats.refetchedChunks, verified: verify.rawValue,
                     bytesFetched: stats.bytesFetched, bytesWritten: stats.bytesWritten,
                     seconds: Self.seconds(clock.now - diskStarted)))
@@ -87,11 +94,14 @@ struct WriteImageCommand: AsyncParsableCommand {
             return
         }
         for d in results {
-            let which = d.refetchedChunks.isEmpty ? "" : " (chunks " + d.refetchedChunks.map(String.init).joined(separator: ", ") + ")"
+            let which =
+                d.refetchedChunks.isEmpty
+                ? "" : " (chunks " + d.refetchedChunks.map(String.init).joined(separator: ", ") + ")"
             print(
                 "\(manifest.machine) version \(manifest.version) disk \(d.disk) → \(d.target): verified (\(d.verified); sha256 \(d.sha256.prefix(12))…); "
                     + "\(d.chunks) chunks: \(d.fetched) fetched, \(d.unchanged) unchanged, \(d.zeroed) zeroed, "
-                    + "\(d.refetched) refetched\(which); \(d.bytesWritten) bytes written in \(String(format: "%.2f", d.seconds)) s")
+                    + "\(d.refetched) refetched\(which); \(d.bytesWritten) bytes written in \(String(format: "%.2f", d.seconds)) s"
+            )
         }
     }
 
@@ -108,7 +118,8 @@ struct WriteImageCommand: AsyncParsableCommand {
         return try manifest.disks.map { disk in
             guard let device = disk.device else {
                 throw ValidationError(
-                    "disk \(disk.index) of machine \(manifest.machine) version \(manifest.version) names no device: pass --target")
+                    "disk \(disk.index) of machine \(manifest.machine) version \(manifest.version) names no device: pass --target"
+                )
             }
             return device
         }

@@ -11,7 +11,9 @@ struct ClientOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A bearer token (or GOLD_TOKEN).", valueName: "token"))
     var token: String?
 
-    @Option(help: ArgumentHelp("A file holding the token (or GOLD_TOKEN_FILE; default: /var/lib/gold/admin.token).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "A file holding the token (or GOLD_TOKEN_FILE; default: /var/lib/gold/admin.token).", valueName: "path"))
     var tokenFile: String?
 
     var directorURL: String {
@@ -25,7 +27,8 @@ struct ClientOptions: ParsableArguments {
         if let token = token ?? env["GOLD_TOKEN"] { return token }
         let path = tokenFile ?? env["GOLD_TOKEN_FILE"] ?? "/var/lib/gold/admin.token"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            var hint = "no token: \(path) cannot be read. Pass --token-file PATH (or set GOLD_TOKEN_FILE), or --token (GOLD_TOKEN); "
+            var hint =
+                "no token: \(path) cannot be read. Pass --token-file PATH (or set GOLD_TOKEN_FILE), or --token (GOLD_TOKEN); "
                 + "'gold init' writes /var/lib/gold/admin.token"
             if FileManager.default.isReadableFile(atPath: "/var/lib/gold/lab/env") {
                 hint += "; for the lab: . /var/lib/gold/lab/env"
@@ -55,15 +58,21 @@ struct DirectorClient: Sendable {
         try decode(T.self, try await send("GET", path, timeout: timeout))
     }
 
-    func send(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
-              headers extra: [(String, String)] = [], timeout: Duration = .seconds(30)) async throws -> HTTPClientResponse {
+    func send(
+        _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
+        headers extra: [(String, String)] = [], timeout: Duration = .seconds(30)
+    ) async throws -> HTTPClientResponse {
         var response: HTTPClientResponse?
         // Reads are retried on a dropped connection (a busy director, a restart); writes are not.
         let tries = method == "GET" ? 4 : 1
         for attempt in 1...tries {
             do {
-                response = try await HTTPClient.send(method, baseURL + path,
-                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", contentType), ("Accept", "application/json")] + extra,
+                response = try await HTTPClient.send(
+                    method, baseURL + path,
+                    headers: [
+                        ("Authorization", "Bearer \(token)"), ("Content-Type", contentType),
+                        ("Accept", "application/json"),
+                    ] + extra,
                     body: body, timeout: timeout)
                 break
             } catch let error as HTTPClientError {
@@ -73,7 +82,9 @@ struct DirectorClient: Sendable {
                     throw GoldError(.unavailable, "cannot reach the director: \(error.message)\(hint)", at: error.url)
                 }
             } catch {
-                if attempt == tries { throw GoldError(.unavailable, "the connection to the director failed: \(error)", at: baseURL + path) }
+                if attempt == tries {
+                    throw GoldError(.unavailable, "the connection to the director failed: \(error)", at: baseURL + path)
+                }
             }
             try await Task.sleep(for: .seconds(attempt))
         }
@@ -101,14 +112,15 @@ struct DirectorClient: Sendable {
             }
             var error: Detail
         }
-        let code: GoldError.Code = switch response.status {
-        case 400, 422: .invalidInput
-        case 401: .unauthorized
-        case 403: .forbidden
-        case 404: .notFound
-        case 409: .conflict
-        default: .internalError
-        }
+        let code: GoldError.Code =
+            switch response.status {
+            case 400, 422: .invalidInput
+            case 401: .unauthorized
+            case 403: .forbidden
+            case 404: .notFound
+            case 409: .conflict
+            default: .internalError
+            }
         guard let body = try? JSONDecoder().decode(Body.self, from: Data(response.body)) else {
             return GoldError(code, "the director answered \(response.status): \(response.text.prefix(200))")
         }
@@ -117,7 +129,8 @@ struct DirectorClient: Sendable {
         }
         // `path.name`, `query.limit` are for API clients; the message already names the machine or value for a person.
         let location = body.error.location.flatMap { $0.hasPrefix("path.") || $0.hasPrefix("query.") ? nil : $0 }
-        return GoldError(code, body.error.problems?.first ?? body.error.message, at: body.error.problems == nil ? location : nil)
+        return GoldError(
+            code, body.error.problems?.first ?? body.error.message, at: body.error.problems == nil ? location : nil)
     }
 }
 
@@ -136,7 +149,10 @@ func table(_ header: [String], _ rows: [[String]]) -> String {
     let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
     return ([header] + rows).map { row in
         // Only trailing blanks go: a cell may start with one (the image list's " 1" beside "*2").
-        String(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        String(
+            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
+                separator: "  "
+            )
             .reversed().drop { $0 == " " }.reversed())
     }.joined(separator: "\n")
 }

@@ -7,8 +7,12 @@ public struct Gold: AsyncParsableCommand {
         commandName: "gold",
         abstract: "Build, deploy and upgrade a fleet of bare-metal machines.",
         version: "0.1.0",
-        subcommands: [Init.self, Serve.self, MachineCommand.self, ImageCommand.self, JobCommand.self, FleetCommand.self, Events.self, TokenCommand.self, TFTPCommand.self,
-            Provision.self, Restore.self, KernelCommand.self, Update.self, RolloutCommand.self, WorkflowCommand.self, Interventions.self, LabCommand.self, Doctor.self]
+        subcommands: [
+            Init.self, Serve.self, MachineCommand.self, ImageCommand.self, JobCommand.self, FleetCommand.self,
+            Events.self, TokenCommand.self, TFTPCommand.self,
+            Provision.self, Restore.self, KernelCommand.self, Update.self, RolloutCommand.self, WorkflowCommand.self,
+            Interventions.self, LabCommand.self, Doctor.self,
+        ]
     )
 
     public init() {}

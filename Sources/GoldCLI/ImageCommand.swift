@@ -18,11 +18,18 @@ extension Gold {
             func run() async throws {
                 let versions = try await client.client().get("/v1/images/\(machine)", as: [ImageVersionSummary].self)
                 if output.json { return try printJSON(versions) }
-                print(table(["VERSION", "PARENT", "CHANGE", "CREATED", "SIZE", "SHA256", "DESCRIPTION"], versions.map { v in
-                    [(v.current ? "*" : " ") + "\(v.version)", v.parent.map(String.init) ?? "-", v.change, ISO8601DateFormatter().string(from: v.created),
-                     v.disks.map { "\($0.size >> 20) MiB" }.joined(separator: "+"), v.disks.map { String($0.sha256.prefix(12)) }.joined(separator: ","),
-                     v.description]
-                }))
+                print(
+                    table(
+                        ["VERSION", "PARENT", "CHANGE", "CREATED", "SIZE", "SHA256", "DESCRIPTION"],
+                        versions.map { v in
+                            [
+                                (v.current ? "*" : " ") + "\(v.version)", v.parent.map(String.init) ?? "-", v.change,
+                                ISO8601DateFormatter().string(from: v.created),
+                                v.disks.map { "\($0.size >> 20) MiB" }.joined(separator: "+"),
+                                v.disks.map { String($0.sha256.prefix(12)) }.joined(separator: ","),
+                                v.description,
+                            ]
+                        }))
             }
         }
 
@@ -51,25 +58,34 @@ extension Gold {
 
             func run() async throws {
                 guard let kind = ImageChange(rawValue: change) else {
-                    throw ValidationError("--change must be one of \(ImageChange.allCases.map(\.rawValue).joined(separator: ", ")), not '\(change)'")
+                    throw ValidationError(
+                        "--change must be one of \(ImageChange.allCases.map(\.rawValue).joined(separator: ", ")), not '\(change)'"
+                    )
                 }
-                guard FileManager.default.isReadableFile(atPath: file) else { throw ValidationError("cannot read image file \(file)") }
+                guard FileManager.default.isReadableFile(atPath: file) else {
+                    throw ValidationError("cannot read image file \(file)")
+                }
                 let images = ImageStore(root: URL(fileURLWithPath: store))
                 let stats = try images.importImages(
-                    files: [URL(fileURLWithPath: file)], devices: [device], machine: machine, change: kind, description: description)
+                    files: [URL(fileURLWithPath: file)], devices: [device], machine: machine, change: kind,
+                    description: description)
                 let disk = try images.manifest(machine: machine, version: stats.version).disks[0]
                 let imported = Imported(
-                    machine: machine, version: stats.version, size: disk.size, sha256: disk.sha256, chunks: stats.totalChunks,
+                    machine: machine, version: stats.version, size: disk.size, sha256: disk.sha256,
+                    chunks: stats.totalChunks,
                     zeroChunks: stats.zeroChunks, newChunks: stats.newChunks, newBytes: stats.newBytes)
                 if output.json { return try printJSON(imported) }
-                print("\(machine) version \(stats.version): \(disk.size >> 20) MiB, sha256 \(disk.sha256.prefix(12))…; \(stats.totalChunks) chunks "
-                    + "(\(stats.zeroChunks) zero, \(stats.newChunks) new, \(stats.newBytes >> 20) MiB new) in \(store)")
+                print(
+                    "\(machine) version \(stats.version): \(disk.size >> 20) MiB, sha256 \(disk.sha256.prefix(12))…; \(stats.totalChunks) chunks "
+                        + "(\(stats.zeroChunks) zero, \(stats.newChunks) new, \(stats.newBytes >> 20) MiB new) in \(store)"
+                )
             }
         }
 
         struct Diff: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Files added, removed or modified between two versions (default: the current one and its parent).")
+                abstract:
+                    "Files added, removed or modified between two versions (default: the current one and its parent).")
             @Argument(help: "The machine.") var machine: String
             @Argument(help: "The older version.") var from: Int?
             @Argument(help: "The newer version.") var to: Int?
@@ -77,7 +93,8 @@ extension Gold {
             @OptionGroup var output: OutputOptions
             func run() async throws {
                 let api = try client.client()
-                var from = self.from, to = self.to
+                var from = self.from
+                var to = self.to
                 if from == nil || to == nil {
                     let versions = try await api.get("/v1/images/\(machine)", as: [ImageVersionSummary].self)
                     guard let current = versions.first(where: \.current) ?? versions.last else {
@@ -89,16 +106,20 @@ extension Gold {
                 }
                 let changes: [FileChange]
                 do {
-                    changes = try await api.get("/v1/images/\(machine)/diff?from=\(from!)&to=\(to!)", as: [FileChange].self)
+                    changes = try await api.get(
+                        "/v1/images/\(machine)/diff?from=\(from!)&to=\(to!)", as: [FileChange].self)
                 } catch let error as GoldError where error.code == .notFound && error.message.contains("no file list") {
                     // A captured version has no file list: say what differs chunk by chunk instead.
-                    let chunks = try await api.get("/v1/images/\(machine)/chunk-diff?from=\(from!)&to=\(to!)", as: ChunkDiff.self)
+                    let chunks = try await api.get(
+                        "/v1/images/\(machine)/chunk-diff?from=\(from!)&to=\(to!)", as: ChunkDiff.self)
                     if output.json { return try printJSON(chunks) }
                     return print(Gold.ImageCommand.render(chunks, reason: error.message))
                 }
                 if output.json { return try printJSON(changes) }
                 print("\(machine): version \(from!) → \(to!): \(changes.count) change(s)")
-                for change in changes { print("  \(change.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(change.path)") }
+                for change in changes {
+                    print("  \(change.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(change.path)")
+                }
             }
         }
     }

@@ -31,7 +31,9 @@ extension Gold.ImageCommand {
                 throw ValidationError("VERSION must be a version number or 'current', not '\(version)'")
             }
             guard disk >= 0 else { throw ValidationError("--disk must be 0 or more, not \(disk)") }
-            guard !output.isEmpty, !output.hasSuffix("/") else { throw ValidationError("--output must name a file, not '\(output)'") }
+            guard !output.isEmpty, !output.hasSuffix("/") else {
+                throw ValidationError("--output must name a file, not '\(output)'")
+            }
         }
 
         struct Exported: Encodable {
@@ -47,14 +49,18 @@ extension Gold.ImageCommand {
             var qemuImg: String?
             if format == .qcow2 {
                 guard let found = SystemRunner.locate("qemu-img") else {
-                    throw GoldError(.unavailable, "qcow2 needs qemu-img: install the Debian package qemu-utils", at: "--format")
+                    throw GoldError(
+                        .unavailable, "qcow2 needs qemu-img: install the Debian package qemu-utils", at: "--format")
                 }
                 qemuImg = found
             }
             let api = try client.client()
             let detail = try await api.get("/v1/images/\(machine)/\(version)", as: ImageVersionDetail.self)
             guard let chosen = detail.disks.first(where: { $0.index == disk }) else {
-                throw GoldError(.notFound, "\(machine) version \(detail.version) has no disk \(disk) (it has \(detail.disks.map { "\($0.index)" }.joined(separator: ", ")))", at: "--disk")
+                throw GoldError(
+                    .notFound,
+                    "\(machine) version \(detail.version) has no disk \(disk) (it has \(detail.disks.map { "\($0.index)" }.joined(separator: ", ")))",
+                    at: "--disk")
             }
             let directory = destination.deletingLastPathComponent()
             let raw = directory.appendingPathComponent(".\(destination.lastPathComponent).raw.partial")
@@ -65,11 +71,14 @@ extension Gold.ImageCommand {
             var fetched: UInt64 = 0
             let path = "/v1/images/\(machine)/\(detail.version)/disks/\(disk)"
             try await download.write(to: raw) { first, last in
-                let response = try await api.send("GET", path, headers: [("Range", "bytes=\(first)-\(last)")], timeout: .seconds(120))
+                let response = try await api.send(
+                    "GET", path, headers: [("Range", "bytes=\(first)-\(last)")], timeout: .seconds(120))
                 fetched += UInt64(response.body.count)
                 return Data(response.body)
             } progress: { done, total in
-                if let line = meter.update(done: done, total: total, now: Date()) { FileHandle.standardError.write(Data(line.utf8)) }
+                if let line = meter.update(done: done, total: total, now: Date()) {
+                    FileHandle.standardError.write(Data(line.utf8))
+                }
             }
             if let qemuImg {
                 let partial = directory.appendingPathComponent(".\(destination.lastPathComponent).partial")
@@ -81,11 +90,13 @@ extension Gold.ImageCommand {
                 try FileManager.default.moveItem(at: raw, to: destination)
             }
             let result = Exported(
-                machine: machine, version: detail.version, disk: disk, format: format.rawValue, output: output, size: chosen.size,
+                machine: machine, version: detail.version, disk: disk, format: format.rawValue, output: output,
+                size: chosen.size,
                 sha256: chosen.sha256, fetchedBytes: fetched, seconds: Date().timeIntervalSince(started))
             if json.json { return try printJSON(result) }
-            print("\(machine) version \(detail.version) disk \(disk) → \(output) (\(format.rawValue)): \(mib(chosen.size)), sha256 \(chosen.sha256.prefix(16))… verified; "
-                + "\(mib(fetched)) fetched in \(String(format: "%.1f", result.seconds)) s")
+            print(
+                "\(machine) version \(detail.version) disk \(disk) → \(output) (\(format.rawValue)): \(mib(chosen.size)), sha256 \(chosen.sha256.prefix(16))… verified; "
+                    + "\(mib(fetched)) fetched in \(String(format: "%.1f", result.seconds)) s")
         }
 
         static func run(_ executable: String, _ arguments: [String]) async throws {

@@ -12,13 +12,17 @@ extension Gold.ImageCommand {
                 holds) and every version a running workflow writes or restores; removes the other versions, then \
                 every chunk no remaining version names. Try --dry-run first.
                 """)
-        @Option(help: "How many of each machine's newest versions to keep (at least 1).") var keep = RetentionRule.defaultKeepLast
+        @Option(help: "How many of each machine's newest versions to keep (at least 1).") var keep = RetentionRule
+            .defaultKeepLast
         @Flag(help: "Report what would be removed; remove nothing.") var dryRun = false
         @OptionGroup var client: ClientOptions
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            guard keep >= 1 else { throw ValidationError("--keep must be at least 1 (the newest version of a machine is always kept), not \(keep)") }
+            guard keep >= 1 else {
+                throw ValidationError(
+                    "--keep must be at least 1 (the newest version of a machine is always kept), not \(keep)")
+            }
         }
 
         func run() async throws {
@@ -33,9 +37,12 @@ extension Gold.ImageCommand {
 
         static func render(_ gc: GarbageCollection) -> String {
             let rows = gc.machines.map { m in
-                [m.machine, m.current.map(String.init) ?? "-",
-                 m.kept.map { v in "\(v)" + (m.reasons["\(v)"].map { "(\($0.joined(separator: ",")))" } ?? "") }.joined(separator: " "),
-                 m.removed.isEmpty ? "-" : m.removed.map(String.init).joined(separator: " ")]
+                [
+                    m.machine, m.current.map(String.init) ?? "-",
+                    m.kept.map { v in "\(v)" + (m.reasons["\(v)"].map { "(\($0.joined(separator: ",")))" } ?? "") }
+                        .joined(separator: " "),
+                    m.removed.isEmpty ? "-" : m.removed.map(String.init).joined(separator: " "),
+                ]
             }
             let verb = gc.dryRun ? "would free" : "freed"
             let versions = gc.machines.reduce(0) { $0 + $1.removed.count }

@@ -15,7 +15,9 @@ extension Gold {
             let result = try await Initializer.run(dataDir: dataDir)
             if output.json { return try printJSON(result) }
             if result.created {
-                print("initialised \(result.dataDir): configuration \(result.configFile), admin token in \(result.tokenFile) (mode 0600)")
+                print(
+                    "initialised \(result.dataDir): configuration \(result.configFile), admin token in \(result.tokenFile) (mode 0600)"
+                )
             } else {
                 print("\(result.dataDir) is already initialised (admin token in \(result.tokenFile)); nothing changed")
             }

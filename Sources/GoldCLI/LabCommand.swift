@@ -35,7 +35,10 @@ extension Gold {
                     """)
             @OptionGroup var lab: LabOptions
             @Option(help: "How many machines (UEFI and BIOS in turn).") var machines = 2
-            @Option(help: ArgumentHelp("The statically linked gold-agent (scripts/build-agent.sh) for the netboot environment.", valueName: "path"))
+            @Option(
+                help: ArgumentHelp(
+                    "The statically linked gold-agent (scripts/build-agent.sh) for the netboot environment.",
+                    valueName: "path"))
             var agent = ProcessInfo.processInfo.environment["GOLD_AGENT_BINARY"] ?? ".build-agent/release/gold-agent"
 
             func validate() throws {
@@ -43,8 +46,11 @@ extension Gold {
             }
 
             func run() async throws {
-                let result = try await lab.controller.up(count: machines, goldBinary: try selfPath(), agentBinary: agent) { print("lab: \($0)") }
-                print("""
+                let result = try await lab.controller.up(
+                    count: machines, goldBinary: try selfPath(), agentBinary: agent
+                ) { print("lab: \($0)") }
+                print(
+                    """
                     lab: up with \(result.machines.joined(separator: ", ")) (netboot kernel \(result.netbootKernel))
                     lab: the director runs on this host at \(result.directorURL) (the deploy role runs inside the lab); to use it:
                       . \(result.environmentFile)
@@ -56,25 +62,34 @@ extension Gold {
 
         struct RestartDirector: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Stop the lab's director and start it again; --kill stops it with SIGKILL, as a crash would (a drill: workflows carry on).")
+                abstract:
+                    "Stop the lab's director and start it again; --kill stops it with SIGKILL, as a crash would (a drill: workflows carry on)."
+            )
             @OptionGroup var lab: LabOptions
             @Flag(help: "SIGKILL instead of a clean stop.") var kill = false
 
             func run() async throws {
                 let result = try await lab.controller.restartDirector(kill: kill, goldBinary: try selfPath())
-                print("lab: director " + (result.stopped.map { "\(kill ? "killed" : "stopped") (pid \($0)), " } ?? "was not running, ") + "started (pid \(result.started))")
+                print(
+                    "lab: director "
+                        + (result.stopped.map { "\(kill ? "killed" : "stopped") (pid \($0)), " } ?? "was not running, ")
+                        + "started (pid \(result.started))")
             }
         }
 
         struct Cable: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Pull or plug a lab machine's network cable behind Gold's back (a machine that never answers, for drills).")
+                abstract:
+                    "Pull or plug a lab machine's network cable behind Gold's back (a machine that never answers, for drills)."
+            )
             @OptionGroup var lab: LabOptions
             @Argument(help: "The lab machine.") var machine: String
             @Argument(help: "unplug or plug.") var action: String
 
             func validate() throws {
-                guard ["unplug", "plug"].contains(action) else { throw ValidationError("the action is 'unplug' or 'plug', not '\(action)'") }
+                guard ["unplug", "plug"].contains(action) else {
+                    throw ValidationError("the action is 'unplug' or 'plug', not '\(action)'")
+                }
             }
 
             func run() async throws {
@@ -84,7 +99,8 @@ extension Gold {
         }
 
         struct Down: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Remove every trace of the lab: processes, taps, bridge, namespace, files.")
+            static let configuration = CommandConfiguration(
+                abstract: "Remove every trace of the lab: processes, taps, bridge, namespace, files.")
             @OptionGroup var lab: LabOptions
 
             func run() async throws {
@@ -113,8 +129,11 @@ extension Gold {
                 var rows: [[String]] = []
                 for entry in state.machines {
                     let power = (try? await entry.machine.powerDriver().status().rawValue) ?? "unknown"
-                    rows.append([entry.machine.spec.name, entry.machine.spec.bootMode.rawValue, entry.machine.spec.effectiveMAC, power,
-                                 entry.machine.serialLog])
+                    rows.append([
+                        entry.machine.spec.name, entry.machine.spec.bootMode.rawValue, entry.machine.spec.effectiveMAC,
+                        power,
+                        entry.machine.serialLog,
+                    ])
                 }
                 if output.json { return try printJSON(rows) }
                 print(table(["MACHINE", "FIRMWARE", "MAC", "POWER", "CONSOLE"], rows))

@@ -6,26 +6,46 @@ import GoldDirector
 extension Gold {
     struct MachineCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "machine", abstract: "The fleet's machines.", subcommands: [List.self, Show.self, Backups.self])
+            commandName: "machine", abstract: "The fleet's machines.",
+            subcommands: [List.self, Show.self, Backups.self])
 
         struct Backups: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "The binaries an update replaced on a machine, as the director keeps them (hash, mode, time).")
+                abstract: "The binaries an update replaced on a machine, as the director keeps them (hash, mode, time)."
+            )
             @Argument(help: "The machine.") var machine: String
             @Argument(help: "The binary, as its fleet entry names it.") var binary: String
             @OptionGroup var client: ClientOptions
             @OptionGroup var output: OutputOptions
 
-            struct File: Codable { var path: String; var sha256: String?; var size: Int; var mode: Int }
-            struct BackupSet: Codable { var id: String; var at: Date; var files: [File] }
+            struct File: Codable {
+                var path: String
+                var sha256: String?
+                var size: Int
+                var mode: Int
+            }
+            struct BackupSet: Codable {
+                var id: String
+                var at: Date
+                var files: [File]
+            }
 
             func run() async throws {
-                let sets = try await client.client().get("/v1/machines/\(machine)/backups/\(binary)", as: [BackupSet].self)
+                let sets = try await client.client().get(
+                    "/v1/machines/\(machine)/backups/\(binary)", as: [BackupSet].self)
                 if output.json { return try printJSON(sets) }
-                print(table(["BACKUP", "TAKEN", "PATH", "MODE", "SIZE", "SHA256"], sets.flatMap { set in
-                    set.files.map { [set.id, ISO8601DateFormatter().string(from: set.at), $0.path, String($0.mode, radix: 8), "\($0.size)",
-                                     $0.sha256 ?? "(absent before)"] }
-                }))
+                print(
+                    table(
+                        ["BACKUP", "TAKEN", "PATH", "MODE", "SIZE", "SHA256"],
+                        sets.flatMap { set in
+                            set.files.map {
+                                [
+                                    set.id, ISO8601DateFormatter().string(from: set.at), $0.path,
+                                    String($0.mode, radix: 8), "\($0.size)",
+                                    $0.sha256 ?? "(absent before)",
+                                ]
+                            }
+                        }))
             }
         }
 
@@ -45,12 +65,17 @@ extension Gold {
                 let machines = try await api.get(path, as: [MachineRecord].self)
                 if output.json { return try printJSON(machines) }
                 let images = await imageVersions(api)
-                print(table(["NAME", "ROLE", "STATE", "KERNEL", "IMAGE", "BOOT", "MACS", "DISKS"], machines.map {
-                    [$0.name, $0.spec.role ?? "-", $0.state.rawValue, Gold.LabCommand.runningKernel($0),
-                     images[$0.name].map { "v\($0)" } ?? "-", $0.spec.boot.rawValue,
-                     $0.spec.macs.map(\.description).joined(separator: ","),
-                     $0.spec.disks.map(\.size.description).joined(separator: ",")]
-                }))
+                print(
+                    table(
+                        ["NAME", "ROLE", "STATE", "KERNEL", "IMAGE", "BOOT", "MACS", "DISKS"],
+                        machines.map {
+                            [
+                                $0.name, $0.spec.role ?? "-", $0.state.rawValue, Gold.LabCommand.runningKernel($0),
+                                images[$0.name].map { "v\($0)" } ?? "-", $0.spec.boot.rawValue,
+                                $0.spec.macs.map(\.description).joined(separator: ","),
+                                $0.spec.disks.map(\.size.description).joined(separator: ","),
+                            ]
+                        }))
             }
         }
 
@@ -78,10 +103,14 @@ extension Gold {
                 for disk in spec.disks {
                     lines.append("disk:     \(disk.device ?? "serial " + (disk.serial ?? "?")) \(disk.size)")
                     for part in disk.partitions {
-                        lines.append("          \(part.size?.description ?? "rest") \(part.filesystem.rawValue) \(part.mount ?? "")")
+                        lines.append(
+                            "          \(part.size?.description ?? "rest") \(part.filesystem.rawValue) \(part.mount ?? "")"
+                        )
                     }
                 }
-                if let kernel = spec.kernel { lines.append("kernel:   \(kernel.source) base \(kernel.base), \(kernel.fragments.count) fragments") }
+                if let kernel = spec.kernel {
+                    lines.append("kernel:   \(kernel.source) base \(kernel.base), \(kernel.fragments.count) fragments")
+                }
                 for binary in spec.binaries { lines.append("binary:   \(binary.name) from \(binary.source)") }
                 for check in spec.checks { lines.append("check:    \(check.kind.rawValue) \(check.target)") }
                 lines.append("updated:  \(machine.updatedAt)")
@@ -96,5 +125,7 @@ extension MachineState: ExpressibleByArgument {}
 /// Each machine's deployed image version; empty when the director keeps no images (the column then shows "-").
 func imageVersions(_ api: DirectorClient) async -> [String: Int] {
     guard let lineages = try? await api.get("/v1/images", as: [ImageLineageSummary].self) else { return [:] }
-    return Dictionary(lineages.compactMap { lineage in lineage.current.map { (lineage.machine, $0) } }, uniquingKeysWith: { a, _ in a })
+    return Dictionary(
+        lineages.compactMap { lineage in lineage.current.map { (lineage.machine, $0) } },
+        uniquingKeysWith: { a, _ in a })
 }

@@ -14,18 +14,34 @@ struct RolloutOptions: ParsableArguments {
 extension Gold {
     struct RolloutCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "rollout", abstract: "Kernel upgrades and software updates across the fleet: a canary, then batches; halts on failures.",
+            commandName: "rollout",
+            abstract:
+                "Kernel upgrades and software updates across the fleet: a canary, then batches; halts on failures.",
             subcommands: [Kernel.self, Update.self, List.self, Show.self, Pause.self, Resume.self, Abort.self])
 
-        static func start(_ kind: WorkflowKind, _ options: RolloutOptions, parameters: [String: String], client: ClientOptions,
-                          output: OutputOptions) async throws {
+        static func start(
+            _ kind: WorkflowKind, _ options: RolloutOptions, parameters: [String: String], client: ClientOptions,
+            output: OutputOptions
+        ) async throws {
             let api = try client.client()
-            struct Body: Encodable { var kind: String; var select: String; var canary: Int; var batch: Int; var max_failures: Int; var parameters: [String: String] }
-            let body = try JSONEncoder().encode(Body(kind: kind.rawValue, select: options.select, canary: options.canary, batch: options.batch,
-                max_failures: options.maxFailures, parameters: parameters))
+            struct Body: Encodable {
+                var kind: String
+                var select: String
+                var canary: Int
+                var batch: Int
+                // swift-format-ignore: AlwaysUseLowerCamelCase
+                var max_failures: Int  // the wire name
+                var parameters: [String: String]
+            }
+            let body = try JSONEncoder().encode(
+                Body(
+                    kind: kind.rawValue, select: options.select, canary: options.canary, batch: options.batch,
+                    max_failures: options.maxFailures, parameters: parameters))
             let rollout = try api.decode(Rollout.self, try await api.send("POST", "/v1/rollouts", body: Array(body)))
             if output.json && !options.watch { return try printJSON(rollout) }
-            print("started \(rollout.kind.rawValue) rollout \(rollout.id) over \(rollout.targets.count) machine(s) in \(rollout.batchCount) batch(es)")
+            print(
+                "started \(rollout.kind.rawValue) rollout \(rollout.id) over \(rollout.targets.count) machine(s) in \(rollout.batchCount) batch(es)"
+            )
             if options.watch { try await watch(rollout.id, api: api) }
         }
 
@@ -36,8 +52,9 @@ extension Gold {
                 for target in rollout.targets {
                     let state = target.outcome?.rawValue ?? (target.workflow == nil ? "waiting" : "running")
                     if printed[target.machine] != state && state != "waiting" {
-                        print("batch \(target.batch + 1)/\(rollout.batchCount) \(target.machine): \(state)"
-                            + (target.workflow.map { " (\($0))" } ?? "") + (target.detail.map { " — \($0)" } ?? ""))
+                        print(
+                            "batch \(target.batch + 1)/\(rollout.batchCount) \(target.machine): \(state)"
+                                + (target.workflow.map { " (\($0))" } ?? "") + (target.detail.map { " — \($0)" } ?? ""))
                         printed[target.machine] = state
                     }
                 }
@@ -52,21 +69,33 @@ extension Gold {
         }
 
         static func summary(_ rollout: Rollout) -> String {
-            var text = "rollout \(rollout.id) (\(rollout.kind.rawValue), \(rollout.selector)): \(rollout.status.rawValue)"
+            var text =
+                "rollout \(rollout.id) (\(rollout.kind.rawValue), \(rollout.selector)): \(rollout.status.rawValue)"
             if let reason = rollout.reason { text += " — \(reason)" }
-            text += "\n" + table(["BATCH", "MACHINE", "WORKFLOW", "OUTCOME", "DETAIL"], rollout.targets.map {
-                ["\($0.batch + 1)" + ($0.batch == 0 && rollout.canary > 0 ? " (canary)" : ""), $0.machine, $0.workflow ?? "-",
-                 $0.outcome?.rawValue ?? ($0.workflow == nil ? "not started" : "running"), String(($0.detail ?? "").prefix(100))]
-            })
+            text +=
+                "\n"
+                + table(
+                    ["BATCH", "MACHINE", "WORKFLOW", "OUTCOME", "DETAIL"],
+                    rollout.targets.map {
+                        [
+                            "\($0.batch + 1)" + ($0.batch == 0 && rollout.canary > 0 ? " (canary)" : ""), $0.machine,
+                            $0.workflow ?? "-",
+                            $0.outcome?.rawValue ?? ($0.workflow == nil ? "not started" : "running"),
+                            String(($0.detail ?? "").prefix(100)),
+                        ]
+                    })
             return text
         }
 
         struct Kernel: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Upgrade the selected machines' kernels (each to the one its fleet entry builds).")
+            static let configuration = CommandConfiguration(
+                abstract: "Upgrade the selected machines' kernels (each to the one its fleet entry builds).")
             @OptionGroup var options: RolloutOptions
             @OptionGroup var client: ClientOptions
             @OptionGroup var output: OutputOptions
-            func run() async throws { try await RolloutCommand.start(.kernelUpgrade, options, parameters: [:], client: client, output: output) }
+            func run() async throws {
+                try await RolloutCommand.start(.kernelUpgrade, options, parameters: [:], client: client, output: output)
+            }
         }
 
         struct Update: AsyncParsableCommand {
@@ -77,7 +106,9 @@ extension Gold {
             @OptionGroup var client: ClientOptions
             @OptionGroup var output: OutputOptions
             func run() async throws {
-                try await RolloutCommand.start(.softwareUpdate, options, parameters: ["binary": binary, "reboot": "\(reboot)"], client: client, output: output)
+                try await RolloutCommand.start(
+                    .softwareUpdate, options, parameters: ["binary": binary, "reboot": "\(reboot)"], client: client,
+                    output: output)
             }
         }
 
@@ -89,10 +120,16 @@ extension Gold {
             func run() async throws {
                 let rollouts = try await client.client().get("/v1/rollouts?active=\(active)", as: [Rollout].self)
                 if output.json { return try printJSON(rollouts) }
-                print(table(["ID", "KIND", "SELECT", "STATUS", "BATCH", "DONE", "FAILED"], rollouts.map { r in
-                    [r.id, r.kind.rawValue, r.selector, r.status.rawValue, "\(min(r.batch + 1, r.batchCount))/\(r.batchCount)",
-                     "\(r.targets.filter { $0.outcome != nil }.count)/\(r.targets.count)", "\(r.failures)"]
-                }))
+                print(
+                    table(
+                        ["ID", "KIND", "SELECT", "STATUS", "BATCH", "DONE", "FAILED"],
+                        rollouts.map { r in
+                            [
+                                r.id, r.kind.rawValue, r.selector, r.status.rawValue,
+                                "\(min(r.batch + 1, r.batchCount))/\(r.batchCount)",
+                                "\(r.targets.filter { $0.outcome != nil }.count)/\(r.targets.count)", "\(r.failures)",
+                            ]
+                        }))
             }
         }
 
@@ -126,7 +163,8 @@ extension Gold {
         }
 
         struct Abort: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Stop a rollout (running workflows finish on their own).")
+            static let configuration = CommandConfiguration(
+                abstract: "Stop a rollout (running workflows finish on their own).")
             @Argument(help: "The rollout.") var id: String
             @OptionGroup var client: ClientOptions
             func run() async throws { try await act("abort", id, client) }
@@ -134,7 +172,8 @@ extension Gold {
 
         static func act(_ verb: String, _ id: String, _ client: ClientOptions) async throws {
             let api = try client.client()
-            let rollout = try api.decode(Rollout.self, try await api.send("POST", "/v1/rollouts/\(id)/\(verb)", body: nil))
+            let rollout = try api.decode(
+                Rollout.self, try await api.send("POST", "/v1/rollouts/\(id)/\(verb)", body: nil))
             print(summary(rollout))
         }
     }

@@ -16,7 +16,9 @@ extension Gold {
         @Option(help: ArgumentHelp("Roles to run, overriding the file: director,deploy,compile.", valueName: "roles"))
         var roles: String?
 
-        @Option(help: ArgumentHelp("Listen address of the director, overriding the file (HOST:PORT).", valueName: "address"))
+        @Option(
+            help: ArgumentHelp("Listen address of the director, overriding the file (HOST:PORT).", valueName: "address")
+        )
         var listen: String?
 
         @Flag(help: "Start even when `gold doctor` finds something the roles require missing (not recommended).")
@@ -33,10 +35,15 @@ extension Gold {
 
         func run() async throws {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-                throw GoldError(.notFound, "cannot read the configuration; run 'gold init' first or pass --config", at: config)
+                throw GoldError(
+                    .notFound, "cannot read the configuration; run 'gold init' first or pass --config", at: config)
             }
             var settings = try ServerConfig.parse(yaml: text, file: config)
-            if let roles { settings.roles = roles.split(separator: ",").compactMap { ServerConfig.ServerRole(rawValue: String($0)) } }
+            if let roles {
+                settings.roles = roles.split(separator: ",").compactMap {
+                    ServerConfig.ServerRole(rawValue: String($0))
+                }
+            }
             if let listen, let address = HostPort(listen) { settings.director.listen = address }
             // What the roles will call must be on this host: one message naming every missing package, before anything starts.
             let roles = Set(settings.roles.compactMap { DoctorRole(rawValue: $0.rawValue) })

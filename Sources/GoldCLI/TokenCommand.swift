@@ -14,7 +14,10 @@ extension Gold {
             @Option(help: "admin, operator, viewer, server or agent.") var role: Role
             @Option(help: "The machine an agent token is bound to.") var machine: String?
             @Option(help: "A label to recognise it by.") var label: String?
-            @Flag(help: "Write the token into the director's store directly, without the API (root on the director's host: the way back in when no admin token is left).")
+            @Flag(
+                help:
+                    "Write the token into the director's store directly, without the API (root on the director's host: the way back in when no admin token is left)."
+            )
             var local = false
             @Option(help: ArgumentHelp("With --local: the director's configuration file.", valueName: "path"))
             var config = "/var/lib/gold/gold.yaml"
@@ -26,14 +29,32 @@ extension Gold {
                 if role != .agent && machine != nil { throw ValidationError("--machine goes only with --role agent") }
             }
 
-            struct Created: Codable { var id: String; var token: String; var role: String; var machine: String?; var label: String }
+            struct Created: Codable {
+                var id: String
+                var token: String
+                var role: String
+                var machine: String?
+                var label: String
+            }
 
             func run() async throws {
-                struct Body: Encodable { var role: String; var machine: String?; var label: String? }
+                struct Body: Encodable {
+                    var role: String
+                    var machine: String?
+                    var label: String?
+                }
                 if local {
-                    let created = try await LocalTokens.create(config: config, role: role, machine: machine, label: label)
-                    if output.json { return try printJSON(Created(id: created.id, token: created.token, role: role.rawValue, machine: machine, label: created.label)) }
-                    print("created \(created.id) (\(role.rawValue)) in the store of \(config); the secret is shown only now:")
+                    let created = try await LocalTokens.create(
+                        config: config, role: role, machine: machine, label: label)
+                    if output.json {
+                        return try printJSON(
+                            Created(
+                                id: created.id, token: created.token, role: role.rawValue, machine: machine,
+                                label: created.label))
+                    }
+                    print(
+                        "created \(created.id) (\(role.rawValue)) in the store of \(config); the secret is shown only now:"
+                    )
                     print(created.token)
                     return
                 }
@@ -41,7 +62,9 @@ extension Gold {
                 let body = try JSONEncoder().encode(Body(role: role.rawValue, machine: machine, label: label))
                 let created = try api.decode(Created.self, try await api.send("POST", "/v1/tokens", body: Array(body)))
                 if output.json { return try printJSON(created) }
-                print("created \(created.id) (\(created.role)\(created.machine.map { ", machine \($0)" } ?? "")); the secret is shown only now:")
+                print(
+                    "created \(created.id) (\(created.role)\(created.machine.map { ", machine \($0)" } ?? "")); the secret is shown only now:"
+                )
                 print(created.token)
             }
         }
@@ -52,12 +75,22 @@ extension Gold {
             @OptionGroup var output: OutputOptions
 
             func run() async throws {
-                struct View: Codable { var id: String; var role: String; var machine: String?; var label: String; var createdAt: Date; var revokedAt: Date? }
+                struct View: Codable {
+                    var id: String
+                    var role: String
+                    var machine: String?
+                    var label: String
+                    var createdAt: Date
+                    var revokedAt: Date?
+                }
                 let tokens = try await client.client().get("/v1/tokens", as: [View].self)
                 if output.json { return try printJSON(tokens) }
-                print(table(["ID", "ROLE", "MACHINE", "LABEL", "STATUS"], tokens.map {
-                    [$0.id, $0.role, $0.machine ?? "-", $0.label, $0.revokedAt == nil ? "live" : "revoked"]
-                }))
+                print(
+                    table(
+                        ["ID", "ROLE", "MACHINE", "LABEL", "STATUS"],
+                        tokens.map {
+                            [$0.id, $0.role, $0.machine ?? "-", $0.label, $0.revokedAt == nil ? "live" : "revoked"]
+                        }))
             }
         }
 

@@ -8,13 +8,22 @@ struct StartOptions: ParsableArguments {
     @Flag(help: "Print each step as it runs until the workflow ends.") var watch = false
 }
 
-func startWorkflow(_ kind: WorkflowKind, machine: String, parameters: [String: String], client: ClientOptions, output: OutputOptions, watch: Bool) async throws {
+func startWorkflow(
+    _ kind: WorkflowKind, machine: String, parameters: [String: String], client: ClientOptions, output: OutputOptions,
+    watch: Bool
+) async throws {
     let api = try client.client()
-    struct Body: Encodable { var kind: String; var machine: String; var parameters: [String: String] }
+    struct Body: Encodable {
+        var kind: String
+        var machine: String
+        var parameters: [String: String]
+    }
     let body = try JSONEncoder().encode(Body(kind: kind.rawValue, machine: machine, parameters: parameters))
     let workflow = try api.decode(Workflow.self, try await api.send("POST", "/v1/workflows", body: Array(body)))
     if output.json && !watch { return try printJSON(workflow) }
-    if !output.json { print("started \(workflow.kind.rawValue) \(workflow.id) on \(machine) (\(workflow.steps.count) steps)") }
+    if !output.json {
+        print("started \(workflow.kind.rawValue) \(workflow.id) on \(machine) (\(workflow.steps.count) steps)")
+    }
     if watch { try await watchWorkflow(workflow.id, api: api, json: output.json) }
 }
 
@@ -24,8 +33,14 @@ func watchWorkflow(_ id: String, api: DirectorClient, json: Bool) async throws {
     while true {
         let workflow = try await api.get("/v1/workflows/\(id)", as: Workflow.self)
         for (index, run) in printer.due(workflow) {
-            if json { try printJSONLine(["workflow": id, "step": run.definition.name, "state": run.state.rawValue, "detail": run.detail ?? ""]) }
-            else { print(WorkflowView.line(run, index: index)) }
+            if json {
+                try printJSONLine([
+                    "workflow": id, "step": run.definition.name, "state": run.state.rawValue,
+                    "detail": run.detail ?? "",
+                ])
+            } else {
+                print(WorkflowView.line(run, index: index))
+            }
         }
         if workflow.status != .running {
             if json { try printJSON(workflow) } else { print(WorkflowView.summary(workflow)) }
@@ -56,7 +71,8 @@ struct StepPrinter {
             let key = "\(index)/\(run.definition.name)"
             let state = "\(run.state)/\(run.attempts)/\(Int((run.progress ?? 0) * 10))"
             if let last = shown[key], last.state == state {
-                guard run.state == .running, run.detail != last.detail, now.timeIntervalSince(last.at) >= detailInterval else { continue }
+                guard run.state == .running, run.detail != last.detail, now.timeIntervalSince(last.at) >= detailInterval
+                else { continue }
             }
             shown[key] = (state, run.detail, now)
             lines.append((index, run))
@@ -67,12 +83,13 @@ struct StepPrinter {
 
 enum WorkflowView {
     static func line(_ run: Workflow.StepRun, index: Int) -> String {
-        let mark = switch run.state {
-        case .pending: "  "
-        case .running: "▶ "
-        case .succeeded: "✔ "
-        case .failed: "✘ "
-        }
+        let mark =
+            switch run.state {
+            case .pending: "  "
+            case .running: "▶ "
+            case .succeeded: "✔ "
+            case .failed: "✘ "
+            }
         var line = "\(mark)\(run.definition.name)"
         if run.attempts > 1 { line += " (attempt \(run.attempts))" }
         if let start = run.startedAt {
@@ -84,9 +101,13 @@ enum WorkflowView {
         }
         if let progress = run.progress, run.state == .running {
             let filled = Int(progress * 20)
-            line += " [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled) + String(format: "] %3.0f%%", progress * 100)
+            line +=
+                " [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled)
+                + String(format: "] %3.0f%%", progress * 100)
         }
-        if let detail = run.detail, run.state != .running || run.progress != nil || !detail.isEmpty { line += " — \(detail)" }
+        if let detail = run.detail, run.state != .running || run.progress != nil || !detail.isEmpty {
+            line += " — \(detail)"
+        }
         return line
     }
 
@@ -95,11 +116,16 @@ enum WorkflowView {
         text += String(format: " after %.0fs", workflow.updatedAt.timeIntervalSince(workflow.createdAt))
         if let intervention = workflow.intervention {
             text += "\n  step: \(intervention.step)\n  reason: \(intervention.reason)"
-            if !intervention.recoveredBy.isEmpty { text += "\n  Gold did: \(intervention.recoveredBy.joined(separator: "; "))" }
+            if !intervention.recoveredBy.isEmpty {
+                text += "\n  Gold did: \(intervention.recoveredBy.joined(separator: "; "))"
+            }
             if !intervention.evidence.isEmpty {
                 // What scrolled away (a panic before the old kernel booted again) first, then the latest lines.
-                let shown = intervention.evidence.filter { $0.hasPrefix("serial (earlier)") } + intervention.evidence.suffix(15)
-                text += "\n  evidence (all of it: gold workflow show \(workflow.id) --json):\n" + shown.map { "    \($0)" }.joined(separator: "\n")
+                let shown =
+                    intervention.evidence.filter { $0.hasPrefix("serial (earlier)") } + intervention.evidence.suffix(15)
+                text +=
+                    "\n  evidence (all of it: gold workflow show \(workflow.id) --json):\n"
+                    + shown.map { "    \($0)" }.joined(separator: "\n")
             }
             text += "\n  then: gold interventions retry|resolve|abort \(workflow.id)"
         }
@@ -110,19 +136,22 @@ enum WorkflowView {
 extension Gold {
     struct Provision: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "New machine: compile, build its image, netboot, write the image, boot from disk, verify, torture.")
+            abstract:
+                "New machine: compile, build its image, netboot, write the image, boot from disk, verify, torture.")
         @Argument(help: "The machine.") var machine: String
         @OptionGroup var start: StartOptions
         @OptionGroup var client: ClientOptions
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            try await startWorkflow(.provision, machine: machine, parameters: [:], client: client, output: output, watch: start.watch)
+            try await startWorkflow(
+                .provision, machine: machine, parameters: [:], client: client, output: output, watch: start.watch)
         }
     }
 
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Reboot into netboot, write an image version (only differing chunks), boot from disk, verify, torture.")
+            abstract:
+                "Reboot into netboot, write an image version (only differing chunks), boot from disk, verify, torture.")
         @Argument(help: "The machine.") var machine: String
         @Option(help: "The image version (default: the machine's current one).") var version: Int?
         @OptionGroup var start: StartOptions
@@ -131,21 +160,26 @@ extension Gold {
         func run() async throws {
             var parameters: [String: String] = [:]
             if let version { parameters["image.version"] = "\(version)" }
-            try await startWorkflow(.restore, machine: machine, parameters: parameters, client: client, output: output, watch: start.watch)
+            try await startWorkflow(
+                .restore, machine: machine, parameters: parameters, client: client, output: output, watch: start.watch)
         }
     }
 
     struct KernelCommand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "kernel", abstract: "Kernels.", subcommands: [Upgrade.self])
+        static let configuration = CommandConfiguration(
+            commandName: "kernel", abstract: "Kernels.", subcommands: [Upgrade.self])
         struct Upgrade: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Install a new kernel for the next boot only; promote it on boot success, revert it by itself otherwise.")
+                abstract:
+                    "Install a new kernel for the next boot only; promote it on boot success, revert it by itself otherwise."
+            )
             @Argument(help: "The machine.") var machine: String
-            @Option(help: ArgumentHelp(
-                "The kernel to build and boot instead of the fleet entry's, for this upgrade only: a mapping like the fleet file's "
-                    + "'kernel:' ('{source: debian:linux-source-6.1, base: tinyconfig, fragments: [CONFIG_X=y], localversion: -v2}') or "
-                    + "@FILE holding one. A plain release name only says which release to expect from the fleet's kernel.",
-                valueName: "spec")) var kernel: String?
+            @Option(
+                help: ArgumentHelp(
+                    "The kernel to build and boot instead of the fleet entry's, for this upgrade only: a mapping like the fleet file's "
+                        + "'kernel:' ('{source: debian:linux-source-6.1, base: tinyconfig, fragments: [CONFIG_X=y], localversion: -v2}') or "
+                        + "@FILE holding one. A plain release name only says which release to expect from the fleet's kernel.",
+                    valueName: "spec")) var kernel: String?
             @OptionGroup var start: StartOptions
             @OptionGroup var client: ClientOptions
             @OptionGroup var output: OutputOptions
@@ -169,14 +203,17 @@ extension Gold {
                         parameters["kernel"] = kernel
                     }
                 }
-                try await startWorkflow(.kernelUpgrade, machine: machine, parameters: parameters, client: client, output: output, watch: start.watch)
+                try await startWorkflow(
+                    .kernelUpgrade, machine: machine, parameters: parameters, client: client, output: output,
+                    watch: start.watch)
             }
         }
     }
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replace a binary: stop its services, back up the old one, install, restart, test; restore on failure.")
+            abstract:
+                "Replace a binary: stop its services, back up the old one, install, restart, test; restore on failure.")
         @Argument(help: "The machine.") var machine: String
         @Option(help: "The binary, as its fleet entry names it.") var binary: String
         @Flag(help: "The update needs a reboot: install it from the netboot environment.") var reboot = false
@@ -184,14 +221,16 @@ extension Gold {
         @OptionGroup var client: ClientOptions
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            try await startWorkflow(.softwareUpdate, machine: machine, parameters: ["binary": binary, "reboot": "\(reboot)"],
+            try await startWorkflow(
+                .softwareUpdate, machine: machine, parameters: ["binary": binary, "reboot": "\(reboot)"],
                 client: client, output: output, watch: start.watch)
         }
     }
 
     struct WorkflowCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "workflow", abstract: "Workflows and their steps.", subcommands: [List.self, Show.self, Watch.self])
+            commandName: "workflow", abstract: "Workflows and their steps.",
+            subcommands: [List.self, Show.self, Watch.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List workflows, newest first.")
@@ -204,10 +243,18 @@ extension Gold {
                 if let machine { path += "&machine=\(machine)" }
                 let workflows = try await client.client().get(path, as: [Workflow].self)
                 if output.json { return try printJSON(workflows) }
-                print(table(["ID", "KIND", "MACHINE", "STATUS", "STEP", "AGE"], workflows.map { w in
-                    let step = w.current.map { "\(w.cursor + 1)/\(w.steps.count) \($0.definition.name)" } ?? "\(w.steps.count)/\(w.steps.count)"
-                    return [w.id, w.kind.rawValue, w.machine, w.status.rawValue, step, String(format: "%.0fs", Date().timeIntervalSince(w.createdAt))]
-                }))
+                print(
+                    table(
+                        ["ID", "KIND", "MACHINE", "STATUS", "STEP", "AGE"],
+                        workflows.map { w in
+                            let step =
+                                w.current.map { "\(w.cursor + 1)/\(w.steps.count) \($0.definition.name)" }
+                                ?? "\(w.steps.count)/\(w.steps.count)"
+                            return [
+                                w.id, w.kind.rawValue, w.machine, w.status.rawValue, step,
+                                String(format: "%.0fs", Date().timeIntervalSince(w.createdAt)),
+                            ]
+                        }))
             }
         }
 
@@ -251,7 +298,8 @@ extension Gold {
         }
 
         struct Retry: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Run the failed step again (after fixing what the evidence shows).")
+            static let configuration = CommandConfiguration(
+                abstract: "Run the failed step again (after fixing what the evidence shows).")
             @Argument(help: "The workflow id.") var id: String
             @OptionGroup var client: ClientOptions
             @OptionGroup var output: OutputOptions
@@ -259,7 +307,8 @@ extension Gold {
         }
 
         struct Resolve: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "The failed step was done by hand: go on with the next.")
+            static let configuration = CommandConfiguration(
+                abstract: "The failed step was done by hand: go on with the next.")
             @Argument(help: "The workflow id.") var id: String
             @OptionGroup var client: ClientOptions
             @OptionGroup var output: OutputOptions

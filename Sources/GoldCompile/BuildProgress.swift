@@ -34,7 +34,9 @@ public struct BuildProgress: Sendable, Hashable {
         guard line.count > 4, line[0] == UInt8(ascii: " "), line[1] == UInt8(ascii: " ") else { return false }
         var index = 2
         var tag = 0
-        while index < line.count, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(line[index]) || line[index] == UInt8(ascii: "_") {
+        while index < line.count,
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(line[index]) || line[index] == UInt8(ascii: "_")
+        {
             index += 1
             tag += 1
         }
@@ -71,7 +73,8 @@ public struct BuildProgress: Sendable, Hashable {
     /// The progress line the worker appends to the job's log: `gold-compile: progress 812/1650 objects (49%), about 3m20s left`.
     public func line(now: Double) -> String {
         guard let expected, let fraction else {
-            return "gold-compile: progress \(built) objects built (no earlier build of this source to estimate the total from)"
+            return
+                "gold-compile: progress \(built) objects built (no earlier build of this source to estimate the total from)"
         }
         var text = "gold-compile: progress \(built)/\(expected.objects) objects (\(Int(fraction * 100))%)"
         if let left = secondsLeft(now: now) { text += ", about \(Self.duration(left)) left" }
@@ -120,7 +123,11 @@ public struct BuildHistory: Sendable, Codable, Hashable {
 
     /// The key of a kernel build's inputs that decide how much is compiled: the source and the configuration.
     public static func key(_ inputs: KernelInputs) -> String {
-        Hashing.sha256(Data((["source \(inputs.source.identity)", "base \(inputs.baseIdentity)"] + inputs.fragments).joined(separator: "\n").utf8))
+        Hashing.sha256(
+            Data(
+                (["source \(inputs.source.identity)", "base \(inputs.baseIdentity)"] + inputs.fragments).joined(
+                    separator: "\n"
+                ).utf8))
     }
 
     /// The same inputs' last build, else the newest build of the same source (a different configuration of the same
@@ -134,14 +141,17 @@ public struct BuildHistory: Sendable, Codable, Hashable {
         entries[inputs.source.identity + " latest"] = entry
         // Bounded: the 64 newest.
         if entries.count > 64 {
-            for key in entries.sorted(by: { $0.value.at < $1.value.at }).prefix(entries.count - 64).map(\.key) { entries[key] = nil }
+            for key in entries.sorted(by: { $0.value.at < $1.value.at }).prefix(entries.count - 64).map(\.key) {
+                entries[key] = nil
+            }
         }
     }
 
     public static func load(_ path: String) -> BuildHistory {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        guard let data = FileManager.default.contents(atPath: path), let history = try? decoder.decode(BuildHistory.self, from: data)
+        guard let data = FileManager.default.contents(atPath: path),
+            let history = try? decoder.decode(BuildHistory.self, from: data)
         else { return BuildHistory() }
         return history
     }
@@ -153,6 +163,8 @@ public struct BuildHistory: Sendable, Codable, Hashable {
         let data = try encoder.encode(self)
         let temporary = path + ".tmp"
         try data.write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, path) == 0 else { throw CompileError(.io, "cannot rename \(temporary) to \(path): errno \(errno)") }
+        guard rename(temporary, path) == 0 else {
+            throw CompileError(.io, "cannot rename \(temporary) to \(path): errno \(errno)")
+        }
     }
 }

@@ -67,9 +67,12 @@ public struct CompileQueueBook: Sendable {
 
     public mutating func lease(worker: String, ttl: Duration, now: Date) -> CompileLease? {
         expireLeases(now: now)
-        guard var entry = entries.values.filter({ $0.state == .queued }).min(by: { $0.order < $1.order }) else { return nil }
+        guard var entry = entries.values.filter({ $0.state == .queued }).min(by: { $0.order < $1.order }) else {
+            return nil
+        }
         entry.attempts += 1
-        let lease = CompileLease(job: entry.job, worker: worker, attempt: entry.attempts, ttl: ttl, expires: now + ttl.timeInterval)
+        let lease = CompileLease(
+            job: entry.job, worker: worker, attempt: entry.attempts, ttl: ttl, expires: now + ttl.timeInterval)
         entry.state = .leased(lease)
         save(entry)
         if entry.attempts > 1 { log(entry.job.key, "--- attempt \(lease.attempt) on \(worker) ---\n") }
@@ -139,7 +142,8 @@ public struct CompileQueueBook: Sendable {
         guard kept < Self.logLimit else { return }
         var text = text
         if kept + text.utf8.count >= Self.logLimit {
-            text = String(decoding: text.utf8.prefix(max(0, Self.logLimit - kept - 400)), as: UTF8.self)
+            text =
+                String(decoding: text.utf8.prefix(max(0, Self.logLimit - kept - 400)), as: UTF8.self)
                 + "\ngold-compile: the log is past \(Self.logLimit >> 20) MiB; the rest is not kept here (the artifact's build.log has it all)\n"
         }
         logs[key, default: ""] += text
@@ -149,10 +153,15 @@ public struct CompileQueueBook: Sendable {
     /// The lease as the book holds it, if `lease` is still the job's current, unexpired one.
     private mutating func currentLease(_ lease: CompileLease, now: Date) throws -> CompileLease {
         expireLeases(now: now)
-        guard let entry = entries[lease.job.key] else { throw CompileError(.notFound, "no compile job \(lease.job.key.short)") }
-        guard case .leased(let current) = entry.state, current.worker == lease.worker, current.attempt == lease.attempt else {
-            throw CompileError(.leaseLost,
-                "\(lease.worker) no longer holds \(lease.job.label) (attempt \(lease.attempt)): it expired, was cancelled or finished")
+        guard let entry = entries[lease.job.key] else {
+            throw CompileError(.notFound, "no compile job \(lease.job.key.short)")
+        }
+        guard case .leased(let current) = entry.state, current.worker == lease.worker, current.attempt == lease.attempt
+        else {
+            throw CompileError(
+                .leaseLost,
+                "\(lease.worker) no longer holds \(lease.job.label) (attempt \(lease.attempt)): it expired, was cancelled or finished"
+            )
         }
         return current
     }
@@ -162,8 +171,13 @@ public struct CompileQueueBook: Sendable {
             guard case .leased(let lease) = entry.state, lease.expires <= now else { continue }
             entry.expiries += 1
             if entry.expiries >= maxAttempts {
-                entry.state = .finished(.failure(CompileFailure(step: "lease",
-                    message: "\(maxAttempts) workers stopped heartbeating on \(lease.job.label); last was \(lease.worker)")))
+                entry.state = .finished(
+                    .failure(
+                        CompileFailure(
+                            step: "lease",
+                            message:
+                                "\(maxAttempts) workers stopped heartbeating on \(lease.job.label); last was \(lease.worker)"
+                        )))
                 save(entry)
             } else {
                 entry.state = .queued

@@ -177,8 +177,11 @@ public struct CompileWorker: Sendable {
             var count = BuildProgress()
             if let log = FileManager.default.contents(atPath: session.logFile) { count.feed(log, now: 0) }
             var history = BuildHistory.load(historyFile)
-            history.record(inputs, .init(objects: count.built,
-                seconds: (session.durations["build"] ?? 0) + (session.durations["modules"] ?? 0), at: Date()))
+            history.record(
+                inputs,
+                .init(
+                    objects: count.built,
+                    seconds: (session.durations["build"] ?? 0) + (session.durations["modules"] ?? 0), at: Date()))
             try? history.save(historyFile)
         }
         session.note("built in \(String(format: "%.1f", session.durations["total"] ?? 0)) s")
@@ -216,7 +219,8 @@ public struct CompileWorker: Sendable {
         while !Task.isCancelled {
             do { try await Task.sleep(for: configuration.logInterval) } catch { break }
             offset = try await sendLog(lease, logFile: logFile, from: offset, progress: &progress, origin: origin)
-            if let current = progress, current.built > reported.built, ContinuousClock.now - reported.at >= .seconds(10) {
+            if let current = progress, current.built > reported.built, ContinuousClock.now - reported.at >= .seconds(10)
+            {
                 let now = (ContinuousClock.now - origin).timeInterval
                 try await queue.appendLog(lease, current.line(now: now) + "\n")
                 reported = (current.built, .now)
@@ -231,8 +235,10 @@ public struct CompileWorker: Sendable {
 
     /// Sends log bytes after `offset` in chunks of at most 64 KiB, counting built objects into `progress`; returns
     /// the new offset.
-    private func sendLog(_ lease: CompileLease, logFile: String, from offset: UInt64, progress: inout BuildProgress?,
-                         origin: ContinuousClock.Instant) async throws -> UInt64 {
+    private func sendLog(
+        _ lease: CompileLease, logFile: String, from offset: UInt64, progress: inout BuildProgress?,
+        origin: ContinuousClock.Instant
+    ) async throws -> UInt64 {
         guard let handle = FileHandle(forReadingAtPath: logFile) else { return offset }
         defer { try? handle.close() }
         try handle.seek(toOffset: offset)

@@ -1,6 +1,6 @@
 import Foundation
-import GoldSpawn
 import GoldCore
+import GoldSpawn
 
 /// Turns a machine's kernel and binary specs into resolved inputs: sources hashed, git revisions resolved to
 /// commits, base configs hashed, fragments canonical, the toolchain named. Reads files and runs `gcc`/`git`.

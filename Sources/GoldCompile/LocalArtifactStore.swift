@@ -52,7 +52,8 @@ public struct LocalArtifactStore: ArtifactStore {
         }
         let actual = try Hashing.sha256(file: temporary)
         guard actual == sha256.lowercased() else {
-            throw CompileError(.badInput, "the uploaded file's SHA-256 is \(actual), not \(sha256): it was damaged on the way")
+            throw CompileError(
+                .badInput, "the uploaded file's SHA-256 is \(actual), not \(sha256): it was damaged on the way")
         }
         let size = try Hashing.size(temporary)
         chmod(temporary, 0o444)
@@ -65,18 +66,27 @@ public struct LocalArtifactStore: ArtifactStore {
 
     /// Publishes a manifest whose files are already blobs here (uploaded one by one by a remote worker); every file
     /// must be present with its size, else nothing is published and the error names the missing files.
-    public func publishStored(key: CacheKey, files: [ArtifactFile], metadata: ArtifactMetadata) throws -> ArtifactManifest {
+    public func publishStored(key: CacheKey, files: [ArtifactFile], metadata: ArtifactMetadata) throws
+        -> ArtifactManifest
+    {
         if let existing = try manifest(for: key) { return existing }
-        guard metadata.key == key else { throw CompileError(.badInput, "the metadata is for \(metadata.key.short), not \(key.short)") }
+        guard metadata.key == key else {
+            throw CompileError(.badInput, "the metadata is for \(metadata.key.short), not \(key.short)")
+        }
         var missing: [String] = []
         for file in files {
             guard file.sha256.count == 64, file.sha256.allSatisfy(\.isHexDigit) else {
                 throw CompileError(.badInput, "file \(file.name): '\(file.sha256)' is not a SHA-256")
             }
-            if (try? Hashing.size(blobPath(file.sha256))) != file.size { missing.append("\(file.name) (\(file.sha256.prefix(12)))") }
+            if (try? Hashing.size(blobPath(file.sha256))) != file.size {
+                missing.append("\(file.name) (\(file.sha256.prefix(12)))")
+            }
         }
         guard missing.isEmpty else {
-            throw CompileError(.missingInput, "\(key.short) cannot be published: not uploaded (or of another size): \(missing.joined(separator: ", "))")
+            throw CompileError(
+                .missingInput,
+                "\(key.short) cannot be published: not uploaded (or of another size): \(missing.joined(separator: ", "))"
+            )
         }
         return try writeManifest(ArtifactManifest(key: key, files: files, metadata: metadata))
     }

@@ -16,7 +16,8 @@ public actor StoreCompileQueue: CompileQueue {
     private let clock: any CompileClock
     private var book: CompileQueueBook
 
-    public init(store: any CompileJobStore, clock: any CompileClock = SystemCompileClock(), maxAttempts: Int = 3) throws {
+    public init(store: any CompileJobStore, clock: any CompileClock = SystemCompileClock(), maxAttempts: Int = 3) throws
+    {
         self.store = store
         self.clock = clock
         let saved = try store.loadCompileJobs()
@@ -46,11 +47,19 @@ public actor StoreCompileQueue: CompileQueue {
         }
     }
 
-    @discardableResult public func submit(_ job: CompileJob) throws -> CompileJob { try run { book, _ in book.submit(job) } }
-    public func lease(worker: String, ttl: Duration) throws -> CompileLease? { try run { $0.lease(worker: worker, ttl: ttl, now: $1) } }
+    @discardableResult public func submit(_ job: CompileJob) throws -> CompileJob {
+        try run { book, _ in book.submit(job) }
+    }
+    public func lease(worker: String, ttl: Duration) throws -> CompileLease? {
+        try run { $0.lease(worker: worker, ttl: ttl, now: $1) }
+    }
     public func heartbeat(_ lease: CompileLease) throws -> CompileLease { try run { try $0.heartbeat(lease, now: $1) } }
-    public func appendLog(_ lease: CompileLease, _ text: String) throws { try run { try $0.appendLog(lease, text, now: $1) } }
-    public func complete(_ lease: CompileLease, _ outcome: CompileOutcome) throws { try run { try $0.complete(lease, outcome, now: $1) } }
+    public func appendLog(_ lease: CompileLease, _ text: String) throws {
+        try run { try $0.appendLog(lease, text, now: $1) }
+    }
+    public func complete(_ lease: CompileLease, _ outcome: CompileOutcome) throws {
+        try run { try $0.complete(lease, outcome, now: $1) }
+    }
     public func cancel(_ key: CacheKey) throws { try run { book, _ in try book.cancel(key) } }
     public func all() throws -> [CompileJobStatus] { try run { $0.all(now: $1) } }
     public func status(_ key: CacheKey) throws -> CompileJobStatus? { try run { $0.status(key, now: $1) } }

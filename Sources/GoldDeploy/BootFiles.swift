@@ -26,7 +26,10 @@ public enum BootFiles {
         let missing = sources.filter { !fm.fileExists(atPath: $0.path) }
         if !missing.isEmpty {
             let packages = Set(missing.map(\.package)).sorted().joined(separator: " ")
-            throw GoldError(.unavailable, "boot loaders missing: \(missing.map(\.path).joined(separator: ", ")); install with: apt-get install \(packages)")
+            throw GoldError(
+                .unavailable,
+                "boot loaders missing: \(missing.map(\.path).joined(separator: ", ")); install with: apt-get install \(packages)"
+            )
         }
         for source in sources {
             let target = root + "/" + source.name

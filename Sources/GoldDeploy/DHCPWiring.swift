@@ -12,10 +12,14 @@ public struct DHCPWiring: Sendable {
     public let server: DHCPServer
     public let sync: FleetSync
 
-    public init(config: ServerConfig.DHCPConfig, httpPublicURL: String, leaseFile: String, link: DirectorLink,
-                registry: ClientRegistry, reporter: FetchReporter, logger: Logger) throws {
+    public init(
+        config: ServerConfig.DHCPConfig, httpPublicURL: String, leaseFile: String, link: DirectorLink,
+        registry: ClientRegistry, reporter: FetchReporter, logger: Logger
+    ) throws {
         guard let serverAddress = config.serverAddress.flatMap({ GoldDHCP.IPv4Address($0.description) }) else {
-            throw GoldError(.invalidInput, "DHCP needs this server's address on the provisioning network", at: "deploy.dhcp.server_address")
+            throw GoldError(
+                .invalidInput, "DHCP needs this server's address on the provisioning network",
+                at: "deploy.dhcp.server_address")
         }
         let mode: DHCPResponderConfiguration.Mode
         switch config.mode {
@@ -24,26 +28,36 @@ public struct DHCPWiring: Sendable {
                 let ends = text.split(separator: "-").compactMap { GoldDHCP.IPv4Address($0) }
                 return ends.count == 2 ? ends[0]...ends[1] : nil
             }
-            mode = .full(.init(
-                subnetMask: GoldDHCP.IPv4Address(config.subnetMask?.description ?? "255.255.255.0")!,
-                router: config.router.flatMap { GoldDHCP.IPv4Address($0.description) },
-                dnsServers: config.dns.compactMap { GoldDHCP.IPv4Address($0.description) }, pool: pool))
+            mode = .full(
+                .init(
+                    subnetMask: GoldDHCP.IPv4Address(config.subnetMask?.description ?? "255.255.255.0")!,
+                    router: config.router.flatMap { GoldDHCP.IPv4Address($0.description) },
+                    dnsServers: config.dns.compactMap { GoldDHCP.IPv4Address($0.description) }, pool: pool))
         default:
             mode = .proxy
         }
-        let responder = DHCPResponderConfiguration(serverAddress: serverAddress, mode: mode,
+        let responder = DHCPResponderConfiguration(
+            serverAddress: serverAddress, mode: mode,
             unknownMachines: config.unknown == .discover ? .discovery : .ignore)
-        let policy = StaticBootPolicy(tftpServer: serverAddress, ipxeScriptURL: httpPublicURL + "/boot/ipxe?mac=${mac:hexhyp}")
-        var serverConfig = DHCPServerConfiguration(responder: responder, dhcpListener: .bind(host: "0.0.0.0", port: config.port),
+        let policy = StaticBootPolicy(
+            tftpServer: serverAddress, ipxeScriptURL: httpPublicURL + "/boot/ipxe?mac=${mac:hexhyp}")
+        var serverConfig = DHCPServerConfiguration(
+            responder: responder, dhcpListener: .bind(host: "0.0.0.0", port: config.port),
             interface: config.interface)
-        if case .proxy = mode { serverConfig.pxeListener = .bind(host: "0.0.0.0", port: config.port == 67 ? 4011 : config.port + 1) }
-        server = DHCPServer(configuration: serverConfig, policy: policy, leaseStore: FileLeaseStore(path: leaseFile), logger: logger,
+        if case .proxy = mode {
+            serverConfig.pxeListener = .bind(host: "0.0.0.0", port: config.port == 67 ? 4011 : config.port + 1)
+        }
+        server = DHCPServer(
+            configuration: serverConfig, policy: policy, leaseStore: FileLeaseStore(path: leaseFile), logger: logger,
             onEvent: { event in
                 guard let macText = event.mac?.description, let mac = GoldCore.MACAddress(macText) else { return }
                 Task {
                     // Full DHCP: the address Gold gave. proxyDHCP: the one the network's server gave, as the client says.
-                    if let address = event.offeredAddress ?? event.clientAddress { await registry.record(address: address.description, mac: mac) }
-                    await reporter.add(address: event.offeredAddress?.description ?? "0.0.0.0", mac: mac,
+                    if let address = event.offeredAddress ?? event.clientAddress {
+                        await registry.record(address: address.description, mac: mac)
+                    }
+                    await reporter.add(
+                        address: event.offeredAddress?.description ?? "0.0.0.0", mac: mac,
                         file: event.bootfile ?? "-", protocolName: "dhcp \(event.requestType.map { "\($0)" } ?? "?")",
                         bytes: 0, outcome: "\(event.outcome)", duration: .zero)
                 }
@@ -72,26 +86,32 @@ public struct FleetSync: Service {
                     last = fleet
                 }
             } catch {
-                logger.warning("cannot read the fleet from the director; DHCP keeps what it has", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "cannot read the fleet from the director; DHCP keeps what it has", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(3))
         }
     }
 
     func fetchFleet() async throws -> [GoldDHCP.MACAddress: FleetMachine] {
-        let response = try await HTTPClient.send("GET", link.url + "/v1/machines", headers: [("Authorization", "Bearer \(link.token)")],
+        let response = try await HTTPClient.send(
+            "GET", link.url + "/v1/machines", headers: [("Authorization", "Bearer \(link.token)")],
             timeout: .seconds(10))
         guard response.status == 200 else { throw GoldError(.unavailable, "the director answered \(response.status)") }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         var fleet: [GoldDHCP.MACAddress: FleetMachine] = [:]
         for machine in try decoder.decode([MachineRecord].self, from: Data(response.body)) {
-            let address = machine.spec.network.mode == .static
-                ? machine.spec.network.address.flatMap { IPv4CIDR($0) }.flatMap { GoldDHCP.IPv4Address($0.address.description) } : nil
+            let address =
+                machine.spec.network.mode == .static
+                ? machine.spec.network.address.flatMap { IPv4CIDR($0) }.flatMap {
+                    GoldDHCP.IPv4Address($0.address.description)
+                } : nil
             for mac in machine.spec.macs {
                 guard let key = GoldDHCP.MACAddress(mac.description) else { continue }
                 // Only the first NIC takes the static address; the others get pool addresses.
-                fleet[key] = FleetMachine(address: mac == machine.spec.macs.first ? address : nil,
+                fleet[key] = FleetMachine(
+                    address: mac == machine.spec.macs.first ? address : nil,
                     hostName: machine.spec.network.hostname ?? machine.name)
             }
         }

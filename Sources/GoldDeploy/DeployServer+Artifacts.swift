@@ -10,7 +10,9 @@ extension DeployServer {
         let reporter = self.reporter
         router.get("/artifacts/{key}") { _, context -> Response in
             let key = try context.parameters.require("key")
-            guard Self.isHex64(key) else { throw HTTPError(.badRequest, message: "an artifact key is 64 lowercase hex digits") }
+            guard Self.isHex64(key) else {
+                throw HTTPError(.badRequest, message: "an artifact key is 64 lowercase hex digits")
+            }
             let store = try LocalArtifactStore(root: root)
             guard let manifest = try store.manifest(for: CacheKey(hex: key)) else {
                 throw HTTPError(.notFound, message: "no artifact \(key)")
@@ -19,27 +21,36 @@ extension DeployServer {
             encoder.outputFormatting = [.sortedKeys]
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(try encoder.encode(manifest)))))
+            return Response(
+                status: .ok, headers: headers,
+                body: .init(byteBuffer: ByteBuffer(bytes: Array(try encoder.encode(manifest)))))
         }
         router.get("/artifacts/blobs/{sha256}") { request, context -> Response in
             let sha = try context.parameters.require("sha256")
-            guard Self.isHex64(sha) else { throw HTTPError(.badRequest, message: "a blob is named by its sha256: 64 lowercase hex digits") }
+            guard Self.isHex64(sha) else {
+                throw HTTPError(.badRequest, message: "a blob is named by its sha256: 64 lowercase hex digits")
+            }
             let path = "\(root)/blobs/\(sha)"
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw HTTPError(.notFound, message: "no blob \(sha)") }
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw HTTPError(.notFound, message: "no blob \(sha)")
+            }
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0
             let start = ContinuousClock.now
-            await reporter.add(address: context.remoteAddress ?? "?", mac: nil, file: request.uri.path, protocolName: "http GET",
+            await reporter.add(
+                address: context.remoteAddress ?? "?", mac: nil, file: request.uri.path, protocolName: "http GET",
                 bytes: Int(size), outcome: "200", duration: ContinuousClock.now - start)
             var headers = HTTPFields()
             headers[.contentType] = "application/octet-stream"
             headers[.contentLength] = "\(size)"
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                defer { try? handle.close() }
-                while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty {
-                    try await writer.write(ByteBuffer(bytes: piece))
-                }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    defer { try? handle.close() }
+                    while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty {
+                        try await writer.write(ByteBuffer(bytes: piece))
+                    }
+                    try await writer.finish(nil)
+                })
         }
     }
 

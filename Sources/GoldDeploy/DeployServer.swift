@@ -25,8 +25,11 @@ public struct DeployServer: Sendable {
         /// The compile server's artifacts (kernels, binaries), served to agents by key and by blob hash.
         public var artifactStore: String?
 
-        public init(httpHost: String, httpPort: Int, publicURL: String?, tftp: TFTPServerConfiguration, filesDir: String, tftpRoot: String,
-                    imageStore: String? = nil, artifactStore: String? = nil) {
+        public init(
+            httpHost: String, httpPort: Int, publicURL: String?, tftp: TFTPServerConfiguration, filesDir: String,
+            tftpRoot: String,
+            imageStore: String? = nil, artifactStore: String? = nil
+        ) {
             self.imageStore = imageStore
             self.artifactStore = artifactStore
             self.httpHost = httpHost
@@ -67,7 +70,8 @@ public struct DeployServer: Sendable {
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: counters.prometheusText())))
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: counters.prometheusText())))
         }
         router.get("/boot/ipxe") { request, context -> Response in
             guard let text = request.uri.queryParameters.get("mac"), let mac = MACAddress(text) else {
@@ -75,7 +79,10 @@ public struct DeployServer: Sendable {
             }
             if let address = context.remoteAddress { await registry.record(address: address, mac: mac) }
             let base = publicURL(request)
-            guard let script = try await link.bootScript(mac: mac, loader: "ipxe", filesURL: base + "/boot/files", directorURL: base) else {
+            guard
+                let script = try await link.bootScript(
+                    mac: mac, loader: "ipxe", filesURL: base + "/boot/files", directorURL: base)
+            else {
                 throw HTTPError(.notFound, message: "\(mac) is not a machine Gold boots")
             }
             var headers = HTTPFields()
@@ -85,8 +92,12 @@ public struct DeployServer: Sendable {
         if let root = configuration.imageStore {
             let images = ImageRequestHandler(store: ImageStore(root: URL(fileURLWithPath: root), logger: logger))
             for prefix: RouterPath in ["/images/**", "/chunks/**"] {
-                router.get(prefix) { request, context in try await Self.serveImage(images, request, context, reporter: reporter, counters: counters) }
-                router.head(prefix) { request, context in try await Self.serveImage(images, request, context, reporter: reporter, counters: counters) }
+                router.get(prefix) { request, context in
+                    try await Self.serveImage(images, request, context, reporter: reporter, counters: counters)
+                }
+                router.head(prefix) { request, context in
+                    try await Self.serveImage(images, request, context, reporter: reporter, counters: counters)
+                }
             }
         }
         if let root = configuration.artifactStore {
@@ -102,10 +113,12 @@ public struct DeployServer: Sendable {
 
     /// Image files through the pure handler; large bodies stream 1 MiB at a time, never whole in memory.
     static func serveImage(
-        _ images: ImageRequestHandler, _ request: Request, _ context: DeployContext, reporter: FetchReporter, counters: ImageServingCounters
+        _ images: ImageRequestHandler, _ request: Request, _ context: DeployContext, reporter: FetchReporter,
+        counters: ImageServingCounters
     ) async throws -> Response {
         let start = ContinuousClock.now
-        let answer = images.handle(method: request.method.rawValue, path: request.uri.path, range: request.headers[.range])
+        let answer = images.handle(
+            method: request.method.rawValue, path: request.uri.path, range: request.headers[.range])
         let kind = ImageServingCounters.Kind(path: request.uri.path) ?? .manifest
         counters.request(kind)
         var headers = HTTPFields()
@@ -127,10 +140,13 @@ public struct DeployServer: Sendable {
         }
         // Chunk fetches are many and small: record only whole images and manifests as boot fetches.
         if !request.uri.path.hasPrefix("/chunks/") {
-            await reporter.add(address: context.remoteAddress ?? "?", mac: nil, file: request.uri.path, protocolName: "http \(request.method.rawValue)",
+            await reporter.add(
+                address: context.remoteAddress ?? "?", mac: nil, file: request.uri.path,
+                protocolName: "http \(request.method.rawValue)",
                 bytes: Int(length), outcome: "\(answer.status)", duration: ContinuousClock.now - start)
         }
-        return Response(status: .init(code: answer.status), headers: headers, body: request.method == .head ? .init() : body)
+        return Response(
+            status: .init(code: answer.status), headers: headers, body: request.method == .head ? .init() : body)
     }
 
     func publicURL(_ request: Request) -> String {
@@ -141,7 +157,10 @@ public struct DeployServer: Sendable {
     func proxy(_ request: Request, _ context: DeployContext) async throws -> Response {
         // Before a byte of the body: a token, a size the route takes, room in the budget.
         let limit: Int
-        switch proxyPolicy.decide(path: request.uri.path, authorization: request.headers[.authorization], contentLength: request.headers[.contentLength]) {
+        switch proxyPolicy.decide(
+            path: request.uri.path, authorization: request.headers[.authorization],
+            contentLength: request.headers[.contentLength])
+        {
         case .refuse(let status, let message): return Self.proxyError(status, message)
         case .read(let bytes): limit = bytes
         }
@@ -151,7 +170,8 @@ public struct DeployServer: Sendable {
         defer { proxyBudget.release(limit) }
         let body: ByteBuffer
         do { body = try await request.body.collect(upTo: limit) } catch {
-            return Self.proxyError(413, "the body is larger than the \(limit) bytes \(request.uri.path.prefix(200)) takes")
+            return Self.proxyError(
+                413, "the body is larger than the \(limit) bytes \(request.uri.path.prefix(200)) takes")
         }
         var headers: [(String, String)] = []
         for field in request.headers where [.authorization, .contentType].contains(field.name) {
@@ -164,12 +184,17 @@ public struct DeployServer: Sendable {
             body: body.readableBytes > 0 ? Array(body.readableBytesView) : nil, timeout: .seconds(isCommit ? 1800 : 60))
         var out = HTTPFields()
         if let type = response.header("Content-Type") { out[.contentType] = type }
-        return Response(status: .init(code: response.status), headers: out, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+        return Response(
+            status: .init(code: response.status), headers: out,
+            body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
     }
 
     /// An error in the director's shape (`{"error": {"message": …}}`), so clients read it the same way.
     static func proxyError(_ status: Int, _ message: String) -> Response {
-        struct Body: Encodable { struct Detail: Encodable { var message: String }; var error: Detail }
+        struct Body: Encodable {
+            struct Detail: Encodable { var message: String }
+            var error: Detail
+        }
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         let json = (try? JSONEncoder().encode(Body(error: .init(message: message)))) ?? Data()
@@ -191,20 +216,29 @@ public struct DeployServer: Sendable {
             guard let (loader, mac) = Self.perMachineFile(path) else { return nil }
             if let address = client.ipAddress { await registry.record(address: address, mac: mac) }
             guard let base = publicURL else {
-                logger.error("deploy.public_url is not set: cannot render \(path) (machines need the HTTP server's address)")
+                logger.error(
+                    "deploy.public_url is not set: cannot render \(path) (machines need the HTTP server's address)")
                 return nil
             }
-            guard let script = try await link.bootScript(mac: mac, loader: loader, filesURL: base + "/boot/files", directorURL: base) else {
+            guard
+                let script = try await link.bootScript(
+                    mac: mac, loader: loader, filesURL: base + "/boot/files", directorURL: base)
+            else {
                 return nil
             }
             return .string(script)
         }
-        return TFTPServer(configuration: configuration.tftp, fileSource: source, observer: { record in
-            let address = record.client.ipAddress ?? "?"
-            let outcome = "\(record.outcome)"
-            Task { await reporter.add(address: address, mac: nil, file: record.requestedFilename, protocolName: "tftp",
-                bytes: record.bytesSent, outcome: outcome, duration: record.duration) }
-        }, logger: logger)
+        return TFTPServer(
+            configuration: configuration.tftp, fileSource: source,
+            observer: { record in
+                let address = record.client.ipAddress ?? "?"
+                let outcome = "\(record.outcome)"
+                Task {
+                    await reporter.add(
+                        address: address, mac: nil, file: record.requestedFilename, protocolName: "tftp",
+                        bytes: record.bytesSent, outcome: outcome, duration: record.duration)
+                }
+            }, logger: logger)
     }
 
     /// `pxelinux.cfg/01-aa-bb-…` → (pxelinux, MAC); `grub.cfg-01-aa-bb-…` and `grub.cfg-aa:bb:…` → (grub, MAC).
@@ -227,7 +261,9 @@ struct FetchRecordingMiddleware: RouterMiddleware {
     typealias Context = DeployContext
     let reporter: FetchReporter
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         guard request.uri.path.hasPrefix("/boot/files/") else { return try await next(request, context) }
         let start = ContinuousClock.now
         let address = context.remoteAddress ?? "?"
@@ -235,11 +271,14 @@ struct FetchRecordingMiddleware: RouterMiddleware {
         do {
             let response = try await next(request, context)
             let bytes = response.headers[.contentLength].flatMap { Int($0) } ?? 0
-            await reporter.add(address: address, mac: nil, file: file, protocolName: "http \(request.method.rawValue)",
-                bytes: request.method == .head ? 0 : bytes, outcome: "\(response.status.code)", duration: ContinuousClock.now - start)
+            await reporter.add(
+                address: address, mac: nil, file: file, protocolName: "http \(request.method.rawValue)",
+                bytes: request.method == .head ? 0 : bytes, outcome: "\(response.status.code)",
+                duration: ContinuousClock.now - start)
             return response
         } catch {
-            await reporter.add(address: address, mac: nil, file: file, protocolName: "http \(request.method.rawValue)",
+            await reporter.add(
+                address: address, mac: nil, file: file, protocolName: "http \(request.method.rawValue)",
                 bytes: 0, outcome: "error: \(error)", duration: ContinuousClock.now - start)
             throw error
         }

@@ -13,29 +13,41 @@ public struct DirectorLink: Sendable {
     }
 
     /// The boot script for `mac`, or nil when the director says the machine is not Gold's to boot.
-    public func bootScript(mac: MACAddress, loader: String, filesURL: String, directorURL: String) async throws -> String? {
+    public func bootScript(mac: MACAddress, loader: String, filesURL: String, directorURL: String) async throws
+        -> String?
+    {
         let query = "mac=\(mac)&loader=\(loader)&files=\(Self.escape(filesURL))&director=\(Self.escape(directorURL))"
-        let response = try await HTTPClient.send("GET", "\(url)/v1/boot/script?\(query)",
+        let response = try await HTTPClient.send(
+            "GET", "\(url)/v1/boot/script?\(query)",
             headers: [("Authorization", "Bearer \(token)")], timeout: .seconds(10))
         switch response.status {
         case 200: return response.text
         case 404: return nil
-        default: throw GoldError(.unavailable, "the director answered \(response.status) for the boot script of \(mac): \(response.text.prefix(200))", at: url)
+        default:
+            throw GoldError(
+                .unavailable,
+                "the director answered \(response.status) for the boot script of \(mac): \(response.text.prefix(200))",
+                at: url)
         }
     }
 
     public func reportFetches(_ fetches: [BootFetchReport]) async throws {
         let encoder = JSONEncoder()
         let body = try encoder.encode(fetches)
-        let response = try await HTTPClient.send("POST", "\(url)/v1/boot/fetches",
-            headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")], body: Array(body), timeout: .seconds(10))
+        let response = try await HTTPClient.send(
+            "POST", "\(url)/v1/boot/fetches",
+            headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")], body: Array(body),
+            timeout: .seconds(10))
         guard response.status == 204 else {
-            throw GoldError(.unavailable, "the director refused boot fetch reports (\(response.status)): \(response.text.prefix(200))", at: url)
+            throw GoldError(
+                .unavailable,
+                "the director refused boot fetch reports (\(response.status)): \(response.text.prefix(200))", at: url)
         }
     }
 
     static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
+            ?? text
     }
 }
 

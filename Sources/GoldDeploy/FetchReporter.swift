@@ -26,19 +26,28 @@ public actor FetchReporter: Service {
         self.logger = logger
     }
 
-    public func add(address: String, mac: MACAddress?, file: String, protocolName: String, bytes: Int, outcome: String, duration: Duration) async {
+    public func add(
+        address: String, mac: MACAddress?, file: String, protocolName: String, bytes: Int, outcome: String,
+        duration: Duration
+    ) async {
         let known = if let mac { mac } else { await registry.mac(for: address) }
-        let milliseconds = Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
-        let file = file.utf8.count > Self.fileLimit ? String(decoding: file.utf8.prefix(Self.fileLimit), as: UTF8.self) + "…" : file
+        let milliseconds = Int(
+            duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        let file =
+            file.utf8.count > Self.fileLimit
+            ? String(decoding: file.utf8.prefix(Self.fileLimit), as: UTF8.self) + "…" : file
         let now = ContinuousClock.now
         if now - window.start >= .seconds(60) { window = (now, [:]) }
-        guard let known, window.counts[known.description, default: 0] < perMachineRate, window.counts.count < 100_000 else {
+        guard let known, window.counts[known.description, default: 0] < perMachineRate, window.counts.count < 100_000
+        else {
             counted.add(address: address, protocolName: protocolName, outcome: outcome, file: file)
             return
         }
         window.counts[known.description, default: 0] += 1
-        pending.append(BootFetchReport(mac: known.description, address: address, file: file, protocolName: protocolName,
-            bytes: bytes, outcome: outcome, durationMilliseconds: milliseconds))
+        pending.append(
+            BootFetchReport(
+                mac: known.description, address: address, file: file, protocolName: protocolName,
+                bytes: bytes, outcome: outcome, durationMilliseconds: milliseconds))
     }
 
     /// Reports waiting to be sent, and fetches only counted (tests).
@@ -63,7 +72,9 @@ public actor FetchReporter: Service {
         // At most about a megabyte per request; the rest waits for the next round.
         var size = 0
         let count = pending.prefix { entry in
-            size += entry.file.utf8.count + entry.protocolName.utf8.count + entry.outcome.utf8.count + entry.address.utf8.count + 160
+            size +=
+                entry.file.utf8.count + entry.protocolName.utf8.count + entry.outcome.utf8.count
+                + entry.address.utf8.count + 160
             return size <= Self.batchBytes
         }.count
         let batch = Array(pending.prefix(max(1, count)))
@@ -99,9 +110,17 @@ struct FetchTally {
 
     /// One report the director records as one event.
     func report() -> BootFetchReport {
-        let parts = counts.sorted { $0.value.count > $1.value.count }.map { "\($0.key) ×\($0.value.count) (e.g. \($0.value.example))" }
-        let from = addresses.count >= 10_000 ? "10000 or more addresses" : "\(addresses.count) address\(addresses.count == 1 ? "" : "es")"
-        return BootFetchReport(mac: nil, address: "-", file: "\(total) fetches from \(from) not recorded one by one (no fleet machine, or past the per-minute limit): "
-            + parts.joined(separator: "; "), protocolName: "summary", bytes: 0, outcome: "counted", durationMilliseconds: 0)
+        let parts = counts.sorted { $0.value.count > $1.value.count }.map {
+            "\($0.key) ×\($0.value.count) (e.g. \($0.value.example))"
+        }
+        let from =
+            addresses.count >= 10_000
+            ? "10000 or more addresses" : "\(addresses.count) address\(addresses.count == 1 ? "" : "es")"
+        return BootFetchReport(
+            mac: nil, address: "-",
+            file:
+                "\(total) fetches from \(from) not recorded one by one (no fleet machine, or past the per-minute limit): "
+                + parts.joined(separator: "; "), protocolName: "summary", bytes: 0, outcome: "counted",
+            durationMilliseconds: 0)
     }
 }

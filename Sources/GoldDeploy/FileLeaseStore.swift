@@ -30,7 +30,9 @@ public actor FileLeaseStore: LeaseStore {
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
         try handle.synchronize()
         try handle.close()
-        guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        guard rename(temporary, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
     }
 
     private func loaded() throws -> [GoldDHCP.MACAddress: Lease] {

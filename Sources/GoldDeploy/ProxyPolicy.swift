@@ -30,7 +30,8 @@ public struct ProxyPolicy: Sendable {
                 return .refuse(status: 400, message: "Content-Length '\(contentLength.prefix(40))' is not a byte count")
             }
             guard length <= limit else {
-                return .refuse(status: 413, message: "the body is \(length) bytes; \(path.prefix(200)) takes at most \(limit)")
+                return .refuse(
+                    status: 413, message: "the body is \(length) bytes; \(path.prefix(200)) takes at most \(limit)")
             }
         }
         return .read(limit: limit)

@@ -8,7 +8,9 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = DirectorContext
     let store: any GoldStore
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         var context = context
         if let header = request.headers[.authorization] {
             guard header.hasPrefix("Bearer ") else {
@@ -36,10 +38,12 @@ struct AuthMiddleware: RouterMiddleware {
         guard token.expires >= Int64(Date().timeIntervalSince1970) else {
             throw GoldError(.unauthorized, "the enrolment token of \(token.machine) expired; netboot the machine again")
         }
-        guard let machine = try await store.machine(named: token.machine), machine.enrolGeneration == token.generation else {
+        guard let machine = try await store.machine(named: token.machine), machine.enrolGeneration == token.generation
+        else {
             throw GoldError(.unauthorized, "the enrolment token of \(token.machine) was already used")
         }
-        return Identity(tokenID: "enrolment", role: .agent, machine: token.machine, label: "enrolment \(token.machine)",
+        return Identity(
+            tokenID: "enrolment", role: .agent, machine: token.machine, label: "enrolment \(token.machine)",
             enrolGeneration: token.generation)
     }
 }

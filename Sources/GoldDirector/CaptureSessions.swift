@@ -49,12 +49,17 @@ public actor CaptureSessions {
     var count: Int { sessions.count }
 
     /// Opens a session; `quota` bounds the new chunk bytes the machine uploads before a commit.
-    func begin(_ info: ImageCapture.Session, actor: String, quota: UInt64 = .max, now: Date = Date()) throws -> Session {
+    func begin(_ info: ImageCapture.Session, actor: String, quota: UInt64 = .max, now: Date = Date()) throws -> Session
+    {
         sessions = sessions.filter { now.timeIntervalSince($0.value.lastUsed) < idleLimit }
-        let open = sessions.values.filter { $0.info.machine == info.machine && !$0.committing }.sorted { $0.lastUsed < $1.lastUsed }
+        let open = sessions.values.filter { $0.info.machine == info.machine && !$0.committing }.sorted {
+            $0.lastUsed < $1.lastUsed
+        }
         for old in open.prefix(max(0, open.count - (Self.perMachine - 1))) { sessions[old.info.id] = nil }
         guard sessions.count < capacity else {
-            throw GoldError(.tooMany, "\(sessions.count) capture sessions are open (at most \(capacity)); commit or wait for one to end")
+            throw GoldError(
+                .tooMany,
+                "\(sessions.count) capture sessions are open (at most \(capacity)); commit or wait for one to end")
         }
         var session = Session(info: info, actor: actor, lastUsed: now)
         session.quota = quota
@@ -66,7 +71,8 @@ public actor CaptureSessions {
     func session(_ id: String, machine: String, now: Date = Date()) throws -> Session {
         guard var session = sessions[id], session.info.machine == machine else {
             throw GoldError(
-                .notFound, "machine \(machine) has no capture session '\(id)' (sessions end when the director restarts): begin a new one",
+                .notFound,
+                "machine \(machine) has no capture session '\(id)' (sessions end when the director restarts): begin a new one",
                 at: "path.capture")
         }
         session.lastUsed = now

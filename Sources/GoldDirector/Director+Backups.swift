@@ -15,16 +15,21 @@ extension Director {
         router.put("/v1/machines/{name}/backups/{binary}/{id}") { request, context -> BinaryBackups.BackupSet in
             let name = try context.parameters.require("name")
             let identity = try context.require(.machineReport(name))
-            guard try await store.machine(named: name) != nil else { throw GoldError(.notFound, "no machine named '\(name)'", at: "path.name") }
+            guard try await store.machine(named: name) != nil else {
+                throw GoldError(.notFound, "no machine named '\(name)'", at: "path.name")
+            }
             let query = request.uri.queryParameters
-            guard let path = query.get("path") else { throw GoldError(.invalidInput, "'path' is required", at: "query.path") }
+            guard let path = query.get("path") else {
+                throw GoldError(.invalidInput, "'path' is required", at: "query.path")
+            }
             guard let modeText = query.get("mode"), let mode = Int(modeText, radix: 8) else {
                 throw GoldError(.invalidInput, "'mode' must be an octal file mode such as 755", at: "query.mode")
             }
             let absent = query.get("absent") == "true"
             let sha = query.get("sha256")
             guard absent || (sha?.count == 64) else {
-                throw GoldError(.invalidInput, "'sha256' (64 hex digits) is required unless absent=true", at: "query.sha256")
+                throw GoldError(
+                    .invalidInput, "'sha256' (64 hex digits) is required unless absent=true", at: "query.sha256")
             }
             let binary = try context.parameters.require("binary")
             let id = try context.parameters.require("id")
@@ -33,11 +38,17 @@ extension Director {
             let backups = try requireBackups()
             let received = try await backups.receive(request.body, limit: 512 << 20)
             let set = try await Self.onOwnThread {
-                try backups.put(machine: name, binary: binary, id: id, path: path, sha256: absent ? nil : sha, mode: mode, received: received)
+                try backups.put(
+                    machine: name, binary: binary, id: id, path: path, sha256: absent ? nil : sha, mode: mode,
+                    received: received)
             }
-            _ = try await store.appendEvent(NewEvent(actor: identity.actor, kind: "machine.binary.backup", machine: name,
-                message: absent ? "\(binary): \(path) did not exist before the update (backup \(id))"
-                    : "\(binary): backed up \(path) sha256 \(sha ?? "") (\(received.size) bytes, mode \(modeText)) as \(id)"))
+            _ = try await store.appendEvent(
+                NewEvent(
+                    actor: identity.actor, kind: "machine.binary.backup", machine: name,
+                    message: absent
+                        ? "\(binary): \(path) did not exist before the update (backup \(id))"
+                        : "\(binary): backed up \(path) sha256 \(sha ?? "") (\(received.size) bytes, mode \(modeText)) as \(id)"
+                ))
             return set
         }
         router.get("/v1/machines/{name}/backups/{binary}") { _, context -> [BinaryBackups.BackupSet] in
@@ -48,8 +59,11 @@ extension Director {
         router.get("/v1/machines/{name}/backups/{binary}/{id}/file") { request, context -> Response in
             let name = try context.parameters.require("name")
             _ = try (try? context.require(.read)) ?? context.require(.machineReport(name))
-            guard let path = request.uri.queryParameters.get("path") else { throw GoldError(.invalidInput, "'path' is required", at: "query.path") }
-            let bytes = try requireBackups().file(machine: name, binary: try context.parameters.require("binary"),
+            guard let path = request.uri.queryParameters.get("path") else {
+                throw GoldError(.invalidInput, "'path' is required", at: "query.path")
+            }
+            let bytes = try requireBackups().file(
+                machine: name, binary: try context.parameters.require("binary"),
                 id: try context.parameters.require("id"), path: path)
             var headers = HTTPFields()
             headers[.contentType] = "application/octet-stream"

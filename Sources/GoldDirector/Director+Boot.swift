@@ -16,7 +16,10 @@ public struct BootFetch: Codable, Sendable, Hashable {
     public var outcome: String
     public var durationMilliseconds: Int
 
-    public init(mac: String?, address: String, file: String, protocolName: String, bytes: Int, outcome: String, durationMilliseconds: Int) {
+    public init(
+        mac: String?, address: String, file: String, protocolName: String, bytes: Int, outcome: String,
+        durationMilliseconds: Int
+    ) {
         self.mac = mac
         self.address = address
         self.file = file
@@ -50,10 +53,15 @@ extension Director {
             let name = try context.parameters.require("name")
             let body: NextBootRequest
             do { body = try await request.decode(as: NextBootRequest.self, context: context) } catch {
-                throw GoldError(.invalidInput, "expected {\"nextBoot\": \"disk\" | \"once:deploy\" | \"always:rescue\" | …}", at: "body")
+                throw GoldError(
+                    .invalidInput, "expected {\"nextBoot\": \"disk\" | \"once:deploy\" | \"always:rescue\" | …}",
+                    at: "body")
             }
             guard let next = NextBoot(body.nextBoot) else {
-                throw GoldError(.invalidInput, "'\(body.nextBoot)' is not a next boot; use disk, once:MODE or always:MODE (MODE: deploy, rescue, discovery)", at: "body.nextBoot")
+                throw GoldError(
+                    .invalidInput,
+                    "'\(body.nextBoot)' is not a next boot; use disk, once:MODE or always:MODE (MODE: deploy, rescue, discovery)",
+                    at: "body.nextBoot")
             }
             try await store.setNextBoot(machine: name, next, actor: identity.actor)
             return Response(status: .noContent)
@@ -69,10 +77,13 @@ extension Director {
             }
             let loader = query.get("loader") ?? "ipxe"
             guard ["ipxe", "pxelinux", "grub"].contains(loader) else {
-                throw GoldError(.invalidInput, "'\(loader)' is not a loader; use ipxe, pxelinux or grub", at: "query.loader")
+                throw GoldError(
+                    .invalidInput, "'\(loader)' is not a loader; use ipxe, pxelinux or grub", at: "query.loader")
             }
             guard let files = query.get("files"), let directorURL = query.get("director") else {
-                throw GoldError(.invalidInput, "the deploy server must say where machines reach it: 'files' and 'director'", at: "query")
+                throw GoldError(
+                    .invalidInput, "the deploy server must say where machines reach it: 'files' and 'director'",
+                    at: "query")
             }
             let machine = try await store.machine(mac: mac)
             let target = BootDecision.decide(machine: machine, nextBoot: machine?.nextBoot, unknown: unknownMachines)
@@ -83,20 +94,26 @@ extension Director {
                     .sign(key: try await store.directorKey())
             }
             let env = NetbootEnvironment(filesURL: String(files), directorURL: String(directorURL))
-            let script = switch loader {
-            case "pxelinux": BootScripts.pxelinux(target, env: env, token: token, mac: mac)
-            case "grub": BootScripts.grub(target, env: env, token: token, mac: mac)
-            default: BootScripts.ipxe(target, env: env, token: token, mac: mac)
-            }
-            let summary = switch target {
-            case .localDisk: "local disk"
-            case .netboot(let mode, _): "netboot (\(mode.rawValue))"
-            case .ignore: "ignored"
-            }
+            let script =
+                switch loader {
+                case "pxelinux": BootScripts.pxelinux(target, env: env, token: token, mac: mac)
+                case "grub": BootScripts.grub(target, env: env, token: token, mac: mac)
+                default: BootScripts.ipxe(target, env: env, token: token, mac: mac)
+                }
+            let summary =
+                switch target {
+                case .localDisk: "local disk"
+                case .netboot(let mode, _): "netboot (\(mode.rawValue))"
+                case .ignore: "ignored"
+                }
             // An ignored MAC is any packet's to send: it gets a 404, not an event row each.
-            if case .ignore = target { throw GoldError(.notFound, "no machine has MAC \(mac) and unknown machines are ignored") }
-            try await store.appendEvent(NewEvent(actor: identity.actor, kind: "boot.script", machine: machine?.name,
-                message: "\(loader) script for \(mac): \(summary)"))
+            if case .ignore = target {
+                throw GoldError(.notFound, "no machine has MAC \(mac) and unknown machines are ignored")
+            }
+            try await store.appendEvent(
+                NewEvent(
+                    actor: identity.actor, kind: "boot.script", machine: machine?.name,
+                    message: "\(loader) script for \(mac): \(summary)"))
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; charset=utf-8"
             headers[.cacheControl] = "no-store"
@@ -116,20 +133,29 @@ extension Director {
             // Fetches no fleet machine made are anyone's to send: one event per report counts them.
             var unknown: [BootFetch] = []
             for fetch in fetches {
-                let machine = try await fetch.mac.flatMap(MACAddress.init).asyncMap { try await store.machine(mac: $0) } ?? nil
+                let machine =
+                    try await fetch.mac.flatMap(MACAddress.init).asyncMap { try await store.machine(mac: $0) } ?? nil
                 guard machine != nil || fetch.protocolName == "summary" else {
                     unknown.append(fetch)
                     continue
                 }
-                try await store.appendEvent(NewEvent(
-                    actor: identity.actor, kind: "boot.fetch", machine: machine?.name,
-                    message: "\(fetch.protocolName) \(fetch.file) to \(fetch.address)\(fetch.mac.map { " (\($0))" } ?? ""): \(fetch.outcome), \(fetch.bytes) bytes in \(fetch.durationMilliseconds) ms",
-                    data: try JSONValue(encoding: fetch)))
+                try await store.appendEvent(
+                    NewEvent(
+                        actor: identity.actor, kind: "boot.fetch", machine: machine?.name,
+                        message:
+                            "\(fetch.protocolName) \(fetch.file) to \(fetch.address)\(fetch.mac.map { " (\($0))" } ?? ""): \(fetch.outcome), \(fetch.bytes) bytes in \(fetch.durationMilliseconds) ms",
+                        data: try JSONValue(encoding: fetch)))
             }
             if !unknown.isEmpty {
-                let examples = unknown.prefix(5).map { "\($0.protocolName) \($0.file.prefix(120)) from \($0.address)\($0.mac.map { " (\($0))" } ?? ""): \($0.outcome)" }
-                try await store.appendEvent(NewEvent(actor: identity.actor, kind: "boot.fetch.unknown",
-                    message: "\(unknown.count) fetch\(unknown.count == 1 ? "" : "es") by clients that are no fleet machine, e.g. " + examples.joined(separator: "; ")))
+                let examples = unknown.prefix(5).map {
+                    "\($0.protocolName) \($0.file.prefix(120)) from \($0.address)\($0.mac.map { " (\($0))" } ?? ""): \($0.outcome)"
+                }
+                try await store.appendEvent(
+                    NewEvent(
+                        actor: identity.actor, kind: "boot.fetch.unknown",
+                        message:
+                            "\(unknown.count) fetch\(unknown.count == 1 ? "" : "es") by clients that are no fleet machine, e.g. "
+                            + examples.joined(separator: "; ")))
             }
             return Response(status: .noContent)
         }
@@ -145,15 +171,19 @@ extension Director {
                 throw GoldError(.invalidInput, "expected {\"inventory\": {…}}", at: "body")
             }
             let before = try await store.machine(named: name)
-            let mode: NetbootMode = switch before?.nextBoot {
-            case .netbootOnce(let mode), .netboot(let mode): mode
-            default: .rescue
-            }
-            let record = try await store.netbootCheckIn(machine: name, generation: generation, inventory: body.inventory, actor: identity.actor)
+            let mode: NetbootMode =
+                switch before?.nextBoot {
+                case .netbootOnce(let mode), .netboot(let mode): mode
+                default: .rescue
+                }
+            let record = try await store.netbootCheckIn(
+                machine: name, generation: generation, inventory: body.inventory, actor: identity.actor)
             // The session token replaces the one-time enrolment token for the rest of this netboot.
             let secret = TokenSecret.generate()
-            try await store.insertToken(TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: .agent, machine: name,
-                label: "netboot session \(name)", createdAt: Date()), actor: identity.actor)
+            try await store.insertToken(
+                TokenRecord(
+                    id: TokenSecret.newID(), hash: secret.hash, role: .agent, machine: name,
+                    label: "netboot session \(name)", createdAt: Date()), actor: identity.actor)
             return CheckInResponse(machine: name, mode: mode.rawValue, token: secret.value, nextBoot: record.nextBoot)
         }
     }

@@ -13,7 +13,9 @@ extension ChunkDiff: ResponseEncodable {}
 extension MissingChunksError: HTTPResponseError {
     public var status: HTTPResponse.Status { .conflict }
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        errorResponse(status: status, .init(code: "conflict", message: description, location: "body.disks", problems: missing.map(\.hex)))
+        errorResponse(
+            status: status,
+            .init(code: "conflict", message: description, location: "body.disks", problems: missing.map(\.hex)))
     }
 }
 
@@ -34,27 +36,35 @@ extension Director {
             let disks = ImageCapture.disks(spec: record.spec.disks, parent: parentManifest)
             guard !disks.isEmpty else {
                 throw GoldError(
-                    .invalidInput, "machine \(machine) has no disks in the fleet file and no image version to take them from",
+                    .invalidInput,
+                    "machine \(machine) has no disks in the fleet file and no image version to take them from",
                     at: "machines[\(machine)].disks")
             }
             let info = ImageCapture.Session(
                 id: "cap-" + UUID().uuidString.lowercased().prefix(12), machine: machine, parent: parent,
                 chunkSize: images.chunks.chunkSize, disks: disks)
             let quota = ImageCapture.uploadQuota(
-                spec: record.spec.disks, parent: parentManifest, reported: Self.reportedDiskSizes(record.inventory), chunkSize: info.chunkSize)
+                spec: record.spec.disks, parent: parentManifest, reported: Self.reportedDiskSizes(record.inventory),
+                chunkSize: info.chunkSize)
             _ = try await captures.begin(info, actor: identity.actor, quota: quota)
-            logger.info("capture session", metadata: ["machine": "\(machine)", "session": "\(info.id)", "actor": "\(identity.actor)"])
+            logger.info(
+                "capture session",
+                metadata: ["machine": "\(machine)", "session": "\(info.id)", "actor": "\(identity.actor)"])
             return EditedResponse(status: .created, response: info)
         }
-        router.post("/v1/images/{machine}/captures/{capture}/missing") { request, context -> ImageCapture.MissingAnswer in
+        router.post("/v1/images/{machine}/captures/{capture}/missing") {
+            request, context -> ImageCapture.MissingAnswer in
             let (machine, session) = try await captureSession(context)
             let body = try await Self.decodeBody(ImageCapture.MissingRequest.self, request, context, limit: 64 << 20)
             guard body.chunks.count <= 500_000 else {
-                throw GoldError(.invalidInput, "at most 500000 hashes per request, not \(body.chunks.count)", at: "body.chunks")
+                throw GoldError(
+                    .invalidInput, "at most 500000 hashes per request, not \(body.chunks.count)", at: "body.chunks")
             }
             let hashes = try body.chunks.enumerated().map { i, text in
                 guard let hash = ChunkHash(text) else {
-                    throw GoldError(.invalidInput, "'\(text.prefix(80))' is not a SHA-256 (64 lowercase hex digits)", at: "body.chunks[\(i)]")
+                    throw GoldError(
+                        .invalidInput, "'\(text.prefix(80))' is not a SHA-256 (64 lowercase hex digits)",
+                        at: "body.chunks[\(i)]")
                 }
                 return hash
             }
@@ -64,11 +74,13 @@ extension Director {
             _ = machine
             return ImageCapture.MissingAnswer(missing: missing)
         }
-        router.put("/v1/images/{machine}/captures/{capture}/chunks/{sha256}") { request, context -> ImageCapture.Receipt in
+        router.put("/v1/images/{machine}/captures/{capture}/chunks/{sha256}") {
+            request, context -> ImageCapture.Receipt in
             let (_, session) = try await captureSession(context)
             let text = try context.parameters.require("sha256")
             guard let hash = ChunkHash(text) else {
-                throw GoldError(.invalidInput, "'\(text.prefix(80))' is not a SHA-256 (64 lowercase hex digits)", at: "path.sha256")
+                throw GoldError(
+                    .invalidInput, "'\(text.prefix(80))' is not a SHA-256 (64 lowercase hex digits)", at: "path.sha256")
             }
             let images = try images()
             let body = try await request.body.collect(upTo: images.chunks.chunkSize + 1)
@@ -76,28 +88,35 @@ extension Director {
             let counted = try await captures.reserve(session.info.id, chunk: hash, bytes: bytes.count)
             do {
                 let stored = try await Self.onOwnThread { try images.putUploadedChunk(bytes, expected: hash) }
-                await captures.recordUpload(session.info.id, chunk: hash, bytes: bytes.count, new: stored, counted: counted)
+                await captures.recordUpload(
+                    session.info.id, chunk: hash, bytes: bytes.count, new: stored, counted: counted)
                 return ImageCapture.Receipt(sha256: hash, stored: stored)
             } catch {
                 await captures.recordRefused(session.info.id, chunk: hash, counted: counted)
-                logger.warning("capture chunk refused", metadata: ["session": "\(session.info.id)", "sha256": "\(hash.hex)", "error": "\(error)"])
+                logger.warning(
+                    "capture chunk refused",
+                    metadata: ["session": "\(session.info.id)", "sha256": "\(hash.hex)", "error": "\(error)"])
                 throw error
             }
         }
-        router.post("/v1/images/{machine}/captures/{capture}/commit") { request, context -> EditedResponse<ImageCapture.Result> in
+        router.post("/v1/images/{machine}/captures/{capture}/commit") {
+            request, context -> EditedResponse<ImageCapture.Result> in
             let (machine, session) = try await captureSession(context)
             if let result = session.result { return EditedResponse(status: .ok, response: result) }
             let body = try await Self.decodeBody(ImageCapture.Commit.self, request, context, limit: 64 << 20)
             guard try await captures.startCommit(session.info.id) else {
-                throw GoldError(.conflict, "a commit of capture session \(session.info.id) is running", at: "path.capture")
+                throw GoldError(
+                    .conflict, "a commit of capture session \(session.info.id) is running", at: "path.capture")
             }
             let images = try images()
-            let description = body.description.map { String($0.prefix(500)) } ?? "captured by \(session.actor) (\(session.info.id))"
+            let description =
+                body.description.map { String($0.prefix(500)) } ?? "captured by \(session.actor) (\(session.info.id))"
             let parent = session.info.parent
             let manifest: ImageManifest
             do {
                 manifest = try await Self.onOwnThread {
-                    try images.commitCapture(machine: machine, disks: body.disks, parent: parent, description: description)
+                    try images.commitCapture(
+                        machine: machine, disks: body.disks, parent: parent, description: description)
                 }
             } catch {
                 await captures.finishCommit(session.info.id, result: nil)
@@ -106,26 +125,35 @@ extension Director {
             let counts = await captures.snapshot(session.info.id) ?? session
             let distinct = ImageCapture.distinctChunks(manifest.disks).count
             let recorded = ImageCapture.Result(
-                machine: machine, version: manifest.version, parent: manifest.parent, change: manifest.change.rawValue, current: true,
+                machine: machine, version: manifest.version, parent: manifest.parent, change: manifest.change.rawValue,
+                current: true,
                 disks: manifest.disks.count, size: manifest.disks.reduce(0) { $0 + $1.size },
                 chunks: manifest.disks.reduce(0) { $0 + $1.chunks.count },
                 zeroChunks: manifest.disks.reduce(0) { $0 + $1.chunks.filter { $0 == nil }.count },
                 uploadedChunks: counts.uploadedChunks, uploadedBytes: counts.uploadedBytes,
                 alreadyStored: max(0, distinct - counts.uploadedChunks))
             // Kept before anything else can fail: a commit sent again answers this version, never records a second.
-            await captures.finishCommit(session.info.id, result: recorded, chunks: ImageCapture.distinctChunks(manifest.disks))
-            _ = try? await store.appendEvent(NewEvent(actor: session.actor, kind: "machine.image.capture", machine: machine,
-                message: "captured version \(manifest.version) (parent \(manifest.parent.map(String.init) ?? "none")): \(recorded.chunks) chunks, "
-                    + "\(recorded.uploadedChunks) uploaded (\(recorded.uploadedBytes >> 20) MiB), \(recorded.alreadyStored) already stored, "
-                    + "\(recorded.zeroChunks) zero"))
+            await captures.finishCommit(
+                session.info.id, result: recorded, chunks: ImageCapture.distinctChunks(manifest.disks))
+            _ = try? await store.appendEvent(
+                NewEvent(
+                    actor: session.actor, kind: "machine.image.capture", machine: machine,
+                    message:
+                        "captured version \(manifest.version) (parent \(manifest.parent.map(String.init) ?? "none")): \(recorded.chunks) chunks, "
+                        + "\(recorded.uploadedChunks) uploaded (\(recorded.uploadedBytes >> 20) MiB), \(recorded.alreadyStored) already stored, "
+                        + "\(recorded.zeroChunks) zero"))
             return EditedResponse(status: .created, response: recorded)
         }
         router.get("/v1/images/{machine}/chunk-diff") { request, context -> ChunkDiff in
             _ = try context.require(.read)
             let machine = try context.parameters.require("machine")
             let query = request.uri.queryParameters
-            guard let from = query.get("from").flatMap(Int.init) else { throw GoldError(.invalidInput, "'from' must be a version number", at: "query.from") }
-            guard let to = query.get("to").flatMap(Int.init) else { throw GoldError(.invalidInput, "'to' must be a version number", at: "query.to") }
+            guard let from = query.get("from").flatMap(Int.init) else {
+                throw GoldError(.invalidInput, "'from' must be a version number", at: "query.from")
+            }
+            guard let to = query.get("to").flatMap(Int.init) else {
+                throw GoldError(.invalidInput, "'to' must be a version number", at: "query.to")
+            }
             return try images().chunkDiff(machine: machine, v1: from, v2: to)
         }
     }
@@ -135,7 +163,8 @@ extension Director {
     static func reportedDiskSizes(_ inventory: JSONValue?) -> [UInt64] {
         guard case .object(let fields)? = inventory, case .array(let disks)? = fields["disks"] else { return [] }
         return disks.compactMap { disk in
-            guard case .object(let disk) = disk, case .number(let size)? = disk["sizeBytes"], size >= 0, size < 0x1p63 else { return nil }
+            guard case .object(let disk) = disk, case .number(let size)? = disk["sizeBytes"], size >= 0, size < 0x1p63
+            else { return nil }
             return UInt64(size)
         }
     }
@@ -147,7 +176,9 @@ extension Director {
     }
 
     /// A JSON body up to `limit` bytes; a body that does not decode names the field that failed (`body.disks[0].chunks[3]`).
-    static func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request, _ context: DirectorContext, limit: Int) async throws -> T {
+    static func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request, _ context: DirectorContext, limit: Int)
+        async throws -> T
+    {
         let buffer = try await request.body.collect(upTo: limit)
         do {
             return try context.requestDecoder.decode(T.self, from: Data(buffer.readableBytesView))
@@ -166,7 +197,8 @@ extension Director {
         }
         switch error {
         case .keyNotFound(let key, let context): return (path(context.codingPath + [key]), "is required")
-        case .typeMismatch(let type, let context): return (path(context.codingPath), "must be \(type): \(context.debugDescription)")
+        case .typeMismatch(let type, let context):
+            return (path(context.codingPath), "must be \(type): \(context.debugDescription)")
         case .valueNotFound(let type, let context): return (path(context.codingPath), "must be \(type), not null")
         case .dataCorrupted(let context): return (path(context.codingPath), context.debugDescription)
         @unknown default: return ("body", "\(error)")

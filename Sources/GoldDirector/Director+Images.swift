@@ -61,7 +61,9 @@ extension Director {
             _ = try context.require(.read)
             let store = try images()
             return try store.machines().map { machine in
-                ImageLineageSummary(machine: machine, current: try store.currentVersion(machine: machine), versions: try store.list(machine: machine).count)
+                ImageLineageSummary(
+                    machine: machine, current: try store.currentVersion(machine: machine),
+                    versions: try store.list(machine: machine).count)
             }
         }
         router.get("/v1/images/{machine}") { _, context -> [ImageVersionSummary] in
@@ -76,10 +78,16 @@ extension Director {
             let current = try store.currentVersion(machine: machine)
             return try versions.map { version in
                 let m = try store.manifest(machine: machine, version: version)
-                return ImageVersionSummary(machine: machine, version: version, parent: m.parent, change: m.change.rawValue,
-                    description: m.description, created: Date(timeIntervalSince1970: TimeInterval(m.created)), current: version == current,
-                    disks: m.disks.map { .init(index: $0.index, device: $0.device, size: $0.size, sha256: $0.sha256, chunks: $0.chunks.count,
-                        zeroChunks: $0.chunks.filter { $0 == nil }.count) })
+                return ImageVersionSummary(
+                    machine: machine, version: version, parent: m.parent, change: m.change.rawValue,
+                    description: m.description, created: Date(timeIntervalSince1970: TimeInterval(m.created)),
+                    current: version == current,
+                    disks: m.disks.map {
+                        .init(
+                            index: $0.index, device: $0.device, size: $0.size, sha256: $0.sha256,
+                            chunks: $0.chunks.count,
+                            zeroChunks: $0.chunks.filter { $0 == nil }.count)
+                    })
             }
         }
         router.get("/v1/images/{machine}/{version}") { _, context -> ImageVersionDetail in
@@ -98,7 +106,10 @@ extension Director {
                 throw GoldError(.invalidInput, "'disk' must be a disk index (0 for the first)", at: "path.disk")
             }
             guard let disk = disks.first(where: { $0.index == index }) else {
-                throw GoldError(.notFound, "machine \(machine) version \(version) has no disk \(index) (it has \(disks.map { "\($0.index)" }.joined(separator: ", ")))", at: "path.disk")
+                throw GoldError(
+                    .notFound,
+                    "machine \(machine) version \(version) has no disk \(index) (it has \(disks.map { "\($0.index)" }.joined(separator: ", ")))",
+                    at: "path.disk")
             }
             return try rawDisk(disk, store: store, range: request.headers[.range])
         }
@@ -109,7 +120,8 @@ extension Director {
                 throw GoldError(.invalidInput, "expected {\"keep\": N, \"dryRun\": true|false}", at: "body")
             }
             let store = try images()
-            let rule = try RetentionRule.validated(keep: body.keep ?? RetentionRule.defaultKeepLast, pinned: try await versionsInUse(), field: "body.keep")
+            let rule = try RetentionRule.validated(
+                keep: body.keep ?? RetentionRule.defaultKeepLast, pinned: try await versionsInUse(), field: "body.keep")
             let dryRun = body.dryRun ?? false
             // The collection waits for any import holding the store lock and then walks the whole store: a thread of
             // its own keeps it off the few threads Swift concurrency runs the server on.
@@ -120,16 +132,25 @@ extension Director {
                 let removed = try await Self.onOwnThread { held.filter { !store.chunks.contains($0) } }
                 await captures.forgetRemoved(removed)
             }
-            logger.notice("image store garbage collection", metadata: ["actor": "\(identity.actor)", "dryRun": "\(dryRun)",
-                "versions": "\(result.removedVersions.values.reduce(0) { $0 + $1.count })", "chunks": "\(result.removedChunks)", "bytes": "\(result.bytesFreed)"])
+            logger.notice(
+                "image store garbage collection",
+                metadata: [
+                    "actor": "\(identity.actor)", "dryRun": "\(dryRun)",
+                    "versions": "\(result.removedVersions.values.reduce(0) { $0 + $1.count })",
+                    "chunks": "\(result.removedChunks)", "bytes": "\(result.bytesFreed)",
+                ])
             return result
         }
         router.get("/v1/images/{machine}/diff") { request, context -> [FileChange] in
             _ = try context.require(.read)
             let machine = try context.parameters.require("machine")
             let query = request.uri.queryParameters
-            guard let from = query.get("from").flatMap(Int.init) else { throw GoldError(.invalidInput, "'from' must be a version number", at: "query.from") }
-            guard let to = query.get("to").flatMap(Int.init) else { throw GoldError(.invalidInput, "'to' must be a version number", at: "query.to") }
+            guard let from = query.get("from").flatMap(Int.init) else {
+                throw GoldError(.invalidInput, "'from' must be a version number", at: "query.from")
+            }
+            guard let to = query.get("to").flatMap(Int.init) else {
+                throw GoldError(.invalidInput, "'to' must be a version number", at: "query.to")
+            }
             return try images().diff(machine: machine, v1: from, v2: to).sorted { $0.path < $1.path }
         }
     }
@@ -138,14 +159,20 @@ extension Director {
     func version(in context: DirectorContext, of machine: String, store: ImageStore) throws -> Int {
         let text = try context.parameters.require("version")
         let versions = try store.list(machine: machine)
-        guard !versions.isEmpty else { throw GoldError(.notFound, "machine \(machine) has no image versions", at: "path.machine") }
+        guard !versions.isEmpty else {
+            throw GoldError(.notFound, "machine \(machine) has no image versions", at: "path.machine")
+        }
         if text == "current", let current = try store.currentVersion(machine: machine) { return current }
         guard let version = Int(text) else {
-            throw GoldError(.invalidInput, "'version' must be a version number or 'current', not '\(text)'", at: "path.version")
+            throw GoldError(
+                .invalidInput, "'version' must be a version number or 'current', not '\(text)'", at: "path.version")
         }
         guard versions.contains(version) else {
-            let known = versions.count <= 12 ? versions.map(String.init).joined(separator: ", ") : "\(versions.first!) … \(versions.last!)"
-            throw GoldError(.notFound, "machine \(machine) has no image version \(version) (it has \(known))", at: "path.version")
+            let known =
+                versions.count <= 12
+                ? versions.map(String.init).joined(separator: ", ") : "\(versions.first!) … \(versions.last!)"
+            throw GoldError(
+                .notFound, "machine \(machine) has no image version \(version) (it has \(known))", at: "path.version")
         }
         return version
     }
@@ -155,7 +182,9 @@ extension Director {
         guard let workflows = workflowStoreBase else { return [:] }
         var pinned: [String: Set<Int>] = [:]
         for workflow in try await workflows.listWorkflows(machine: nil, activeOnly: true, limit: 100_000) {
-            if let version = workflow.context["image.version"].flatMap(Int.init) { pinned[workflow.machine, default: []].insert(version) }
+            if let version = workflow.context["image.version"].flatMap(Int.init) {
+                pinned[workflow.machine, default: []].insert(version)
+            }
         }
         return pinned
     }
@@ -172,7 +201,9 @@ extension Director {
         headers[.acceptRanges] = "bytes"
         headers[.eTag] = "\"\(disk.sha256)\""
         headers[HTTPFields.Element.Name("X-Gold-Image-SHA256")!] = disk.sha256
-        let lower: UInt64, upper: UInt64, status: HTTPResponse.Status
+        let lower: UInt64
+        let upper: UInt64
+        let status: HTTPResponse.Status
         switch ByteRange.parse(range, length: disk.size) {
         case .unsatisfiable:
             headers[.contentRange] = "bytes */\(disk.size)"  // RFC 9110 §15.5.17

@@ -14,7 +14,10 @@ extension Director {
             let role = request.uri.queryParameters.get("role")
             let state = request.uri.queryParameters.get("state")
             if let state, MachineState(rawValue: state) == nil {
-                throw GoldError(.invalidInput, "unknown state '\(state)'; use one of: \(MachineState.allCases.map(\.rawValue).joined(separator: ", "))", at: "query.state")
+                throw GoldError(
+                    .invalidInput,
+                    "unknown state '\(state)'; use one of: \(MachineState.allCases.map(\.rawValue).joined(separator: ", "))",
+                    at: "query.state")
             }
             let machines = try await store.listMachines().filter {
                 (role == nil || $0.spec.role == role) && (state == nil || $0.state.rawValue == state)
@@ -38,7 +41,9 @@ extension Director {
             } catch {
                 throw GoldError(.invalidInput, "the inventory must be a JSON object", at: "body")
             }
-            guard case .object = inventory else { throw GoldError(.invalidInput, "the inventory must be a JSON object", at: "body") }
+            guard case .object = inventory else {
+                throw GoldError(.invalidInput, "the inventory must be a JSON object", at: "body")
+            }
             try await store.setInventory(machine: name, inventory: inventory, actor: identity.actor)
             return Response(status: .noContent)
         }

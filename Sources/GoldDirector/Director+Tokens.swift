@@ -49,13 +49,18 @@ extension Director {
             do {
                 body = try await request.decode(as: TokenRequest.self, context: context)
             } catch {
-                throw GoldError(.invalidInput, "expected a JSON object {\"role\": …, \"machine\": …, \"label\": …}", at: "body")
+                throw GoldError(
+                    .invalidInput, "expected a JSON object {\"role\": …, \"machine\": …, \"label\": …}", at: "body")
             }
             guard let role = Role(rawValue: body.role) else {
-                throw GoldError(.invalidInput, "unknown role '\(body.role)'; use one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))", at: "body.role")
+                throw GoldError(
+                    .invalidInput,
+                    "unknown role '\(body.role)'; use one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))",
+                    at: "body.role")
             }
             if role == .agent && body.machine == nil {
-                throw GoldError(.invalidInput, "an agent token is bound to one machine: give 'machine'", at: "body.machine")
+                throw GoldError(
+                    .invalidInput, "an agent token is bound to one machine: give 'machine'", at: "body.machine")
             }
             if role != .agent && body.machine != nil {
                 throw GoldError(.invalidInput, "only agent tokens are bound to a machine", at: "body.machine")
@@ -65,8 +70,10 @@ extension Director {
                 id: TokenSecret.newID(), hash: secret.hash, role: role, machine: body.machine,
                 label: body.label ?? (body.machine.map { "agent \($0)" } ?? role.rawValue), createdAt: Date())
             try await store.insertToken(record, actor: identity.actor)
-            return EditedResponse(status: .created, response: CreatedToken(
-                id: record.id, token: secret.value, role: role, machine: record.machine, label: record.label))
+            return EditedResponse(
+                status: .created,
+                response: CreatedToken(
+                    id: record.id, token: secret.value, role: role, machine: record.machine, label: record.label))
         }
         router.delete("/v1/tokens/{id}") { _, context -> Response in
             let identity = try context.require(.administer)

@@ -59,7 +59,9 @@ extension CompileError {
 }
 
 extension Director {
-    func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request, _ context: DirectorContext, _ what: String) async throws -> T {
+    func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request, _ context: DirectorContext, _ what: String)
+        async throws -> T
+    {
         do { return try await request.decode(as: type, context: context) } catch {
             throw GoldError(.invalidInput, "the body is not a \(what): \(error)", at: "body")
         }
@@ -74,7 +76,8 @@ extension Director {
     func checkLease(_ lease: CompileLease, _ context: DirectorContext) throws {
         let key = try context.parameters.require("key")
         guard key == lease.job.key.hex else {
-            throw GoldError(.invalidInput, "the lease is for \(lease.job.key.hex), not \(key)", at: "body.lease.job.key")
+            throw GoldError(
+                .invalidInput, "the lease is for \(lease.job.key.hex), not \(key)", at: "body.lease.job.key")
         }
     }
 
@@ -87,9 +90,14 @@ extension Director {
                 throw GoldError(.invalidInput, "'worker' must name the worker (1–200 characters)", at: "body.worker")
             }
             guard (5...3600).contains(body.ttlSeconds) else {
-                throw GoldError(.invalidInput, "'ttlSeconds' must be 5–3600, not \(body.ttlSeconds)", at: "body.ttlSeconds")
+                throw GoldError(
+                    .invalidInput, "'ttlSeconds' must be 5–3600, not \(body.ttlSeconds)", at: "body.ttlSeconds")
             }
-            guard let lease = try await onQueue({ try await $0.lease(worker: body.worker, ttl: .seconds(body.ttlSeconds)) }) else {
+            guard
+                let lease = try await onQueue({
+                    try await $0.lease(worker: body.worker, ttl: .seconds(body.ttlSeconds))
+                })
+            else {
                 return Response(status: .noContent)
             }
             return try lease.response(from: request, context: context)
@@ -114,7 +122,10 @@ extension Director {
             if case .artifact(let manifest, _) = body.outcome {
                 // The artifact must be published here before the job may say so.
                 guard let artifacts, try artifacts.manifest(for: manifest.key) != nil else {
-                    throw GoldError(.invalidInput, "artifact \(manifest.key.hex) is not published here; PUT /v1/artifacts/\(manifest.key.hex) first", at: "body.outcome")
+                    throw GoldError(
+                        .invalidInput,
+                        "artifact \(manifest.key.hex) is not published here; PUT /v1/artifacts/\(manifest.key.hex) first",
+                        at: "body.outcome")
                 }
             }
             try await onQueue { try await $0.complete(body.lease, body.outcome) }
@@ -132,7 +143,9 @@ extension Director {
         router.get("/v1/artifacts/{key}") { _, context -> ArtifactManifest in
             _ = try context.require(.read)
             let key = try context.parameters.require("key")
-            guard key.count == 64, key.allSatisfy(\.isHexDigit) else { throw GoldError(.invalidInput, "'\(key)' is not an artifact key", at: "path.key") }
+            guard key.count == 64, key.allSatisfy(\.isHexDigit) else {
+                throw GoldError(.invalidInput, "'\(key)' is not an artifact key", at: "path.key")
+            }
             guard let manifest = try requireArtifacts().manifest(for: CacheKey(hex: key)) else {
                 throw GoldError(.notFound, "no artifact \(key)", at: "path.key")
             }
@@ -141,10 +154,14 @@ extension Director {
         router.put("/v1/artifacts/blobs/{sha}") { request, context -> Response in
             _ = try context.require(.serverReport)
             let sha = try context.parameters.require("sha")
-            guard sha.count == 64, sha.allSatisfy(\.isHexDigit) else { throw GoldError(.invalidInput, "'\(sha)' is not a SHA-256", at: "path.sha") }
+            guard sha.count == 64, sha.allSatisfy(\.isHexDigit) else {
+                throw GoldError(.invalidInput, "'\(sha)' is not a SHA-256", at: "path.sha")
+            }
             let store = try requireArtifacts()
             let temporary = store.temporaryPath()
-            guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+            guard FileManager.default.createFile(atPath: temporary, contents: nil),
+                let handle = FileHandle(forWritingAtPath: temporary)
+            else {
                 throw GoldError(.io, "cannot create \(temporary)")
             }
             // An artifact file (a kernel, its modules, a binary) is at most 4 GiB: the disk is not a server token's to fill.
@@ -154,7 +171,9 @@ extension Director {
                 var size = 0
                 for try await buffer in request.body {
                     size += buffer.readableBytes
-                    guard size <= limit else { throw GoldError(.tooLarge, "an artifact blob is at most \(limit >> 30) GiB", at: "body") }
+                    guard size <= limit else {
+                        throw GoldError(.tooLarge, "an artifact blob is at most \(limit >> 30) GiB", at: "body")
+                    }
                     try handle.write(contentsOf: buffer.readableBytesView)
                 }
                 try handle.synchronize()
@@ -171,14 +190,23 @@ extension Director {
         router.put("/v1/artifacts/{key}") { request, context -> ArtifactManifest in
             let identity = try context.require(.serverReport)
             let key = try context.parameters.require("key")
-            guard key.count == 64, key.allSatisfy(\.isHexDigit) else { throw GoldError(.invalidInput, "'\(key)' is not an artifact key", at: "path.key") }
+            guard key.count == 64, key.allSatisfy(\.isHexDigit) else {
+                throw GoldError(.invalidInput, "'\(key)' is not an artifact key", at: "path.key")
+            }
             let body = try await decodeBody(PublishArtifact.self, request, context, "artifact {files, metadata}")
             let manifest: ArtifactManifest
-            do { manifest = try requireArtifacts().publishStored(key: CacheKey(hex: key), files: body.files, metadata: body.metadata) } catch let error as CompileError {
+            do {
+                manifest = try requireArtifacts().publishStored(
+                    key: CacheKey(hex: key), files: body.files, metadata: body.metadata)
+            } catch let error as CompileError {
                 throw error.http
             }
-            _ = try await store.appendEvent(NewEvent(actor: identity.actor, kind: "artifact.published",
-                message: "artifact \(manifest.key.short) (\(manifest.metadata.kind.rawValue)) published by \(manifest.metadata.worker): \(manifest.files.count) files"))
+            _ = try await store.appendEvent(
+                NewEvent(
+                    actor: identity.actor, kind: "artifact.published",
+                    message:
+                        "artifact \(manifest.key.short) (\(manifest.metadata.kind.rawValue)) published by \(manifest.metadata.worker): \(manifest.files.count) files"
+                ))
             return manifest
         }
     }

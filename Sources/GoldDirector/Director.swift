@@ -27,9 +27,12 @@ public struct Director: Sendable {
     /// Disk captures in flight (`/v1/images/{machine}/captures`).
     let captures = CaptureSessions()
 
-    public init(store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger, unknownMachines: UnknownMachinePolicy = .ignore,
-                workflows: (any WorkflowControl)? = nil, backups: BinaryBackups? = nil, imageStore: String? = nil,
-                compileQueue: (any CompileQueue)? = nil, artifacts: LocalArtifactStore? = nil) {
+    public init(
+        store: any GoldStore, registry: PrometheusCollectorRegistry, logger: Logger,
+        unknownMachines: UnknownMachinePolicy = .ignore,
+        workflows: (any WorkflowControl)? = nil, backups: BinaryBackups? = nil, imageStore: String? = nil,
+        compileQueue: (any CompileQueue)? = nil, artifacts: LocalArtifactStore? = nil
+    ) {
         self.compileQueue = compileQueue
         self.artifacts = artifacts
         self.backups = backups
@@ -55,16 +58,19 @@ public struct Director: Sendable {
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         router.get("/openapi.yaml") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
         }
         router.get("/v1/whoami") { _, context in
             let identity = try context.require(.read)
-            return WhoAmI(tokenID: identity.tokenID, role: identity.role, machine: identity.machine, label: identity.label)
+            return WhoAmI(
+                tokenID: identity.tokenID, role: identity.role, machine: identity.machine, label: identity.label)
         }
         addMachineRoutes(router)
         addFleetRoutes(router)

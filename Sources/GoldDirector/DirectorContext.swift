@@ -1,6 +1,6 @@
+import Foundation
 import GoldCore
 import Hummingbird
-import Foundation
 
 /// Who is calling: resolved from the bearer token by `AuthMiddleware`.
 public struct Identity: Sendable, Hashable {
@@ -42,7 +42,10 @@ public struct DirectorContext: RequestContext {
             throw GoldError(.unauthorized, "a bearer token is required (Authorization: Bearer gold_...)")
         }
         guard Authorization.allows(role: identity.role, boundMachine: identity.machine, permission) else {
-            throw GoldError(.forbidden, "token \(identity.tokenID) (role \(identity.role.rawValue)\(identity.machine.map { ", machine \($0)" } ?? "")) may not \(permission.verb)")
+            throw GoldError(
+                .forbidden,
+                "token \(identity.tokenID) (role \(identity.role.rawValue)\(identity.machine.map { ", machine \($0)" } ?? "")) may not \(permission.verb)"
+            )
         }
         return identity
     }

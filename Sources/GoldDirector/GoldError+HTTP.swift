@@ -1,6 +1,6 @@
+import Foundation
 import GoldCore
 import Hummingbird
-import Foundation
 
 /// The body of every error response: `{"error": {"code": …, "message": …, "location": …, "problems": […]}}`.
 struct ErrorBody: Codable {
@@ -47,6 +47,7 @@ extension GoldError: HTTPResponseError {
 extension FleetValidationError: HTTPResponseError {
     public var status: HTTPResponse.Status { .unprocessableContent }
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        errorResponse(status: status, .init(code: "invalid input", message: description, problems: problems.map(\.description)))
+        errorResponse(
+            status: status, .init(code: "invalid input", message: description, problems: problems.map(\.description)))
     }
 }

@@ -43,7 +43,9 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
 
     let routes: Routes
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
@@ -51,7 +53,9 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
             guard !allowed.isEmpty, !allowed.contains(request.method) else { throw error }
             var headers = HTTPFields()
             headers[.allow] = Set(allowed.map(\.rawValue)).sorted().joined(separator: ", ")
-            throw HTTPError(.methodNotAllowed, headers: headers, message: "\(request.uri.path) does not take \(request.method.rawValue)")
+            throw HTTPError(
+                .methodNotAllowed, headers: headers,
+                message: "\(request.uri.path) does not take \(request.method.rawValue)")
         }
     }
 }

@@ -20,7 +20,10 @@ public enum DoctorRole: String, CaseIterable, Sendable, Codable, Hashable, Compa
     public static func parse(_ text: String) -> Set<DoctorRole>? {
         var roles: Set<DoctorRole> = []
         for word in text.split(separator: ",") {
-            if word == "all" { roles.formUnion(allCases); continue }
+            if word == "all" {
+                roles.formUnion(allCases)
+                continue
+            }
             guard let role = DoctorRole(rawValue: String(word)) else { return nil }
             roles.insert(role)
         }
@@ -68,19 +71,25 @@ public struct DoctorReport: Sendable, Codable, Hashable {
     /// One message naming every missing thing and what provides it, or nil when nothing is missing.
     public var refusal: String? {
         guard !ok else { return nil }
-        var text = "missing on this host for \(roles.map(\.rawValue).joined(separator: ", ")): "
+        var text =
+            "missing on this host for \(roles.map(\.rawValue).joined(separator: ", ")): "
             + missing.map { finding in
-                finding.check + (finding.package.map { " (Debian package \($0))" } ?? "") + (finding.fix.map { " (\($0))" } ?? "")
+                finding.check + (finding.package.map { " (Debian package \($0))" } ?? "")
+                    + (finding.fix.map { " (\($0))" } ?? "")
             }.joined(separator: "; ")
         if !missingPackages.isEmpty { text += ". Install: apt-get install " + missingPackages.joined(separator: " ") }
-        if missing.contains(where: { $0.fix != nil }) || !missingPackages.isEmpty { text += " (scripts/setup.sh installs all of it)" }
+        if missing.contains(where: { $0.fix != nil }) || !missingPackages.isEmpty {
+            text += " (scripts/setup.sh installs all of it)"
+        }
         return text
     }
 }
 
 /// Checks the requirements of some roles on a host: pure, given the probe.
 public enum Doctor {
-    public static func examine(_ roles: Set<DoctorRole>, probe: any HostProbe, requirements: [Requirement] = Requirements.all)
+    public static func examine(
+        _ roles: Set<DoctorRole>, probe: any HostProbe, requirements: [Requirement] = Requirements.all
+    )
         -> DoctorReport
     {
         var findings: [DoctorFinding] = []
@@ -125,7 +134,8 @@ public struct LocalHostProbe: HostProbe {
     public func locate(program: String) -> String? {
         if program.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let directories = path.split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+        let directories =
+            path.split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"]
         for directory in directories where !directory.isEmpty {
             let candidate = directory + "/" + program
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }

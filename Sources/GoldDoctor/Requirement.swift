@@ -30,8 +30,10 @@ public struct Requirement: Sendable, Hashable {
     /// Only some setups need it (a power driver, a cache): reported, but it does not stop `gold serve`.
     public var optional: Bool
 
-    public init(_ check: Check, package: String? = nil, fix: String? = nil, for roles: Set<DoctorRole>, optional: Bool = false,
-                _ purpose: String) {
+    public init(
+        _ check: Check, package: String? = nil, fix: String? = nil, for roles: Set<DoctorRole>, optional: Bool = false,
+        _ purpose: String
+    ) {
         self.check = check
         self.package = package
         self.fix = fix
@@ -41,11 +43,15 @@ public struct Requirement: Sendable, Hashable {
     }
 
     /// `.program("depmod", package: "kmod", for: [.deploy], "…")`: one line per requirement in the table.
-    public static func program(_ name: String, package: String, for roles: Set<DoctorRole>, optional: Bool = false, _ purpose: String) -> Requirement {
+    public static func program(
+        _ name: String, package: String, for roles: Set<DoctorRole>, optional: Bool = false, _ purpose: String
+    ) -> Requirement {
         Requirement(.program(name), package: package, for: roles, optional: optional, purpose)
     }
 
-    public static func file(_ path: String, package: String, for roles: Set<DoctorRole>, optional: Bool = false, _ purpose: String) -> Requirement {
+    public static func file(
+        _ path: String, package: String, for roles: Set<DoctorRole>, optional: Bool = false, _ purpose: String
+    ) -> Requirement {
         Requirement(.file(path), package: package, for: roles, optional: optional, purpose)
     }
 }

@@ -63,11 +63,13 @@ public enum HTTPClient {
                 .connect(host: target.host, port: target.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                            wrappingChannelSynchronously: channel)
                     }
                 }
         } catch {
-            throw HTTPClientError(url: url, message: "cannot connect to \(target.host):\(target.port): \(connectFailure(error))")
+            throw HTTPClientError(
+                url: url, message: "cannot connect to \(target.host):\(target.port): \(connectFailure(error))")
         }
         return try await withThrowingTaskGroup(of: HTTPClientResponse?.self) { group in
             group.addTask {
@@ -91,7 +93,8 @@ public enum HTTPClient {
         headers: [(String, String)], body: [UInt8]?, url: String
     ) async throws -> HTTPClientResponse {
         try await channel.executeThenClose { inbound, outbound in
-            var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: target.pathAndQuery)
+            var head = HTTPRequestHead(
+                version: .http1_1, method: HTTPMethod(rawValue: method), uri: target.pathAndQuery)
             head.headers.add(name: "Host", value: "\(target.host):\(target.port)")
             head.headers.add(name: "Connection", value: "close")
             head.headers.add(name: "Content-Length", value: "\(body?.count ?? 0)")
@@ -127,7 +130,8 @@ public enum HTTPClient {
                 if writeFailure == nil { throw error }
             }
             if let writeFailure {
-                throw HTTPClientError(url: url, message: "the connection closed while the request was sent (\(writeFailure))")
+                throw HTTPClientError(
+                    url: url, message: "the connection closed while the request was sent (\(writeFailure))")
             }
             throw HTTPClientError(url: url, message: "the connection closed before the response ended")
         }

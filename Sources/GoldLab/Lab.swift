@@ -25,7 +25,9 @@ public struct Lab: Sendable {
 
     private var lockPath: String { ownerDirectory + "/" + configuration.namespace + ".lock" }
 
-    private var ownerRecord: String { NamespaceOwner.path(directory: ownerDirectory, namespace: configuration.namespace) }
+    private var ownerRecord: String {
+        NamespaceOwner.path(directory: ownerDirectory, namespace: configuration.namespace)
+    }
 
     private var network: LabNetwork {
         LabNetwork(
@@ -47,7 +49,9 @@ public struct Lab: Sendable {
     /// drills), else SIGTERM and a grace period. Forgets its pid; returns it, or nil when none was running.
     public func stopGoldProcess(matching marker: String, hard: Bool) async throws -> Int32? {
         guard var state = try current() else { throw LabError(.notUp, "no lab is up") }
-        guard let pid = state.goldPids.first(where: { ProcessControl.commandLine($0)?.contains(marker) == true }) else { return nil }
+        guard let pid = state.goldPids.first(where: { ProcessControl.commandLine($0)?.contains(marker) == true }) else {
+            return nil
+        }
         if hard {
             kill(pid, SIGKILL)
             for _ in 0..<100 where ProcessControl.isRunning(pid) { try? await Task.sleep(for: .milliseconds(50)) }
@@ -63,7 +67,10 @@ public struct Lab: Sendable {
     public func setCable(machine name: String, plugged: Bool) async throws {
         guard let state = try current() else { throw LabError(.notUp, "no lab is up") }
         guard let entry = state.machines.first(where: { $0.machine.spec.name == name }) else {
-            throw LabError(.notUp, "no lab machine named '\(name)'; the lab has \(state.machines.map(\.machine.spec.name).joined(separator: ", "))")
+            throw LabError(
+                .notUp,
+                "no lab machine named '\(name)'; the lab has \(state.machines.map(\.machine.spec.name).joined(separator: ", "))"
+            )
         }
         try await network.setLink(entry.machine.tap, up: plugged)
     }
@@ -172,7 +179,8 @@ public struct Lab: Sendable {
         if let uplink = configuration.uplink {
             state.uplink = uplink.hostLink
             try state.save()
-            try await network.createUplink(host: uplink.hostLink, lab: uplink.labLink, hostAddress: uplink.hostAddress,
+            try await network.createUplink(
+                host: uplink.hostLink, lab: uplink.labLink, hostAddress: uplink.hostAddress,
                 labAddress: uplink.labAddress)
             guard let segment = LabNetwork.network(of: configuration.gatewayAddress) else {
                 throw LabError(.invalidSpec, "gateway address \(configuration.gatewayAddress) is not an IPv4 CIDR")
@@ -231,9 +239,9 @@ public struct Lab: Sendable {
             return .nothingUp("no lab is up: no state file at \(configuration.stateFile); nothing changed")
         }
         try HostRequirements.checkRoot("lab down")
-        return try await withNamespaceLock(removeAfter: { if case .removed(_, leftovers: []) = $0 { true } else { false } }) {
-            try await tearDown(state)
-        }
+        return try await withNamespaceLock(
+            removeAfter: { if case .removed(_, leftovers: []) = $0 { true } else { false } },
+            { try await tearDown(state) })
     }
 
     /// `down` under the namespace lock (also `up`'s clean-up after a failure, which already holds it).
@@ -276,7 +284,8 @@ public struct Lab: Sendable {
             let owner = NamespaceOwner.load(ownerRecord)
             if let owner, owner.stateFile != configuration.stateFile {
                 leftovers.append(
-                    "namespace \(configuration.namespace) now belongs to the lab with state \(owner.stateFile); left alone")
+                    "namespace \(configuration.namespace) now belongs to the lab with state \(owner.stateFile); left alone"
+                )
             } else if try await network.deleteNamespace() {
                 removed.append("namespace \(configuration.namespace)")
             }

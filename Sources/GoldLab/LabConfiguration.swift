@@ -91,8 +91,10 @@ public struct LabConfiguration: Sendable, Codable, Hashable {
         public var hostAddress: String
         public var labAddress: String
 
-        public init(hostLink: String = "goldlab-h", labLink: String = "goldlab-n", hostAddress: String = "10.77.255.1/30",
-                    labAddress: String = "10.77.255.2/30") {
+        public init(
+            hostLink: String = "goldlab-h", labLink: String = "goldlab-n", hostAddress: String = "10.77.255.1/30",
+            labAddress: String = "10.77.255.2/30"
+        ) {
             self.hostLink = hostLink
             self.labLink = labLink
             self.hostAddress = hostAddress

@@ -73,6 +73,7 @@ enum NamespaceClaim: Equatable {
         }
         return .reclaim(
             "network namespace \(namespace) was left by the lab with state \(owner.stateFile) (made by pid \(owner.pid) "
-                + "at \(ISO8601DateFormatter().string(from: owner.createdAt))) and nothing runs in it any more; removing it")
+                + "at \(ISO8601DateFormatter().string(from: owner.createdAt))) and nothing runs in it any more; removing it"
+        )
     }
 }

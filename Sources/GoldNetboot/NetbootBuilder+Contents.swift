@@ -62,7 +62,9 @@ extension NetbootBuilder {
         try tree.addHostFile(busybox, at: "usr/bin/busybox")
         try await addLibraries(of: busybox, to: &tree)
         let list = try await run(busybox, ["--list-full"])
-        guard list.exitCode == 0 else { throw NetbootError(.toolFailed, "\(busybox) --list-full failed: \(list.stderr)") }
+        guard list.exitCode == 0 else {
+            throw NetbootError(.toolFailed, "\(busybox) --list-full failed: \(list.stderr)")
+        }
         for applet in list.stdout.split(separator: "\n") where !applet.isEmpty {
             let path = ArchiveTree.archivePath(ofHostPath: "/" + applet)
             if path != "usr/bin/busybox" { tree.insert(.symlink(path, to: "/usr/bin/busybox"), replace: false) }

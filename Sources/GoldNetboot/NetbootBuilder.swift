@@ -190,10 +190,12 @@ public struct NetbootBuilder: Sendable {
         case .gzip:
             // -n: no name or timestamp in the header, so the same archive gives the same bytes.
             result = try await run(
-                try tool("gzip", package: "gzip"), ["-n", "-6", "-c"], input: .file(input), output: .standardOutputTo(output))
+                try tool("gzip", package: "gzip"), ["-n", "-6", "-c"], input: .file(input),
+                output: .standardOutputTo(output))
         case .zstd:
             result = try await run(
-                try tool("zstd", package: "zstd"), ["-q", "-12", "-T1", "-c"], input: .file(input), output: .standardOutputTo(output))
+                try tool("zstd", package: "zstd"), ["-q", "-12", "-T1", "-c"], input: .file(input),
+                output: .standardOutputTo(output))
         }
         guard result.exitCode == 0 else {
             throw NetbootError(.toolFailed, "\(compression.rawValue) failed: \(result.stderr)")
@@ -201,7 +203,9 @@ public struct NetbootBuilder: Sendable {
     }
 
     /// Runs a build-host tool in the C locale (its messages are matched), for at most 10 minutes.
-    func run(_ path: String, _ arguments: [String], input: Invocation.Input = .none, output: Invocation.Output = .separate)
+    func run(
+        _ path: String, _ arguments: [String], input: Invocation.Input = .none, output: Invocation.Output = .separate
+    )
         async throws -> InvocationResult
     {
         do {

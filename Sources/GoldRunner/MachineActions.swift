@@ -8,7 +8,8 @@ public typealias ActionProgress = @Sendable (Double, String) async -> Void
 public protocol MachineActions: Sendable {
     func execute(_ action: Action, machine: MachineRecord, workflow: Workflow) async -> WorkflowEvent.Outcome
     /// The same, reporting progress while it runs.
-    func execute(_ action: Action, machine: MachineRecord, workflow: Workflow, progress: @escaping ActionProgress) async -> WorkflowEvent.Outcome
+    func execute(_ action: Action, machine: MachineRecord, workflow: Workflow, progress: @escaping ActionProgress) async
+        -> WorkflowEvent.Outcome
     /// What a person should see when the machine needs them: the serial console's tail in the lab, and so on.
     func evidence(machine: MachineRecord) async -> [String]
     /// Parameters a workflow starts with when the caller gave none (a restore writes the machine's current version).
@@ -16,7 +17,9 @@ public protocol MachineActions: Sendable {
 }
 
 extension MachineActions {
-    public func execute(_ action: Action, machine: MachineRecord, workflow: Workflow, progress: @escaping ActionProgress) async -> WorkflowEvent.Outcome {
+    public func execute(
+        _ action: Action, machine: MachineRecord, workflow: Workflow, progress: @escaping ActionProgress
+    ) async -> WorkflowEvent.Outcome {
         await execute(action, machine: machine, workflow: workflow)
     }
 

@@ -26,8 +26,11 @@ public actor WorkflowRunner: WorkflowControl, Service {
     /// Rollout targets whose workflow this process is starting right now.
     var starting: Set<String> = []
 
-    public init(store: any Store, actions: any MachineActions, timings: StepTimings = StepTimings(), logger: Logger,
-                tickInterval: Duration = .seconds(1), agentRecheck: Duration = .seconds(5), clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        store: any Store, actions: any MachineActions, timings: StepTimings = StepTimings(), logger: Logger,
+        tickInterval: Duration = .seconds(1), agentRecheck: Duration = .seconds(5),
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.agentRecheck = agentRecheck
         self.store = store
         self.actions = actions
@@ -39,18 +42,26 @@ public actor WorkflowRunner: WorkflowControl, Service {
 
     // MARK: - WorkflowControl
 
-    public func start(_ kind: WorkflowKind, machine: String, parameters: [String: String], actor: String) async throws -> Workflow {
+    public func start(_ kind: WorkflowKind, machine: String, parameters: [String: String], actor: String) async throws
+        -> Workflow
+    {
         try await start(kind, machine: machine, parameters: parameters, actor: actor, id: nil)
     }
 
-    func start(_ kind: WorkflowKind, machine: String, parameters: [String: String], actor: String, id fixedID: String?) async throws -> Workflow {
+    func start(_ kind: WorkflowKind, machine: String, parameters: [String: String], actor: String, id fixedID: String?)
+        async throws -> Workflow
+    {
         guard let record = try await store.machine(named: machine) else {
             throw GoldError(.notFound, "no machine named '\(machine)'", at: "machine")
         }
         let parameters = await actions.defaults(for: kind, machine: record).merging(parameters) { _, given in given }
-        let id = fixedID ?? "wf-" + String(UInt64(clock().timeIntervalSince1970 * 1000), radix: 36) + "-" + String(UInt32.random(in: .min ... .max), radix: 36)
-        let workflow = Workflow(id: id, kind: kind, machine: machine,
-            steps: Runbook.steps(for: kind, timings: timings.applying(record.spec.deadlines), parameters: parameters), context: parameters, now: clock())
+        let id =
+            fixedID ?? "wf-" + String(UInt64(clock().timeIntervalSince1970 * 1000), radix: 36) + "-"
+            + String(UInt32.random(in: .min ... .max), radix: 36)
+        let workflow = Workflow(
+            id: id, kind: kind, machine: machine,
+            steps: Runbook.steps(for: kind, timings: timings.applying(record.spec.deadlines), parameters: parameters),
+            context: parameters, now: clock())
         try await store.createWorkflow(workflow, actor: actor)
         return try await transition(id, .start, actor: actor) ?? workflow
     }
@@ -63,14 +74,18 @@ public actor WorkflowRunner: WorkflowControl, Service {
                 throw GoldError(.conflict, "workflow \(id) is \(before.status.rawValue), not waiting for a person")
             }
         case .abort:
-            guard !before.isFinished else { throw GoldError(.conflict, "workflow \(id) already \(before.status.rawValue)") }
+            guard !before.isFinished else {
+                throw GoldError(.conflict, "workflow \(id) already \(before.status.rawValue)")
+            }
         default:
             throw GoldError(.invalidInput, "a person may retry, resolve or abort")
         }
         return try await transition(id, event, actor: actor) ?? before
     }
 
-    public func complete(command id: String, machine: String, outcome: WorkflowEvent.Outcome, actor: String) async throws {
+    public func complete(command id: String, machine: String, outcome: WorkflowEvent.Outcome, actor: String)
+        async throws
+    {
         guard let record = try await store.command(id: id), record.command.machine == machine else {
             throw GoldError(.notFound, "no command '\(id)' for machine \(machine)")
         }
@@ -83,7 +98,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
         guard let record = try await store.command(id: id), record.command.machine == machine else {
             throw GoldError(.notFound, "no command '\(id)' for machine \(machine)")
         }
-        _ = try await transition(record.command.workflow, .progress(commandID: id, fraction: fraction, detail: detail), actor: "agent:\(machine)")
+        _ = try await transition(
+            record.command.workflow, .progress(commandID: id, fraction: fraction, detail: detail),
+            actor: "agent:\(machine)")
     }
 
     public func agentCommands(machine: String) async throws -> [Command] {
@@ -110,22 +127,30 @@ public actor WorkflowRunner: WorkflowControl, Service {
     /// Reduces one event on the stored state, saves the result with its commands, then runs them. `observedAt`: when an
     /// observation read from the event log happened; it counts only for a step already running then, and ends it then.
     @discardableResult
-    func transition(_ id: String, _ event: WorkflowEvent, actor: String, observedAt: Date? = nil) async throws -> Workflow? {
+    func transition(_ id: String, _ event: WorkflowEvent, actor: String, observedAt: Date? = nil) async throws
+        -> Workflow?
+    {
         let (workflow, commands) = try await lock.withLock(id) { () async throws -> (Workflow?, [Command]) in
             guard var workflow = try await self.store.workflow(id: id) else { return (nil, []) }
             let before = workflow
             var now = self.clock()
             if let observedAt {
                 // Store times are whole milliseconds: 1 ms of slack.
-                guard let started = workflow.current?.startedAt, observedAt.timeIntervalSince(started) >= -0.001 else { return (workflow, []) }
+                guard let started = workflow.current?.startedAt, observedAt.timeIntervalSince(started) >= -0.001 else {
+                    return (workflow, [])
+                }
                 now = max(observedAt, started)
             }
             let commands = WorkflowEngine.reduce(&workflow, event, now: now)
             if commands.isEmpty && Self.sameExceptTime(before, workflow) { return (workflow, []) }
-            if workflow.status == .intervention, before.status != .intervention, let machine = try await self.store.machine(named: workflow.machine) {
-                workflow.intervention?.evidence = await self.evidence(machine, since: before.current?.startedAt ?? workflow.createdAt)
+            if workflow.status == .intervention, before.status != .intervention,
+                let machine = try await self.store.machine(named: workflow.machine)
+            {
+                workflow.intervention?.evidence = await self.evidence(
+                    machine, since: before.current?.startedAt ?? workflow.createdAt)
             }
-            try await self.store.saveWorkflow(workflow, commands: commands, events: Self.describe(before, workflow, actor: actor))
+            try await self.store.saveWorkflow(
+                workflow, commands: commands, events: Self.describe(before, workflow, actor: actor))
             return (workflow, commands)
         }
         for command in commands { launch(command) }
@@ -153,20 +178,33 @@ public actor WorkflowRunner: WorkflowControl, Service {
             case .wait:
                 return
             case .setNextBoot(let next):
-                outcome = await Self.outcome { try await self.store.setNextBoot(machine: command.machine, next, actor: "workflow \(command.workflow)") }
+                outcome = await Self.outcome {
+                    try await self.store.setNextBoot(
+                        machine: command.machine, next, actor: "workflow \(command.workflow)")
+                }
             case .setState(let state):
-                outcome = await Self.outcome { try await self.store.setState(machine: command.machine, state, actor: "workflow \(command.workflow)") }
+                outcome = await Self.outcome {
+                    try await self.store.setState(
+                        machine: command.machine, state, actor: "workflow \(command.workflow)")
+                }
             default:
-                guard let machine = try await store.machine(named: command.machine), let workflow = try await store.workflow(id: command.workflow) else {
+                guard let machine = try await store.machine(named: command.machine),
+                    let workflow = try await store.workflow(id: command.workflow)
+                else {
                     outcome = .failed(reason: "machine or workflow no longer exists")
                     break
                 }
-                outcome = await actions.execute(command.action, machine: machine, workflow: workflow) { fraction, detail in
-                    _ = try? await self.transition(command.workflow, .progress(commandID: command.id, fraction: fraction, detail: detail), actor: "director")
+                outcome = await actions.execute(command.action, machine: machine, workflow: workflow) {
+                    fraction, detail in
+                    _ = try? await self.transition(
+                        command.workflow, .progress(commandID: command.id, fraction: fraction, detail: detail),
+                        actor: "director")
                 }
             }
             try await store.finishCommand(id: command.id, outcome: outcome)
-            try await transition(command.workflow, .completed(commandID: command.id, outcome: outcome), actor: "workflow \(command.workflow)")
+            try await transition(
+                command.workflow, .completed(commandID: command.id, outcome: outcome),
+                actor: "workflow \(command.workflow)")
         } catch {
             logger.error("command failed to run", metadata: ["command": "\(command.id)", "error": "\(error)"])
         }
@@ -185,13 +223,17 @@ public actor WorkflowRunner: WorkflowControl, Service {
     func evidence(_ machine: MachineRecord, since: Date) async -> [String] {
         var lines = await actions.evidence(machine: machine).map { String($0.prefix(300)) }
         if let workflow = try? await store.listWorkflows(machine: machine.name, activeOnly: true, limit: 1).first,
-            let logs = workflow.context["logs"] {
+            let logs = workflow.context["logs"]
+        {
             lines += logs.split(separator: "\n").suffix(60).map { "log: \($0)" }
         }
         if let first = try? await store.firstEventID(since: since.addingTimeInterval(-60)),
-            let events = try? await store.events(after: max(first - 1, 0), machine: machine.name, limit: 200) {
-            lines += events.filter { $0.kind.hasPrefix("boot.") || $0.kind.hasPrefix("machine.") || $0.kind.hasPrefix("agent.") }
-                .suffix(40).map { "event \($0.id) \($0.kind): \($0.message)" }
+            let events = try? await store.events(after: max(first - 1, 0), machine: machine.name, limit: 200)
+        {
+            lines += events.filter {
+                $0.kind.hasPrefix("boot.") || $0.kind.hasPrefix("machine.") || $0.kind.hasPrefix("agent.")
+            }
+            .suffix(40).map { "event \($0.id) \($0.kind): \($0.message)" }
         }
         return lines
     }
@@ -213,14 +255,22 @@ public actor WorkflowRunner: WorkflowControl, Service {
             let name = run.definition.name
             switch run.state {
             case .running:
-                events.append(NewEvent(actor: actor, kind: "workflow.step.started", machine: after.machine,
-                    message: "\(after.id): \(name)" + (run.attempts > 1 ? " (attempt \(run.attempts), after: \(run.detail ?? "failure"))" : "")))
+                events.append(
+                    NewEvent(
+                        actor: actor, kind: "workflow.step.started", machine: after.machine,
+                        message: "\(after.id): \(name)"
+                            + (run.attempts > 1 ? " (attempt \(run.attempts), after: \(run.detail ?? "failure"))" : ""))
+                )
             case .succeeded:
-                events.append(NewEvent(actor: actor, kind: "workflow.step.succeeded", machine: after.machine,
-                    message: "\(after.id): \(name)" + (run.detail.map { ": \($0)" } ?? "")))
+                events.append(
+                    NewEvent(
+                        actor: actor, kind: "workflow.step.succeeded", machine: after.machine,
+                        message: "\(after.id): \(name)" + (run.detail.map { ": \($0)" } ?? "")))
             case .failed:
-                events.append(NewEvent(actor: actor, kind: "workflow.step.failed", machine: after.machine,
-                    message: "\(after.id): \(name): \(run.detail ?? "failed")"))
+                events.append(
+                    NewEvent(
+                        actor: actor, kind: "workflow.step.failed", machine: after.machine,
+                        message: "\(after.id): \(name): \(run.detail ?? "failed")"))
             case .pending:
                 break
             }
@@ -230,10 +280,15 @@ public actor WorkflowRunner: WorkflowControl, Service {
             var data: JSONValue?
             if let intervention = after.intervention {
                 message += " at '\(intervention.step)': \(intervention.reason)"
-                if !intervention.recoveredBy.isEmpty { message += "; Gold did: \(intervention.recoveredBy.joined(separator: ", "))" }
+                if !intervention.recoveredBy.isEmpty {
+                    message += "; Gold did: \(intervention.recoveredBy.joined(separator: ", "))"
+                }
                 data = .object(["evidence": .array(intervention.evidence.map(JSONValue.string))])
             }
-            events.append(NewEvent(actor: actor, kind: "workflow.\(after.status.rawValue)", machine: after.machine, message: message, data: data))
+            events.append(
+                NewEvent(
+                    actor: actor, kind: "workflow.\(after.status.rawValue)", machine: after.machine, message: message,
+                    data: data))
         }
         return events
     }
@@ -260,7 +315,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
                 continue
             case (.started, _):
                 try await store.finishCommand(id: record.command.id, outcome: .unknown)
-                try await transition(record.command.workflow, .completed(commandID: record.command.id, outcome: .unknown), actor: "director restart")
+                try await transition(
+                    record.command.workflow, .completed(commandID: record.command.id, outcome: .unknown),
+                    actor: "director restart")
             case (.done, _):
                 continue
             }
@@ -270,7 +327,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
     /// One pass: observations from new events, then deadlines.
     func pass() async {
         do {
-            let active = try await store.listWorkflows(machine: nil, activeOnly: true, limit: 100_000).filter { $0.status == .running }
+            let active = try await store.listWorkflows(machine: nil, activeOnly: true, limit: 100_000).filter {
+                $0.status == .running
+            }
             if eventCursor == nil {
                 let earliest = active.compactMap { $0.current?.startedAt }.min() ?? clock()
                 eventCursor = max(try await store.firstEventID(since: earliest) - 1, 0)
@@ -286,7 +345,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
                 for event in events {
                     guard let machine = event.machine, let observation = Self.observation(event) else { continue }
                     if byMachine[machine] == nil, lookedUp.insert(machine).inserted,
-                        let started = try await store.listWorkflows(machine: machine, activeOnly: true, limit: 1).first, started.status == .running {
+                        let started = try await store.listWorkflows(machine: machine, activeOnly: true, limit: 1).first,
+                        started.status == .running
+                    {
                         byMachine[machine] = started
                     }
                     // Whether it counts is decided on the stored state, under the workflow's lock: the listing may be older
@@ -295,7 +356,8 @@ public actor WorkflowRunner: WorkflowControl, Service {
                     observed[machine, default: []].append((observation, event.at))
                 }
                 eventCursor = events.last?.id ?? cursor
-                for (machine, updated) in try await observe(observed.map { (byMachine[$0.key]!.id, $0.key, $0.value) }) {
+                for (machine, updated) in try await observe(observed.map { (byMachine[$0.key]!.id, $0.key, $0.value) })
+                {
                     byMachine[machine] = updated
                 }
                 if events.count < 1000 { break }
@@ -304,7 +366,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
             // flight made 1,000 reads a second, each in turn for the transition lock).
             let now = clock()
             for workflow in byMachine.values {
-                guard workflow.status == .running, let deadline = workflow.current?.deadline, now >= deadline else { continue }
+                guard workflow.status == .running, let deadline = workflow.current?.deadline, now >= deadline else {
+                    continue
+                }
                 try await transition(workflow.id, .tick, actor: "director")
             }
         } catch {
@@ -314,7 +378,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
 
     /// Each workflow's observations in the order they happened; different workflows' side by side, so one pass with
     /// many observations does not make the last wait for every transition before it.
-    func observe(_ work: [(workflow: String, machine: String, observations: [(Observation, Date)])]) async throws -> [(String, Workflow)] {
+    func observe(_ work: [(workflow: String, machine: String, observations: [(Observation, Date)])]) async throws -> [(
+        String, Workflow
+    )] {
         try await withThrowingTaskGroup(of: (String, Workflow?).self) { group in
             var results: [(String, Workflow)] = []
             var running = 0
@@ -329,7 +395,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
                     for (observation, at) in next.observations {
                         // The step ends, and the next begins, when the machine did it, not when this pass read it: a
                         // check-in that came while a slow pass was still on the boot fetches counts for the next step.
-                        last = try await self.transition(next.workflow, .observed(observation), actor: "director", observedAt: at) ?? last
+                        last =
+                            try await self.transition(
+                                next.workflow, .observed(observation), actor: "director", observedAt: at) ?? last
                     }
                     return (next.machine, last)
                 }
@@ -346,7 +414,9 @@ public actor WorkflowRunner: WorkflowControl, Service {
         case "boot.fetch": return .bootFetch(file: event.message)
         case "machine.netboot.checkin": return .netbootCheckIn
         case "machine.boot.success":
-            if case .object(let data) = event.data, case .string(let kernel) = data["kernel"] { return .bootSuccess(kernel: kernel) }
+            if case .object(let data) = event.data, case .string(let kernel) = data["kernel"] {
+                return .bootSuccess(kernel: kernel)
+            }
             return .bootSuccess(kernel: "")
         default: return nil
         }

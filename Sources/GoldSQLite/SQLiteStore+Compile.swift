@@ -1,13 +1,15 @@
 import Foundation
+import GRDB
 import GoldCompile
 import GoldCore
-import GRDB
 
 /// The compile queue's jobs and logs, saved by `StoreCompileQueue`.
 extension SQLiteStore: CompileJobStore {
     public func loadCompileJobs() throws -> (entries: [CompileQueueBook.Entry], logs: [CacheKey: String]) {
         try writer.read { db in
-            let entries = try String.fetchAll(db, sql: "SELECT entry FROM compile_job").map { try Self.decode(CompileQueueBook.Entry.self, $0) }
+            let entries = try String.fetchAll(db, sql: "SELECT entry FROM compile_job").map {
+                try Self.decode(CompileQueueBook.Entry.self, $0)
+            }
             var logs: [CacheKey: String] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT key, text FROM compile_log ORDER BY id") {
                 logs[CacheKey(hex: row["key"]), default: ""] += row["text"] as String
@@ -30,7 +32,8 @@ extension SQLiteStore: CompileJobStore {
                             """,
                         arguments: [entry.job.key.hex, entry.revision, try Self.json(entry)])
                 case .log(let key, let text):
-                    try db.execute(sql: "INSERT INTO compile_log (key, text) VALUES (?, ?)", arguments: [key.hex, text])
+                    try db.execute(
+                        sql: "INSERT INTO compile_log (key, text) VALUES (?, ?)", arguments: [key.hex, text])
                 }
             }
         }

@@ -1,6 +1,6 @@
 import Foundation
-import GoldCore
 import GRDB
+import GoldCore
 
 extension SQLiteStore {
     static let encoder: JSONEncoder = {
@@ -22,18 +22,22 @@ extension SQLiteStore {
 
     static func machine(_ row: Row) throws -> MachineRecord {
         let inventory: String? = row["inventory"]
-        return try machine(row, spec: try decode(MachineSpec.self, row["spec"]), inventory: try inventory.map { try decode(JSONValue.self, $0) })
+        return try machine(
+            row, spec: try decode(MachineSpec.self, row["spec"]),
+            inventory: try inventory.map { try decode(JSONValue.self, $0) })
     }
 
     /// The record of a `machine` row whose spec and inventory are already decoded.
     static func machine(_ row: Row, spec: MachineSpec, inventory: JSONValue?) throws -> MachineRecord {
         let stateText: String = row["state"]
         guard let state = MachineState(rawValue: stateText) else {
-            throw GoldError(.internalError, "machine \(row["name"] as String) has an unknown state '\(stateText)' in the store")
+            throw GoldError(
+                .internalError, "machine \(row["name"] as String) has an unknown state '\(stateText)' in the store")
         }
         let nextText: String = row["next_boot"]
         guard let next = NextBoot(nextText) else {
-            throw GoldError(.internalError, "machine \(row["name"] as String) has an unknown next boot '\(nextText)' in the store")
+            throw GoldError(
+                .internalError, "machine \(row["name"] as String) has an unknown next boot '\(nextText)' in the store")
         }
         return MachineRecord(
             spec: spec, state: state,
@@ -58,7 +62,8 @@ extension SQLiteStore {
     static func token(_ row: Row) throws -> TokenRecord {
         let roleText: String = row["role"]
         guard let role = Role(rawValue: roleText) else {
-            throw GoldError(.internalError, "token \(row["id"] as String) has an unknown role '\(roleText)' in the store")
+            throw GoldError(
+                .internalError, "token \(row["id"] as String) has an unknown role '\(roleText)' in the store")
         }
         let revoked: Int64? = row["revoked_at"]
         return TokenRecord(
@@ -76,18 +81,23 @@ extension SQLiteStore {
         let now = Date()
         var event = event
         if event.message.utf8.count > eventMessageLimit {
-            event.message = String(decoding: event.message.utf8.prefix(eventMessageLimit), as: UTF8.self) + " … (cut at \(eventMessageLimit) bytes)"
+            event.message =
+                String(decoding: event.message.utf8.prefix(eventMessageLimit), as: UTF8.self)
+                + " … (cut at \(eventMessageLimit) bytes)"
         }
         var data = try event.data.map { try json($0) }
         if let text = data, text.utf8.count > eventDataLimit {
-            event.data = .object(["cut": .string("the event's data was \(text.utf8.count) bytes; at most \(eventDataLimit) are kept")])
+            event.data = .object([
+                "cut": .string("the event's data was \(text.utf8.count) bytes; at most \(eventDataLimit) are kept")
+            ])
             data = try event.data.map { try json($0) }
         }
         try db.execute(
             sql: "INSERT INTO event (at, actor, kind, machine, message, data) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [millis(now), event.actor, event.kind, event.machine, event.message, data])
         return Event(
-            id: db.lastInsertedRowID, at: date(millis(now)), actor: event.actor, kind: event.kind, machine: event.machine,
+            id: db.lastInsertedRowID, at: date(millis(now)), actor: event.actor, kind: event.kind,
+            machine: event.machine,
             message: event.message, data: event.data)
     }
 }

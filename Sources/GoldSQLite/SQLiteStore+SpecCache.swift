@@ -1,5 +1,5 @@
-import GoldCore
 import GRDB
+import GoldCore
 import Synchronization
 
 /// Decoded machine specs and inventories, each kept with the stored JSON it was decoded from. Listing the fleet decodes
@@ -27,7 +27,9 @@ final class SpecCache: Sendable {
             let specJSON: String = row["spec"]
             let inventoryJSON: String? = row["inventory"]
             let old = known[name]
-            let spec = try old.flatMap { $0.specJSON == specJSON ? $0.spec : nil } ?? SQLiteStore.decode(MachineSpec.self, specJSON)
+            let spec =
+                try old.flatMap { $0.specJSON == specJSON ? $0.spec : nil }
+                ?? SQLiteStore.decode(MachineSpec.self, specJSON)
             let inventory: JSONValue?
             if let old, old.inventoryJSON == inventoryJSON {
                 inventory = old.inventory

@@ -1,6 +1,6 @@
 import Foundation
-import GoldCore
 import GRDB
+import GoldCore
 
 /// The embedded store: one SQLite file in WAL mode with foreign keys on and every commit synced.
 public final class SQLiteStore: GoldStore {
@@ -33,7 +33,9 @@ public final class SQLiteStore: GoldStore {
     }
 
     public func listMachines() async throws -> [MachineRecord] {
-        try await writer.read { db in try self.specs.machines(Row.fetchAll(db, sql: "SELECT * FROM machine ORDER BY name")) }
+        try await writer.read { db in
+            try self.specs.machines(Row.fetchAll(db, sql: "SELECT * FROM machine ORDER BY name"))
+        }
     }
 
     public func machine(named name: String) async throws -> MachineRecord? {
@@ -58,23 +60,33 @@ public final class SQLiteStore: GoldStore {
     public func applyFleet(_ fleet: Fleet, prune: Bool, dryRun: Bool, actor: String) async throws -> FleetPlan {
         try await writer.write { db in
             let current = try self.specs.machines(Row.fetchAll(db, sql: "SELECT * FROM machine ORDER BY name"))
-            let plan = try FleetPlan.make(current: current.map(\.spec), currentProfiles: try Self.profiles(db), desired: fleet, prune: prune)
+            let plan = try FleetPlan.make(
+                current: current.map(\.spec), currentProfiles: try Self.profiles(db), desired: fleet, prune: prune)
             if dryRun { return plan }
             let now = Self.millis(Date())
             for name in plan.removed {
                 try db.execute(sql: "DELETE FROM machine WHERE name = ?", arguments: [name])
-                try Self.insertEvent(db, NewEvent(actor: actor, kind: "fleet.machine.removed", machine: name, message: "machine \(name) removed from the fleet"))
+                try Self.insertEvent(
+                    db,
+                    NewEvent(
+                        actor: actor, kind: "fleet.machine.removed", machine: name,
+                        message: "machine \(name) removed from the fleet"))
             }
             for name in plan.profilesRemoved {
                 try db.execute(sql: "DELETE FROM profile WHERE name = ?", arguments: [name])
-                try Self.insertEvent(db, NewEvent(actor: actor, kind: "fleet.profile.removed", message: "profile \(name) removed"))
+                try Self.insertEvent(
+                    db, NewEvent(actor: actor, kind: "fleet.profile.removed", message: "profile \(name) removed"))
             }
-            for profile in fleet.profiles where plan.profilesAdded.contains(profile.name) || plan.profilesChanged.contains(profile.name) {
+            for profile in fleet.profiles
+            where plan.profilesAdded.contains(profile.name) || plan.profilesChanged.contains(profile.name) {
                 try db.execute(
-                    sql: "INSERT INTO profile (name, settings) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET settings = excluded.settings",
+                    sql:
+                        "INSERT INTO profile (name, settings) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET settings = excluded.settings",
                     arguments: [profile.name, try Self.json(profile.settings)])
                 let verb = plan.profilesAdded.contains(profile.name) ? "added" : "changed"
-                try Self.insertEvent(db, NewEvent(actor: actor, kind: "fleet.profile.\(verb)", message: "profile \(profile.name) \(verb)"))
+                try Self.insertEvent(
+                    db,
+                    NewEvent(actor: actor, kind: "fleet.profile.\(verb)", message: "profile \(profile.name) \(verb)"))
             }
             let changed = Dictionary(plan.changed.map { ($0.machine, $0.fields) }, uniquingKeysWith: { a, _ in a })
             // Free every MAC that moves before any machine takes it.
@@ -88,20 +100,33 @@ public final class SQLiteStore: GoldStore {
                             INSERT INTO machine (name, profile, role, state, spec, created_at, updated_at)
                             VALUES (?, ?, ?, ?, ?, ?, ?)
                             """,
-                        arguments: [machine.name, machine.profile, machine.role, MachineState.new.rawValue, try Self.json(machine), now, now])
-                    try Self.insertEvent(db, NewEvent(actor: actor, kind: "fleet.machine.added", machine: machine.name,
-                        message: "machine \(machine.name) added (\(machine.macs.map(\.description).joined(separator: ", ")))"))
+                        arguments: [
+                            machine.name, machine.profile, machine.role, MachineState.new.rawValue,
+                            try Self.json(machine), now, now,
+                        ])
+                    try Self.insertEvent(
+                        db,
+                        NewEvent(
+                            actor: actor, kind: "fleet.machine.added", machine: machine.name,
+                            message:
+                                "machine \(machine.name) added (\(machine.macs.map(\.description).joined(separator: ", ")))"
+                        ))
                 } else if let fields = changed[machine.name] {
                     try db.execute(
                         sql: "UPDATE machine SET profile = ?, role = ?, spec = ?, updated_at = ? WHERE name = ?",
                         arguments: [machine.profile, machine.role, try Self.json(machine), now, machine.name])
-                    try Self.insertEvent(db, NewEvent(actor: actor, kind: "fleet.machine.changed", machine: machine.name,
-                        message: "machine \(machine.name) changed: \(fields.joined(separator: ", "))", data: .array(fields.map(JSONValue.string))))
+                    try Self.insertEvent(
+                        db,
+                        NewEvent(
+                            actor: actor, kind: "fleet.machine.changed", machine: machine.name,
+                            message: "machine \(machine.name) changed: \(fields.joined(separator: ", "))",
+                            data: .array(fields.map(JSONValue.string))))
                 } else {
                     continue
                 }
                 for mac in machine.macs {
-                    try db.execute(sql: "INSERT INTO nic (mac, machine) VALUES (?, ?)", arguments: [mac.description, machine.name])
+                    try db.execute(
+                        sql: "INSERT INTO nic (mac, machine) VALUES (?, ?)", arguments: [mac.description, machine.name])
                 }
             }
             return plan
@@ -114,46 +139,65 @@ public final class SQLiteStore: GoldStore {
                 sql: "UPDATE machine SET inventory = ?, updated_at = ? WHERE name = ?",
                 arguments: [try Self.json(inventory), Self.millis(Date()), machine])
             guard db.changesCount == 1 else { throw GoldError(.notFound, "no machine named '\(machine)'") }
-            try Self.insertEvent(db, NewEvent(actor: actor, kind: "machine.inventory", machine: machine, message: "inventory reported"))
+            try Self.insertEvent(
+                db, NewEvent(actor: actor, kind: "machine.inventory", machine: machine, message: "inventory reported"))
         }
     }
 
     public func setNextBoot(machine: String, _ next: NextBoot, actor: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE machine SET next_boot = ?, updated_at = ? WHERE name = ?",
+            try db.execute(
+                sql: "UPDATE machine SET next_boot = ?, updated_at = ? WHERE name = ?",
                 arguments: [next.description, Self.millis(Date()), machine])
             guard db.changesCount == 1 else { throw GoldError(.notFound, "no machine named '\(machine)'") }
-            try Self.insertEvent(db, NewEvent(actor: actor, kind: "machine.next_boot", machine: machine, message: "next boot: \(next)"))
+            try Self.insertEvent(
+                db, NewEvent(actor: actor, kind: "machine.next_boot", machine: machine, message: "next boot: \(next)"))
         }
     }
 
-    public func netbootCheckIn(machine: String, generation: Int64, inventory: JSONValue, actor: String) async throws -> MachineRecord {
+    public func netbootCheckIn(machine: String, generation: Int64, inventory: JSONValue, actor: String) async throws
+        -> MachineRecord
+    {
         try await writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM machine WHERE name = ?", arguments: [machine]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM machine WHERE name = ?", arguments: [machine])
+            else {
                 throw GoldError(.notFound, "no machine named '\(machine)'")
             }
             var record = try Self.machine(row)
             guard record.enrolGeneration == generation else {
-                throw GoldError(.unauthorized, "the enrolment token of \(machine) was already used (generation \(generation), now \(record.enrolGeneration))")
+                throw GoldError(
+                    .unauthorized,
+                    "the enrolment token of \(machine) was already used (generation \(generation), now \(record.enrolGeneration))"
+                )
             }
             if case .netbootOnce = record.nextBoot { record.nextBoot = .disk }
             record.enrolGeneration += 1
             record.inventory = inventory
             try db.execute(
-                sql: "UPDATE machine SET next_boot = ?, enrol_generation = ?, inventory = ?, updated_at = ? WHERE name = ?",
-                arguments: [record.nextBoot.description, record.enrolGeneration, try Self.json(inventory), Self.millis(Date()), machine])
-            try Self.insertEvent(db, NewEvent(actor: actor, kind: "machine.netboot.checkin", machine: machine,
-                message: "checked in from the netboot environment; next boot: \(record.nextBoot)", data: inventory))
+                sql:
+                    "UPDATE machine SET next_boot = ?, enrol_generation = ?, inventory = ?, updated_at = ? WHERE name = ?",
+                arguments: [
+                    record.nextBoot.description, record.enrolGeneration, try Self.json(inventory), Self.millis(Date()),
+                    machine,
+                ])
+            try Self.insertEvent(
+                db,
+                NewEvent(
+                    actor: actor, kind: "machine.netboot.checkin", machine: machine,
+                    message: "checked in from the netboot environment; next boot: \(record.nextBoot)", data: inventory))
             return record
         }
     }
 
     public func setState(machine: String, _ state: MachineState, actor: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE machine SET state = ?, updated_at = ? WHERE name = ?",
+            try db.execute(
+                sql: "UPDATE machine SET state = ?, updated_at = ? WHERE name = ?",
                 arguments: [state.rawValue, Self.millis(Date()), machine])
             guard db.changesCount == 1 else { throw GoldError(.notFound, "no machine named '\(machine)'") }
-            try Self.insertEvent(db, NewEvent(actor: actor, kind: "machine.state", machine: machine, message: "state: \(state.rawValue)"))
+            try Self.insertEvent(
+                db, NewEvent(actor: actor, kind: "machine.state", machine: machine, message: "state: \(state.rawValue)")
+            )
         }
     }
 
@@ -165,7 +209,9 @@ public final class SQLiteStore: GoldStore {
 
     public func directorKey() async throws -> [UInt8] {
         // Every enrolment token checks against it: a read, not a turn on the single writer, once the key exists.
-        if let hex = try await writer.read({ db in try String.fetchOne(db, sql: "SELECT value FROM secret WHERE name = 'director_key'") }) {
+        if let hex = try await writer.read({ db in
+            try String.fetchOne(db, sql: "SELECT value FROM secret WHERE name = 'director_key'")
+        }) {
             return Self.bytes(hex: hex)
         }
         return try await writer.write { db in
@@ -174,7 +220,8 @@ public final class SQLiteStore: GoldStore {
             }
             var generator = SystemRandomNumberGenerator()
             let key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            try db.execute(sql: "INSERT INTO secret (name, value) VALUES ('director_key', ?)",
+            try db.execute(
+                sql: "INSERT INTO secret (name, value) VALUES ('director_key', ?)",
                 arguments: [key.map { String($0, radix: 16).leftPadded(2) }.joined()])
             return key
         }
@@ -188,10 +235,12 @@ public final class SQLiteStore: GoldStore {
         try await writer.read { db in
             let rows: [Row]
             if let machine {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM event WHERE id > ? AND machine = ? ORDER BY id LIMIT ?",
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM event WHERE id > ? AND machine = ? ORDER BY id LIMIT ?",
                     arguments: [after, machine, limit])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM event WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM event WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
             }
             return try rows.map(Self.event)
         }
@@ -200,7 +249,8 @@ public final class SQLiteStore: GoldStore {
     public func pruneEvents(kindPrefix: String, before: Date) async throws -> Int {
         try await writer.write { db in
             // `kind >= prefix AND kind < prefix + U+FFFF` uses the column's ordering; LIKE would treat _ and % in it.
-            try db.execute(sql: "DELETE FROM event WHERE kind >= ? AND kind < ? AND at < ?",
+            try db.execute(
+                sql: "DELETE FROM event WHERE kind >= ? AND kind < ? AND at < ?",
                 arguments: [kindPrefix, kindPrefix + "\u{FFFF}", Self.millis(before)])
             return db.changesCount
         }
@@ -210,7 +260,9 @@ public final class SQLiteStore: GoldStore {
         try await writer.read { db in
             let rows: [Row]
             if let machine {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM event WHERE machine = ? ORDER BY id DESC LIMIT ?", arguments: [machine, limit])
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM event WHERE machine = ? ORDER BY id DESC LIMIT ?",
+                    arguments: [machine, limit])
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM event ORDER BY id DESC LIMIT ?", arguments: [limit])
             }
@@ -223,13 +275,22 @@ public final class SQLiteStore: GoldStore {
             if token.role == .agent {
                 guard let machine = token.machine,
                     try Row.fetchOne(db, sql: "SELECT 1 FROM machine WHERE name = ?", arguments: [machine]) != nil
-                else { throw GoldError(.notFound, "an agent token needs a machine in the fleet; no machine named '\(token.machine ?? "")'") }
+                else {
+                    throw GoldError(
+                        .notFound,
+                        "an agent token needs a machine in the fleet; no machine named '\(token.machine ?? "")'")
+                }
             }
             try db.execute(
                 sql: "INSERT INTO token (id, hash, role, machine, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [token.id, token.hash, token.role.rawValue, token.machine, token.label, Self.millis(token.createdAt)])
-            try Self.insertEvent(db, NewEvent(actor: actor, kind: "token.created", machine: token.machine,
-                message: "token \(token.id) created for role \(token.role.rawValue) (\(token.label))"))
+                arguments: [
+                    token.id, token.hash, token.role.rawValue, token.machine, token.label, Self.millis(token.createdAt),
+                ])
+            try Self.insertEvent(
+                db,
+                NewEvent(
+                    actor: actor, kind: "token.created", machine: token.machine,
+                    message: "token \(token.id) created for role \(token.role.rawValue) (\(token.label))"))
         }
     }
 
@@ -240,21 +301,30 @@ public final class SQLiteStore: GoldStore {
     }
 
     public func listTokens() async throws -> [TokenRecord] {
-        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM token ORDER BY created_at, id").map(Self.token) }
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM token ORDER BY created_at, id").map(Self.token)
+        }
     }
 
     public func revokeToken(id: String, actor: String) async throws -> Bool {
         try await writer.write { db in
             // The last live admin token stays: without one nobody could create tokens again over the API. Checked in the
             // same transaction as the revocation, so two revocations at once cannot both pass.
-            let role = try String.fetchOne(db, sql: "SELECT role FROM token WHERE id = ? AND revoked_at IS NULL", arguments: [id])
+            let role = try String.fetchOne(
+                db, sql: "SELECT role FROM token WHERE id = ? AND revoked_at IS NULL", arguments: [id])
             if role == Role.admin.rawValue,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM token WHERE role = ? AND revoked_at IS NULL", arguments: [Role.admin.rawValue]) ?? 0 <= 1
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM token WHERE role = ? AND revoked_at IS NULL",
+                    arguments: [Role.admin.rawValue]) ?? 0 <= 1
             {
-                throw GoldError(.conflict,
-                    "token \(id) is the last live admin token; create another admin token first (on the director's host, as root: gold token create --local --role admin)")
+                throw GoldError(
+                    .conflict,
+                    "token \(id) is the last live admin token; create another admin token first (on the director's host, as root: gold token create --local --role admin)"
+                )
             }
-            try db.execute(sql: "UPDATE token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Self.millis(Date()), id])
+            try db.execute(
+                sql: "UPDATE token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [Self.millis(Date()), id])
             guard db.changesCount == 1 else { return false }
             try Self.insertEvent(db, NewEvent(actor: actor, kind: "token.revoked", message: "token \(id) revoked"))
             return true
@@ -263,7 +333,9 @@ public final class SQLiteStore: GoldStore {
 }
 
 extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
 }
 
 extension SQLiteStore {

@@ -26,7 +26,8 @@ public struct CompileHub: Sendable {
 extension ServerConfig.CompileConfig {
     /// The worker's pacing from `gold.yaml`'s `compile:` section.
     var workerConfiguration: CompileWorkerConfiguration {
-        CompileWorkerConfiguration(leaseTTL: .seconds(leaseSeconds), heartbeatInterval: .seconds(heartbeatSeconds),
+        CompileWorkerConfiguration(
+            leaseTTL: .seconds(leaseSeconds), heartbeatInterval: .seconds(heartbeatSeconds),
             logInterval: .seconds(min(2, heartbeatSeconds)), pollInterval: .seconds(pollSeconds),
             jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
     }
@@ -50,7 +51,10 @@ struct CompileActions: Sendable {
     /// Whether a compile worker runs in this process; if not, jobs wait for a compile server on another host.
     var localWorker = true
 
-    func compile(_ machine: MachineRecord, context: [String: String] = [:], progress: @escaping @Sendable (Double, String) async -> Void) async -> WorkflowEvent.Outcome {
+    func compile(
+        _ machine: MachineRecord, context: [String: String] = [:],
+        progress: @escaping @Sendable (Double, String) async -> Void
+    ) async -> WorkflowEvent.Outcome {
         let jobs: [CompileJob]
         var spec = machine.spec
         if let text = context["kernel.spec"] {
@@ -67,7 +71,8 @@ struct CompileActions: Sendable {
         }
         if jobs.isEmpty { return .succeeded(detail: "Debian's packaged kernel and no binaries: nothing to compile") }
         guard let hub else {
-            return .failed(reason: "machine \(machine.name) needs \(jobs.count) build(s) but this process has no compile queue")
+            return .failed(
+                reason: "machine \(machine.name) needs \(jobs.count) build(s) but this process has no compile queue")
         }
         var outputs: [String: String] = [:]
         var details: [String] = []
@@ -76,20 +81,26 @@ struct CompileActions: Sendable {
                 try await hub.queue.submit(job)
                 let started = ContinuousClock.now
                 while true {
-                    guard let status = try await hub.queue.status(job.key) else { return .failed(reason: "\(job.label) vanished from the queue") }
+                    guard let status = try await hub.queue.status(job.key) else {
+                        return .failed(reason: "\(job.label) vanished from the queue")
+                    }
                     switch status.state {
                     case .queued, .leased:
                         let (share, text) = Self.progress(of: status, localWorker: localWorker)
-                        await progress((Double(index) + share) / Double(jobs.count), "\(job.label): \(text.prefix(160))")
+                        await progress(
+                            (Double(index) + share) / Double(jobs.count), "\(job.label): \(text.prefix(160))")
                         try await Task.sleep(for: .seconds(2))
                         continue
                     case .cancelled:
                         return .failed(reason: "\(job.label) was cancelled")
                     case .finished(.failure(let failure)):
                         let tail = status.log.split(separator: "\n").suffix(20).joined(separator: "\n")
-                        return .failed(reason: "\(job.label) failed at \(failure.step): \(failure.message)"
-                            + (failure.missingOptions.isEmpty ? "" : "; options that did not survive: \(failure.missingOptions.joined(separator: ", "))")
-                            + "\n\(tail)")
+                        return .failed(
+                            reason: "\(job.label) failed at \(failure.step): \(failure.message)"
+                                + (failure.missingOptions.isEmpty
+                                    ? ""
+                                    : "; options that did not survive: \(failure.missingOptions.joined(separator: ", "))")
+                                + "\n\(tail)")
                     case .finished(.artifact(let manifest, let reused)):
                         switch job.inputs {
                         case .kernel:
@@ -99,7 +110,8 @@ struct CompileActions: Sendable {
                             outputs["binary.\(inputs.name).artifact"] = job.key.hex
                         }
                         let seconds = Double((ContinuousClock.now - started).components.seconds)
-                        details.append("\(job.label): " + (reused ? "reused from the cache" : "built in \(Int(seconds)) s"))
+                        details.append(
+                            "\(job.label): " + (reused ? "reused from the cache" : "built in \(Int(seconds)) s"))
                     }
                     break
                 }
@@ -119,7 +131,9 @@ struct CompileActions: Sendable {
             if case .leased = status.state { return (0, "leased; starting") }
             return (0, localWorker ? "queued" : "queued for a compile server (none runs in the director's process)")
         }
-        guard let report = lines.last(where: { $0.contains("gold-compile: progress ") }), let counts = BuildProgress.parse(report) else {
+        guard let report = lines.last(where: { $0.contains("gold-compile: progress ") }),
+            let counts = BuildProgress.parse(report)
+        else {
             return (0, String(latest))
         }
         let summary = report.replacingOccurrences(of: "gold-compile: progress ", with: "")

@@ -30,7 +30,9 @@ struct EventRetention: Service {
         let before = now.addingTimeInterval(-Double(days) * 86400)
         do {
             let dropped = try await store.pruneEvents(kindPrefix: Self.prunedKindPrefix, before: before)
-            if dropped > 0 { logger.info("event retention", metadata: ["dropped": "\(dropped)", "older_than_days": "\(days)"]) }
+            if dropped > 0 {
+                logger.info("event retention", metadata: ["dropped": "\(dropped)", "older_than_days": "\(days)"])
+            }
             return dropped
         } catch {
             logger.warning("event retention failed; will try again", metadata: ["error": "\(error)"])

@@ -18,31 +18,44 @@ public enum Initializer {
         if fm.fileExists(atPath: tokenFile) {
             return Result(dataDir: dataDir, configFile: configFile, tokenFile: tokenFile, created: false)
         }
-        try fm.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try fm.createDirectory(
+            atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let config: ServerConfig
         if fm.fileExists(atPath: configFile) {
-            config = try ServerConfig.parse(yaml: try String(contentsOfFile: configFile, encoding: .utf8), file: configFile)
+            config = try ServerConfig.parse(
+                yaml: try String(contentsOfFile: configFile, encoding: .utf8), file: configFile)
         } else {
             config = ServerConfig.defaults(dataDir: dataDir)
             try defaultConfigText(dataDir: dataDir).write(toFile: configFile, atomically: true, encoding: .utf8)
         }
         let store = try GoldProcess.openStore(config)
         let secret = TokenSecret.generate()
-        let record = TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: .admin, machine: nil, label: "admin (gold init)", createdAt: Date())
+        let record = TokenRecord(
+            id: TokenSecret.newID(), hash: secret.hash, role: .admin, machine: nil, label: "admin (gold init)",
+            createdAt: Date())
         // Write the secret first, readable by its owner only, then record it: a crash between leaves a file, never a
         // stored token nobody holds.
         let temporary = tokenFile + ".tmp"
-        guard fm.createFile(atPath: temporary, contents: Data((secret.value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            fm.createFile(
+                atPath: temporary, contents: Data((secret.value + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else {
             throw GoldError(.io, "cannot write the admin token", at: temporary)
         }
         // The local deploy and compile roles talk to the director with a `server` token of their own.
         let serverSecret = TokenSecret.generate()
         let serverFile = dataDir + "/server.token"
-        guard fm.createFile(atPath: serverFile, contents: Data((serverSecret.value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            fm.createFile(
+                atPath: serverFile, contents: Data((serverSecret.value + "\n").utf8),
+                attributes: [.posixPermissions: 0o600])
+        else {
             throw GoldError(.io, "cannot write the server token", at: serverFile)
         }
-        try await store.insertToken(TokenRecord(id: TokenSecret.newID(), hash: serverSecret.hash, role: .server, machine: nil,
-            label: "local servers (gold init)", createdAt: Date()), actor: "gold init")
+        try await store.insertToken(
+            TokenRecord(
+                id: TokenSecret.newID(), hash: serverSecret.hash, role: .server, machine: nil,
+                label: "local servers (gold init)", createdAt: Date()), actor: "gold init")
         try await store.insertToken(record, actor: "gold init")
         try fm.moveItem(atPath: temporary, toPath: tokenFile)
         return Result(dataDir: dataDir, configFile: configFile, tokenFile: tokenFile, created: true)
@@ -80,15 +93,20 @@ public enum LocalTokens {
         -> (id: String, token: String, label: String)
     {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw GoldError(.notFound, "cannot read the director's configuration (run as root on the director's host, or pass --config)", at: file)
+            throw GoldError(
+                .notFound,
+                "cannot read the director's configuration (run as root on the director's host, or pass --config)",
+                at: file)
         }
         let config = try ServerConfig.parse(yaml: text, file: file)
         guard let path = config.sqlitePath, FileManager.default.fileExists(atPath: path) else {
-            throw GoldError(.notFound, "no store to write the token into; 'gold init' makes one", at: config.sqlitePath ?? file)
+            throw GoldError(
+                .notFound, "no store to write the token into; 'gold init' makes one", at: config.sqlitePath ?? file)
         }
         let store = try GoldProcess.openStore(config)
         let secret = TokenSecret.generate()
-        let record = TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: role, machine: machine,
+        let record = TokenRecord(
+            id: TokenSecret.newID(), hash: secret.hash, role: role, machine: machine,
             label: label ?? "\(role.rawValue) (gold token create --local)", createdAt: Date())
         try await store.insertToken(record, actor: "local:\(NSUserName())")
         return (record.id, secret.value, record.label)

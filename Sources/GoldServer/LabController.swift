@@ -27,7 +27,9 @@ public struct LabController: Sendable {
     public var lab: Lab { Lab(configuration: configuration, logger: logger) }
     public var dataDir: String { stateDirectory + "/gold" }
     /// The director runs on the host (it builds images from Debian's mirror); the lab reaches it over the veth.
-    public var directorURL: String { "http://\(String(configuration.uplink!.hostAddress.split(separator: "/")[0])):8080" }
+    public var directorURL: String {
+        "http://\(String(configuration.uplink!.hostAddress.split(separator: "/")[0])):8080"
+    }
     public var tokenFile: String { dataDir + "/admin.token" }
     /// A file to `source`: the lab's director, its token and the `gold` that made the lab on PATH.
     public var environmentFile: String { stateDirectory + "/env" }
@@ -49,7 +51,8 @@ public struct LabController: Sendable {
         (0..<count).map { index in
             let uefi = index % 2 == 0
             let name = "lab-\(uefi ? "uefi" : "bios")-\(String(format: "%02d", index / 2 + 1))"
-            return LabMachineSpec(name: name, mac: String(format: "52:54:00:77:00:%02x", index + 1), bootMode: uefi ? .uefi : .bios,
+            return LabMachineSpec(
+                name: name, mac: String(format: "52:54:00:77:00:%02x", index + 1), bootMode: uefi ? .uefi : .bios,
                 disks: [.mib(2048, .raw)], memoryMiB: 1024)
         }
     }
@@ -63,17 +66,25 @@ public struct LabController: Sendable {
     }
 
     /// Brings the lab up with Gold inside it: machines, network, netboot files, Gold's servers, the fleet applied.
-    public func up(count: Int, goldBinary: String, agentBinary: String, progress: @Sendable (String) -> Void) async throws -> UpResult {
-        guard count >= 1 && count <= 32 else { throw GoldError(.invalidInput, "the lab has 1 to 32 machines", at: "--machines") }
+    public func up(count: Int, goldBinary: String, agentBinary: String, progress: @Sendable (String) -> Void)
+        async throws -> UpResult
+    {
+        guard count >= 1 && count <= 32 else {
+            throw GoldError(.invalidInput, "the lab has 1 to 32 machines", at: "--machines")
+        }
         guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
-            throw GoldError(.notFound, "no gold-agent binary; build it with scripts/build-agent.sh (statically linked)", at: agentBinary)
+            throw GoldError(
+                .notFound, "no gold-agent binary; build it with scripts/build-agent.sh (statically linked)",
+                at: agentBinary)
         }
         // Every role runs here: one message naming everything missing, before the netboot build or a kernel compile.
         if let refusal = Doctor.examine([.director, .deploy, .compile, .lab], probe: LocalHostProbe()).refusal {
             throw GoldError(.unavailable, refusal)
         }
         progress("building the netboot environment (kernel + initramfs with gold-agent)")
-        let netboot = try await NetbootBuilder(agentBinary: agentBinary, outputDir: "/var/cache/gold/netboot", logger: logger).build()
+        let netboot = try await NetbootBuilder(
+            agentBinary: agentBinary, outputDir: "/var/cache/gold/netboot", logger: logger
+        ).build()
 
         progress("creating the lab: namespace, bridge, \(count) QEMU machines")
         let state = try await lab.up(machines: Self.machines(count))
@@ -93,31 +104,39 @@ public struct LabController: Sendable {
             }
 
             progress("starting Gold: director and compile roles on the host, the deploy role inside the lab")
-            let director = try Spawn.daemon(goldBinary, ["serve", "--config", dataDir + "/gold.yaml", "--roles", "director,compile"],
+            let director = try Spawn.daemon(
+                goldBinary, ["serve", "--config", dataDir + "/gold.yaml", "--roles", "director,compile"],
                 log: stateDirectory + "/gold.log")
             try lab.recordGoldProcess(director)
             try await waitForDirector()
-            let deploy = try Spawn.daemon("ip", ["netns", "exec", configuration.namespace, goldBinary, "serve", "--config", dataDir + "/gold.yaml",
-                "--roles", "deploy"], log: stateDirectory + "/gold-deploy.log")
+            let deploy = try Spawn.daemon(
+                "ip",
+                [
+                    "netns", "exec", configuration.namespace, goldBinary, "serve", "--config", dataDir + "/gold.yaml",
+                    "--roles", "deploy",
+                ], log: stateDirectory + "/gold-deploy.log")
             try lab.recordGoldProcess(deploy)
 
             progress("applying the lab's fleet (sample service source in \(softwareDirectory))")
             try LabSoftware.write(to: softwareDirectory)
             try await applyFleet(profiles: [:])
-            try environmentScript(goldBinary: goldBinary).write(toFile: environmentFile, atomically: true, encoding: .utf8)
+            try environmentScript(goldBinary: goldBinary).write(
+                toFile: environmentFile, atomically: true, encoding: .utf8)
         } catch {
             logger.error("lab up failed; tearing it down", metadata: ["error": "\(error)"])
             _ = try? await down()
             throw error
         }
-        return UpResult(machines: state.machines.map(\.machine.spec.name), directorURL: directorURL, tokenFile: tokenFile,
+        return UpResult(
+            machines: state.machines.map(\.machine.spec.name), directorURL: directorURL, tokenFile: tokenFile,
             environmentFile: environmentFile, netbootKernel: netboot.kernelVersion)
     }
 
     /// Stops the lab's director — with SIGKILL when `kill`, as a crash would — and starts it again as `up` did.
     public func restartDirector(kill: Bool, goldBinary: String) async throws -> (stopped: Int32?, started: Int32) {
         let stopped = try await lab.stopGoldProcess(matching: "--roles director", hard: kill)
-        let director = try Spawn.daemon(goldBinary, ["serve", "--config", dataDir + "/gold.yaml", "--roles", "director,compile"],
+        let director = try Spawn.daemon(
+            goldBinary, ["serve", "--config", dataDir + "/gold.yaml", "--roles", "director,compile"],
             log: stateDirectory + "/gold.log")
         try lab.recordGoldProcess(director)
         try await waitForDirector()
@@ -128,7 +147,10 @@ public struct LabController: Sendable {
     public func down() async throws -> Lab.DownResult {
         let result = try await lab.down()
         guard case .removed(var removed, let leftovers) = result else { return result }
-        for path in [dataDir, stateDirectory + "/gold.log", stateDirectory + "/gold-deploy.log", stateDirectory + "/fleet.yaml", stateDirectory + "/src", environmentFile] where FileManager.default.fileExists(atPath: path) {
+        for path in [
+            dataDir, stateDirectory + "/gold.log", stateDirectory + "/gold-deploy.log", stateDirectory + "/fleet.yaml",
+            stateDirectory + "/src", environmentFile,
+        ] where FileManager.default.fileExists(atPath: path) {
             try FileManager.default.removeItem(atPath: path)
             removed.append(path)
         }
@@ -138,11 +160,17 @@ public struct LabController: Sendable {
     func waitForDirector() async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            if let response = try? await HTTPClient.send("GET", directorURL + "/healthz", timeout: .seconds(2)), response.status == 200 { return }
+            if let response = try? await HTTPClient.send("GET", directorURL + "/healthz", timeout: .seconds(2)),
+                response.status == 200
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
         let log = (try? String(contentsOfFile: stateDirectory + "/gold.log", encoding: .utf8)) ?? ""
-        throw GoldError(.unavailable, "Gold's servers did not come up in the lab; log:\n\(log.suffix(2000))", at: stateDirectory + "/gold.log")
+        throw GoldError(
+            .unavailable, "Gold's servers did not come up in the lab; log:\n\(log.suffix(2000))",
+            at: stateDirectory + "/gold.log")
     }
 
     /// Gold inside the lab: the director on the veth, boot servers and full DHCP on the bridge.
@@ -180,9 +208,12 @@ public struct LabController: Sendable {
     /// The fleet file for the lab's machines: their MACs, firmware, disks and QMP power, a static address each, the
     /// sample service `hello` compiled for each. `profiles` names a machine's profile when it is not `lab`: `lab-kernel`
     /// runs a kernel the compile role builds, `lab-kernel-panics` one built without its root filesystem's driver.
-    public static func fleetYAML(_ state: LabState, softwareDirectory: String, profiles: [String: String] = [:]) -> String {
+    public static func fleetYAML(_ state: LabState, softwareDirectory: String, profiles: [String: String] = [:])
+        -> String
+    {
         func kernel(_ fragments: [String], localVersion: String) -> String {
-            let lines = fragments.map { "      - '\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: "\n")
+            let lines = fragments.map { "      - '\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(
+                separator: "\n")
             return """
                     kernel:
                       source: "debian:linux-source-6.1"
@@ -233,7 +264,8 @@ public struct LabController: Sendable {
         for (index, entry) in state.machines.enumerated() {
             let machine = entry.machine
             let disk = machine.spec.disks[0]
-            let partitions = machine.spec.bootMode == .uefi
+            let partitions =
+                machine.spec.bootMode == .uefi
                 ? "[{size: 256MiB, fs: vfat, mount: /boot/efi}, {size: rest, fs: ext4, mount: /}]"
                 : "[{size: rest, fs: ext4, mount: /}]"
             text += """
@@ -255,11 +287,16 @@ public struct LabController: Sendable {
     public func applyFleet(profiles: [String: String]) async throws {
         guard let state = try lab.current() else { throw GoldError(.notFound, "no lab is up", at: stateDirectory) }
         let fleetFile = stateDirectory + "/fleet.yaml"
-        try Self.fleetYAML(state, softwareDirectory: softwareDirectory, profiles: profiles).write(toFile: fleetFile, atomically: true, encoding: .utf8)
-        let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let response = try await HTTPClient.send("POST", directorURL + "/v1/fleet/apply?file=\(fleetFile)",
+        try Self.fleetYAML(state, softwareDirectory: softwareDirectory, profiles: profiles).write(
+            toFile: fleetFile, atomically: true, encoding: .utf8)
+        let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        let response = try await HTTPClient.send(
+            "POST", directorURL + "/v1/fleet/apply?file=\(fleetFile)",
             headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/yaml")],
             body: Array(try String(contentsOfFile: fleetFile, encoding: .utf8).utf8))
-        guard response.status == 200 else { throw GoldError(.internalError, "applying the lab's fleet failed: \(response.text)") }
+        guard response.status == 200 else {
+            throw GoldError(.internalError, "applying the lab's fleet failed: \(response.text)")
+        }
     }
 }

@@ -62,7 +62,9 @@ public enum LabSoftware {
     /// Writes the source as version `version`; `checkExit` non-zero makes its check fail.
     public static func write(to directory: String, version: String = "1", checkExit: Int = 0) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for (name, text) in [("hello.c", source), ("hello.service", unit), ("VERSION", version + "\n"), ("CHECK_EXIT", "\(checkExit)\n")] {
+        for (name, text) in [
+            ("hello.c", source), ("hello.service", unit), ("VERSION", version + "\n"), ("CHECK_EXIT", "\(checkExit)\n"),
+        ] {
             try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
         }
     }

@@ -13,7 +13,10 @@ public struct LiveMachineActions: MachineActions {
     let images: ImageActions
     let compiler: CompileActions
 
-    public init(config: ServerConfig, store: any GoldStore, compile: CompileHub? = nil, localCompileWorker: Bool = true, logger: Logger) {
+    public init(
+        config: ServerConfig, store: any GoldStore, compile: CompileHub? = nil, localCompileWorker: Bool = true,
+        logger: Logger
+    ) {
         self.logger = logger
         self.images = ImageActions(config: config, store: store, artifacts: compile?.artifacts, logger: logger)
         self.compiler = CompileActions(hub: compile, logger: logger, localWorker: localCompileWorker)
@@ -23,7 +26,9 @@ public struct LiveMachineActions: MachineActions {
         await execute(action, machine: machine, workflow: workflow) { _, _ in }
     }
 
-    public func execute(_ action: Action, machine: MachineRecord, workflow: Workflow, progress: @escaping ActionProgress) async -> WorkflowEvent.Outcome {
+    public func execute(
+        _ action: Action, machine: MachineRecord, workflow: Workflow, progress: @escaping ActionProgress
+    ) async -> WorkflowEvent.Outcome {
         switch action {
         case .power(let power):
             return await self.power(power, machine: machine)
@@ -34,12 +39,16 @@ public struct LiveMachineActions: MachineActions {
         case .buildImage:
             let images = self.images
             return await withTaskExecutorPreference(BlockingExecutor.shared) {
-                await images.build(machine, change: .provision, description: "\(workflow.kind.rawValue) \(workflow.id)", context: workflow.context)
+                await images.build(
+                    machine, change: .provision, description: "\(workflow.kind.rawValue) \(workflow.id)",
+                    context: workflow.context)
             }
         case .recordImageVersion(let change):
             let images = self.images
             return await withTaskExecutorPreference(BlockingExecutor.shared) {
-                await images.build(machine, change: ImageChange(rawValue: change) ?? .capture, description: "\(workflow.kind.rawValue) \(workflow.id)",
+                await images.build(
+                    machine, change: ImageChange(rawValue: change) ?? .capture,
+                    description: "\(workflow.kind.rawValue) \(workflow.id)",
                     context: workflow.context)
             }
         default:
@@ -55,7 +64,11 @@ public struct LiveMachineActions: MachineActions {
             case .off: try await driver.powerOff()
             case .cycle: try await driver.powerCycle()
             case .onOrCycle:
-                if try await driver.status() == .on { try await driver.powerCycle() } else { try await driver.powerOn() }
+                if try await driver.status() == .on {
+                    try await driver.powerCycle()
+                } else {
+                    try await driver.powerOn()
+                }
             case .bootDisk:
                 try await driver.setNextBoot(.disk, persistent: false)
             case .bootNetwork:
@@ -72,32 +85,47 @@ public struct LiveMachineActions: MachineActions {
         switch spec.power.driver {
         case .qemu:
             guard let socket = spec.power.address else {
-                throw GoldError(.invalidInput, "the qemu driver needs the QMP socket path", at: "machines[\(spec.name)].power.address")
+                throw GoldError(
+                    .invalidInput, "the qemu driver needs the QMP socket path",
+                    at: "machines[\(spec.name)].power.address")
             }
             return QEMUPowerDriver(machine: spec.name, socketPath: socket, logger: logger)
         case .ipmi:
             guard let address = spec.power.address, let user = spec.power.username else {
-                throw GoldError(.invalidInput, "the ipmi driver needs address and username", at: "machines[\(spec.name)].power")
+                throw GoldError(
+                    .invalidInput, "the ipmi driver needs address and username", at: "machines[\(spec.name)].power")
             }
             let parts = address.split(separator: ":", omittingEmptySubsequences: false)
             guard let host = parts.first, !host.isEmpty, parts.count <= 2 else {
-                throw GoldError(.invalidInput, "the ipmi address '\(address)' is not HOST or HOST:PORT", at: "machines[\(spec.name)].power.address")
+                throw GoldError(
+                    .invalidInput, "the ipmi address '\(address)' is not HOST or HOST:PORT",
+                    at: "machines[\(spec.name)].power.address")
             }
             let port = parts.count > 1 ? Int(parts[1]) : 623
             guard let port, (1...65535).contains(port) else {
-                throw GoldError(.invalidInput, "the ipmi address '\(address)' has no port 1-65535", at: "machines[\(spec.name)].power.address")
+                throw GoldError(
+                    .invalidInput, "the ipmi address '\(address)' has no port 1-65535",
+                    at: "machines[\(spec.name)].power.address")
             }
-            let password = try spec.power.passwordFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
-            return IPMIPowerDriver(machine: spec.name, endpoint: IPMIEndpoint(host: String(host), port: port, user: user, password: password), logger: logger)
+            let password =
+                try spec.power.passwordFile.map {
+                    try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                } ?? ""
+            return IPMIPowerDriver(
+                machine: spec.name,
+                endpoint: IPMIEndpoint(host: String(host), port: port, user: user, password: password), logger: logger)
         case .redfish:
-            throw GoldError(.unavailable, "the redfish driver is not built yet", at: "machines[\(spec.name)].power.driver")
+            throw GoldError(
+                .unavailable, "the redfish driver is not built yet", at: "machines[\(spec.name)].power.driver")
         case .manual:
             return ManualPowerDriver(machine: spec.name)
         }
     }
 
     public func defaults(for kind: WorkflowKind, machine: MachineRecord) async -> [String: String] {
-        guard kind == .restore, let version = try? images.imageStore.currentVersion(machine: machine.name) else { return [:] }
+        guard kind == .restore, let version = try? images.imageStore.currentVersion(machine: machine.name) else {
+            return [:]
+        }
         return ["image.version": "\(version)"]
     }
 
@@ -119,14 +147,19 @@ public struct LiveMachineActions: MachineActions {
 /// Checks from the build server: a TCP connect, an HTTP GET expecting 2xx, an ssh banner.
 enum ServerChecks {
     static func run(_ spec: MachineSpec) async -> WorkflowEvent.Outcome {
-        let host = spec.network.address.flatMap { IPv4CIDR($0) }?.address.description ?? spec.network.hostname ?? spec.name
+        let host =
+            spec.network.address.flatMap { IPv4CIDR($0) }?.address.description ?? spec.network.hostname ?? spec.name
         var passed: [String] = []
         for check in spec.checks {
             switch check.kind {
             case .tcp, .ssh:
-                let target = check.kind == .ssh && !check.target.contains(":") ? "\(check.target.isEmpty ? host : check.target):22" : check.target
+                let target =
+                    check.kind == .ssh && !check.target.contains(":")
+                    ? "\(check.target.isEmpty ? host : check.target):22" : check.target
                 let (h, p) = split(target, defaultHost: host)
-                guard let port = p else { return .failed(reason: "check \(check.kind.rawValue) '\(check.target)': no port") }
+                guard let port = p else {
+                    return .failed(reason: "check \(check.kind.rawValue) '\(check.target)': no port")
+                }
                 do {
                     let banner = try await TCPProbe.connect(host: h, port: port, readBanner: check.kind == .ssh)
                     if check.kind == .ssh && !(banner ?? "").hasPrefix("SSH-") {
@@ -139,7 +172,9 @@ enum ServerChecks {
             case .http:
                 do {
                     let response = try await GoldHTTPClientBridge.get(check.target)
-                    guard (200..<300).contains(response) else { return .failed(reason: "check http \(check.target): status \(response)") }
+                    guard (200..<300).contains(response) else {
+                        return .failed(reason: "check http \(check.target): status \(response)")
+                    }
                     passed.append("http \(check.target)")
                 } catch {
                     return .failed(reason: "check http \(check.target) failed: \(error)")
@@ -148,7 +183,8 @@ enum ServerChecks {
                 continue  // run by the agent on the machine
             }
         }
-        return .succeeded(detail: passed.isEmpty ? "no checks from the build server" : "passed: \(passed.joined(separator: ", "))")
+        return .succeeded(
+            detail: passed.isEmpty ? "no checks from the build server" : "passed: \(passed.joined(separator: ", "))")
     }
 
     static func split(_ target: String, defaultHost: String) -> (String, Int?) {

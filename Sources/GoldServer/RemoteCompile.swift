@@ -27,7 +27,9 @@ public struct RemoteCompileQueue: CompileQueue {
         return decoder
     }
 
-    func call(_ method: String, _ path: String, _ body: (some Encodable)?, timeout: Duration = .seconds(30)) async throws -> HTTPClientResponse {
+    func call(_ method: String, _ path: String, _ body: (some Encodable)?, timeout: Duration = .seconds(30))
+        async throws -> HTTPClientResponse
+    {
         var headers = [("Authorization", "Bearer \(token)")]
         var bytes: [UInt8]?
         if let body {
@@ -35,7 +37,10 @@ public struct RemoteCompileQueue: CompileQueue {
             bytes = Array(try Self.encoder.encode(body))
         }
         let response: HTTPClientResponse
-        do { response = try await HTTPClient.send(method, director + path, headers: headers, body: bytes, timeout: timeout) } catch {
+        do {
+            response = try await HTTPClient.send(
+                method, director + path, headers: headers, body: bytes, timeout: timeout)
+        } catch {
             throw CompileError(.io, "the director at \(director) did not answer \(method) \(path): \(error)")
         }
         switch response.status {
@@ -43,13 +48,19 @@ public struct RemoteCompileQueue: CompileQueue {
         case 409: throw CompileError(.leaseLost, "the director says: \(Self.message(response))")
         case 404: throw CompileError(.notFound, "the director says: \(Self.message(response))")
         case 400: throw CompileError(.badInput, "the director refused \(method) \(path): \(Self.message(response))")
-        default: throw CompileError(.io, "the director answered \(response.status) to \(method) \(path): \(Self.message(response))")
+        default:
+            throw CompileError(
+                .io, "the director answered \(response.status) to \(method) \(path): \(Self.message(response))")
         }
     }
 
     static func message(_ response: HTTPClientResponse) -> String {
-        struct Body: Decodable { struct Detail: Decodable { var message: String }; var error: Detail }
-        return (try? JSONDecoder().decode(Body.self, from: Data(response.body)))?.error.message ?? String(response.text.prefix(300))
+        struct Body: Decodable {
+            struct Detail: Decodable { var message: String }
+            var error: Detail
+        }
+        return (try? JSONDecoder().decode(Body.self, from: Data(response.body)))?.error.message
+            ?? String(response.text.prefix(300))
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ response: HTTPClientResponse) throws -> T {
@@ -63,7 +74,8 @@ public struct RemoteCompileQueue: CompileQueue {
     }
 
     public func lease(worker: String, ttl: Duration) async throws -> CompileLease? {
-        let response = try await call("POST", "/v1/jobs/lease", LeaseRequest(worker: worker, ttlSeconds: Int(ttl.components.seconds)))
+        let response = try await call(
+            "POST", "/v1/jobs/lease", LeaseRequest(worker: worker, ttlSeconds: Int(ttl.components.seconds)))
         return response.status == 204 ? nil : try decode(CompileLease.self, response)
     }
 
@@ -76,7 +88,8 @@ public struct RemoteCompileQueue: CompileQueue {
     }
 
     public func complete(_ lease: CompileLease, _ outcome: CompileOutcome) async throws {
-        _ = try await call("POST", "/v1/jobs/\(lease.job.key.hex)/complete", LeaseCompletion(lease: lease, outcome: outcome))
+        _ = try await call(
+            "POST", "/v1/jobs/\(lease.job.key.hex)/complete", LeaseCompletion(lease: lease, outcome: outcome))
     }
 
     public func cancel(_ key: CacheKey) async throws {
@@ -102,14 +115,19 @@ public struct RemoteArtifactStore: ArtifactStore {
     }
 
     public func manifest(for key: CacheKey) async throws -> ArtifactManifest? {
-        do { return try remote.decode(ArtifactManifest.self, try await remote.call("GET", "/v1/artifacts/\(key.hex)", Optional<String>.none)) } catch let error as CompileError
+        do {
+            return try remote.decode(
+                ArtifactManifest.self, try await remote.call("GET", "/v1/artifacts/\(key.hex)", Optional<String>.none))
+        } catch let error as CompileError
             where error.code == .notFound
         {
             return nil
         }
     }
 
-    public func publish(key: CacheKey, files: [ArtifactUpload], metadata: ArtifactMetadata) async throws -> ArtifactManifest {
+    public func publish(key: CacheKey, files: [ArtifactUpload], metadata: ArtifactMetadata) async throws
+        -> ArtifactManifest
+    {
         var stored: [ArtifactFile] = []
         for upload in files {
             guard let data = FileManager.default.contents(atPath: upload.path) else {
@@ -119,18 +137,25 @@ public struct RemoteArtifactStore: ArtifactStore {
             let headers = [("Authorization", "Bearer \(remote.token)"), ("Content-Type", "application/octet-stream")]
             let response: HTTPClientResponse
             do {
-                response = try await HTTPClient.send("PUT", "\(remote.director)/v1/artifacts/blobs/\(sha)", headers: headers, body: Array(data),
+                response = try await HTTPClient.send(
+                    "PUT", "\(remote.director)/v1/artifacts/blobs/\(sha)", headers: headers, body: Array(data),
                     timeout: .seconds(600))
             } catch {
-                throw CompileError(.io, "upload of \(upload.name) of \(key.short) to \(remote.director) failed: \(error)")
+                throw CompileError(
+                    .io, "upload of \(upload.name) of \(key.short) to \(remote.director) failed: \(error)")
             }
             guard response.status == 204 else {
-                throw CompileError(.io, "the director refused \(upload.name) of \(key.short) (\(response.status)): \(RemoteCompileQueue.message(response))")
+                throw CompileError(
+                    .io,
+                    "the director refused \(upload.name) of \(key.short) (\(response.status)): \(RemoteCompileQueue.message(response))"
+                )
             }
             stored.append(ArtifactFile(name: upload.name, sha256: sha, size: UInt64(data.count), mode: upload.mode))
         }
-        return try remote.decode(ArtifactManifest.self,
-            try await remote.call("PUT", "/v1/artifacts/\(key.hex)", PublishArtifact(files: stored, metadata: metadata)))
+        return try remote.decode(
+            ArtifactManifest.self,
+            try await remote.call("PUT", "/v1/artifacts/\(key.hex)", PublishArtifact(files: stored, metadata: metadata))
+        )
     }
 
     public func fetch(sha256: String, to destination: String) async throws {

@@ -1,7 +1,8 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Foundation
 
 /// Shorthands over ``SystemRunner`` for a caller that needs no fake.
 public enum Spawn {
@@ -24,7 +25,9 @@ public enum Spawn {
 
     /// Starts a long-running program in a new session, detached from the caller, output appended to `log`.
     /// Returns its pid; the caller records it to stop it later.
-    public static func daemon(_ program: String, _ arguments: [String], log: String, environment: [String: String]? = nil) throws -> pid_t {
+    public static func daemon(
+        _ program: String, _ arguments: [String], log: String, environment: [String: String]? = nil
+    ) throws -> pid_t {
         let path = try locate(program)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -35,6 +38,7 @@ public enum Spawn {
         var attributes = Child.attributes(newGroup: false, newSession: true)
         defer { posix_spawnattr_destroy(&attributes) }
         return try Child.spawn(
-            path, arguments, environment ?? ProcessInfo.processInfo.environment, &actions, &attributes, program: program)
+            path, arguments, environment ?? ProcessInfo.processInfo.environment, &actions, &attributes, program: program
+        )
     }
 }

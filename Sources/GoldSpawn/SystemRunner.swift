@@ -1,7 +1,8 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Foundation
 
 /// Runs programs on this machine with `posix_spawn`: the one way Gold runs a program.
 ///
@@ -29,7 +30,8 @@ public struct SystemRunner: ProgramRunner {
         let path = path ?? ProcessInfo.processInfo.environment["PATH"] ?? ""
         var seen = Set<String>()
         let system = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        for dir in path.split(separator: ":").map(String.init) + system where !dir.isEmpty && seen.insert(dir).inserted {
+        for dir in path.split(separator: ":").map(String.init) + system where !dir.isEmpty && seen.insert(dir).inserted
+        {
             if FileManager.default.isExecutableFile(atPath: "\(dir)/\(program)") { return "\(dir)/\(program)" }
         }
         return nil
@@ -88,15 +90,19 @@ struct Child: @unchecked Sendable {
         }
         var opened: [Int32] = []
         var handedOver = false
-        defer { if !handedOver { opened.forEach { close($0) } } }
+        defer { if !handedOver { for fd in opened { close(fd) } } }
         func keep(_ fd: Int32, _ what: String) throws -> Int32 {
             guard fd >= 0 else {
-                throw SpawnError("cannot start \(command.program): \(what): \(String(cString: strerror(errno)))", program: command.program)
+                throw SpawnError(
+                    "cannot start \(command.program): \(what): \(String(cString: strerror(errno)))",
+                    program: command.program)
             }
             // Above 2, so that handing it to the child as 0, 1 or 2 is always a real dup2.
             let high = fcntl(fd, F_DUPFD_CLOEXEC, 3)
             close(fd)
-            guard high >= 0 else { throw SpawnError("cannot start \(command.program): \(what)", program: command.program) }
+            guard high >= 0 else {
+                throw SpawnError("cannot start \(command.program): \(what)", program: command.program)
+            }
             opened.append(high)
             return high
         }
@@ -142,7 +148,9 @@ struct Child: @unchecked Sendable {
         }
         if let directory = command.workingDirectory {
             guard let addchdir = addChangeDirectory else {
-                throw SpawnError("cannot start \(command.program) in \(directory): this C library has no posix_spawn_file_actions_addchdir_np", program: command.program)
+                throw SpawnError(
+                    "cannot start \(command.program) in \(directory): this C library has no posix_spawn_file_actions_addchdir_np",
+                    program: command.program)
             }
             _ = directory.withCString { addchdir(&actions, $0) }
         }
@@ -182,9 +190,9 @@ struct Child: @unchecked Sendable {
         _ actions: inout posix_spawn_file_actions_t, _ attributes: inout posix_spawnattr_t, program: String
     ) throws -> pid_t {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         let env = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { env.forEach { free($0) } }
+        defer { for pointer in env { free(pointer) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, path, &actions, &attributes, argv, env)
         guard status == 0 else {
@@ -248,7 +256,9 @@ struct Child: @unchecked Sendable {
         var data = [UInt8](repeating: 0, count: size - start)
         var done = 0
         while done < data.count {
-            let count = data.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(start + done)) }
+            let count = data.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + done, $0.count - done, off_t(start + done))
+            }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             done += count
@@ -274,7 +284,9 @@ struct Child: @unchecked Sendable {
                 let count = write(fd, bytes.baseAddress! + done, bytes.count - done)
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else {
-                    throw SpawnError("cannot start \(program): writing its input: \(String(cString: strerror(errno)))", program: program)
+                    throw SpawnError(
+                        "cannot start \(program): writing its input: \(String(cString: strerror(errno)))",
+                        program: program)
                 }
                 done += count
             }
@@ -283,7 +295,12 @@ struct Child: @unchecked Sendable {
 }
 
 /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29), which Swift's Glibc module does not declare.
-private let addChangeDirectory: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
-}()
+private let addChangeDirectory:
+    (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else {
+            return nil
+        }
+        return unsafeBitCast(
+            symbol,
+            to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+    }()

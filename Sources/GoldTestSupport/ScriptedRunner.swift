@@ -9,7 +9,7 @@ public final class ScriptedRunner: ProgramRunner, @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [Invocation] = []
     private let script: Script
-    private let where_: @Sendable (String) -> String?
+    private let locator: @Sendable (String) -> String?
 
     /// `script` answers a command, or returns nil to run it for real. `locate` says where a program is installed
     /// (default: where it really is).
@@ -17,7 +17,7 @@ public final class ScriptedRunner: ProgramRunner, @unchecked Sendable {
         locate: @escaping @Sendable (String) -> String? = { SystemRunner.locate($0) }, script: @escaping Script
     ) {
         self.script = script
-        self.where_ = locate
+        self.locator = locate
     }
 
     /// Answers with `replies` in order; past the last one, exit 99 "script exhausted".
@@ -32,7 +32,7 @@ public final class ScriptedRunner: ProgramRunner, @unchecked Sendable {
     /// The programs run so far, by their last path component.
     public var programs: [String] { commands.map { ($0.program as NSString).lastPathComponent } }
 
-    public func locate(_ program: String) -> String? { where_(program) }
+    public func locate(_ program: String) -> String? { locator(program) }
 
     public func run(_ command: Invocation) async throws -> InvocationResult {
         lock.withLock { recorded.append(command) }

@@ -91,7 +91,9 @@ public enum Observation: Hashable, Sendable, Codable {
 
     /// A boot success from another kernel than the one awaited: the machine came back on its old kernel.
     func contradicts(_ awaited: Awaited) -> String? {
-        if case .bootSuccess(let kernel) = self, case .bootSuccess(let wanted?) = awaited, kernel != wanted { return kernel }
+        if case .bootSuccess(let kernel) = self, case .bootSuccess(let wanted?) = awaited, kernel != wanted {
+            return kernel
+        }
         return nil
     }
 }

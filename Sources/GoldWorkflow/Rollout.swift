@@ -32,8 +32,10 @@ public struct Rollout: Hashable, Sendable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: String, kind: WorkflowKind, parameters: [String: String], selector: String, machines: [String],
-                canary: Int, batchSize: Int, maxFailures: Int, now: Date) {
+    public init(
+        id: String, kind: WorkflowKind, parameters: [String: String], selector: String, machines: [String],
+        canary: Int, batchSize: Int, maxFailures: Int, now: Date
+    ) {
         self.id = id
         self.kind = kind
         self.parameters = parameters
@@ -49,7 +51,13 @@ public struct Rollout: Hashable, Sendable, Codable {
         targets = machines.enumerated().map { index, machine in
             Target(machine: machine, batch: index < canaries ? 0 : 1 + (index - canaries) / max(batchSize, 1))
         }
-        if canaries == 0 { targets = targets.map { var t = $0; t.batch -= 1; return t } }
+        if canaries == 0 {
+            targets = targets.map {
+                var t = $0
+                t.batch -= 1
+                return t
+            }
+        }
     }
 
     public var failures: Int { targets.filter { $0.outcome == .failed }.count }
@@ -62,7 +70,9 @@ public struct Rollout: Hashable, Sendable, Codable {
         guard canary >= 0 else { throw RolloutError("canary must be 0 or more", field: "canary") }
         guard batchSize >= 1 else { throw RolloutError("batch must be 1 or more", field: "batch") }
         guard maxFailures >= 0 else { throw RolloutError("max-failures must be 0 or more", field: "max_failures") }
-        guard Set(machines).count == machines.count else { throw RolloutError("a machine is listed twice", field: "select") }
+        guard Set(machines).count == machines.count else {
+            throw RolloutError("a machine is listed twice", field: "select")
+        }
     }
 }
 
@@ -104,7 +114,9 @@ public enum RolloutEngine {
             }
             return finish(&rollout, index, succeeded: false, detail: reason ?? "could not start")
         case .workflowFinished(let machine, let succeeded, let detail):
-            guard let index = rollout.targets.firstIndex(where: { $0.machine == machine }), rollout.targets[index].outcome == nil else { return [] }
+            guard let index = rollout.targets.firstIndex(where: { $0.machine == machine }),
+                rollout.targets[index].outcome == nil
+            else { return [] }
             return finish(&rollout, index, succeeded: succeeded, detail: detail)
         case .pause:
             guard rollout.status == .running else { return [] }
@@ -133,7 +145,8 @@ public enum RolloutEngine {
         }
         if rollout.failures > rollout.maxFailures {
             rollout.status = .halted
-            rollout.reason = "\(rollout.failures) failures, more than the \(rollout.maxFailures) allowed; last: \(rollout.targets[index].machine): \(detail)"
+            rollout.reason =
+                "\(rollout.failures) failures, more than the \(rollout.maxFailures) allowed; last: \(rollout.targets[index].machine): \(detail)"
             return []
         }
         guard rollout.status == .running, batchDone(rollout) else { return [] }
@@ -149,7 +162,9 @@ public enum RolloutEngine {
         rollout.batch += 1
         guard rollout.batch < rollout.batchCount else {
             rollout.status = .succeeded
-            rollout.reason = rollout.failures == 0 ? nil : "\(rollout.failures) machine(s) failed, within the \(rollout.maxFailures) allowed"
+            rollout.reason =
+                rollout.failures == 0
+                ? nil : "\(rollout.failures) machine(s) failed, within the \(rollout.maxFailures) allowed"
             return []
         }
         return rollout.targets.filter { $0.batch == rollout.batch }.map { .startWorkflow(machine: $0.machine) }

@@ -14,8 +14,11 @@ public struct StepDefinition: Hashable, Sendable, Codable {
     /// to bring back the old kernel is not needed when the machine already came back on it by itself).
     public var skipIf: String?
 
-    public init(_ name: String, _ action: Action, awaits: Awaited? = nil, deadline: Int, retries: Int = 0, onFailure: FailurePlan? = nil,
-                skipIf: String? = nil) {
+    public init(
+        _ name: String, _ action: Action, awaits: Awaited? = nil, deadline: Int, retries: Int = 0,
+        onFailure: FailurePlan? = nil,
+        skipIf: String? = nil
+    ) {
         self.skipIf = skipIf
         self.name = name
         self.action = action

@@ -69,7 +69,10 @@ public struct Workflow: Hashable, Sendable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: String, kind: WorkflowKind, machine: String, steps: [StepDefinition], context: [String: String] = [:], now: Date) {
+    public init(
+        id: String, kind: WorkflowKind, machine: String, steps: [StepDefinition], context: [String: String] = [:],
+        now: Date
+    ) {
         self.context = context
         self.id = id
         self.kind = kind

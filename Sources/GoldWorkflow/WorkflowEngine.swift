@@ -14,7 +14,8 @@ public enum WorkflowEngine {
             return enter(&workflow, now: now)
 
         case .completed(let id, let outcome):
-            guard workflow.status == .running, var step = workflow.current, step.state == .running, step.commandID == id else {
+            guard workflow.status == .running, var step = workflow.current, step.state == .running, step.commandID == id
+            else {
                 return []
             }
             switch outcome {
@@ -40,7 +41,8 @@ public enum WorkflowEngine {
                     update(&workflow, step)
                     return enter(&workflow, now: now)
                 }
-                return fail(&workflow, reason: "the director restarted while this ran; its outcome is unknown", now: now)
+                return fail(
+                    &workflow, reason: "the director restarted while this ran; its outcome is unknown", now: now)
             }
 
         case .observed(let observation):
@@ -51,7 +53,11 @@ public enum WorkflowEngine {
             if let other = observation.contradicts(awaited), step.actionDone || step.definition.action == .wait {
                 // The trial kernel did not make it: GRUB's one-shot entry is spent and the default booted again.
                 workflow.context["kernel.fellBack"] = other
-                return fail(&workflow, reason: "the machine came back on kernel \(other), not \(Self.kernelName(awaited)): the new kernel did not boot", now: now)
+                return fail(
+                    &workflow,
+                    reason:
+                        "the machine came back on kernel \(other), not \(Self.kernelName(awaited)): the new kernel did not boot",
+                    now: now)
             }
             return []
 
@@ -59,7 +65,11 @@ public enum WorkflowEngine {
             guard workflow.status == .running, let step = workflow.current, step.state == .running,
                 let deadline = step.deadline, now >= deadline
             else { return [] }
-            return fail(&workflow, reason: "no \(what(step.definition, context: workflow.context)) within \(step.definition.deadlineSeconds) s", now: now)
+            return fail(
+                &workflow,
+                reason:
+                    "no \(what(step.definition, context: workflow.context)) within \(step.definition.deadlineSeconds) s",
+                now: now)
 
         case .progress(let id, let fraction, let detail):
             guard var step = workflow.current, step.commandID == id else { return [] }
@@ -117,7 +127,9 @@ public enum WorkflowEngine {
         step.deadline = now.addingTimeInterval(TimeInterval(step.definition.deadlineSeconds))
         step.actionDone = false
         step.progress = nil
-        let index = workflow.recovery == nil ? "\(workflow.cursor)" : "r\(workflow.recoveringFrom ?? 0).\(workflow.recoveryCursor)"
+        let index =
+            workflow.recovery == nil
+            ? "\(workflow.cursor)" : "r\(workflow.recoveringFrom ?? 0).\(workflow.recoveryCursor)"
         // Dots, not slashes: the id travels in URL paths (/v1/agent/commands/ID/result).
         let id = "\(workflow.id).\(index).\(step.attempts)"
         step.commandID = id
@@ -127,9 +139,16 @@ public enum WorkflowEngine {
             return []
         }
         guard let action = resolve(step.definition.action, context: workflow.context) else {
-            return fail(&workflow, reason: "'\(step.definition.name)' needs \(placeholders(in: step.definition.action).joined(separator: ", ")), which no earlier step produced", now: now)
+            return fail(
+                &workflow,
+                reason:
+                    "'\(step.definition.name)' needs \(placeholders(in: step.definition.action).joined(separator: ", ")), which no earlier step produced",
+                now: now)
         }
-        return [Command(id: id, workflow: workflow.id, machine: workflow.machine, step: step.definition.name, action: action)]
+        return [
+            Command(
+                id: id, workflow: workflow.id, machine: workflow.machine, step: step.definition.name, action: action)
+        ]
     }
 
     static func succeed(_ workflow: inout Workflow, now: Date) -> [Command] {
@@ -152,7 +171,8 @@ public enum WorkflowEngine {
                 // The other way worked: the step is done and the workflow goes on.
                 workflow.steps[workflow.cursor].state = .succeeded
                 workflow.steps[workflow.cursor].finishedAt = now
-                workflow.steps[workflow.cursor].detail = "succeeded by: \(names.joined(separator: ", ")) (after: \(failed.detail ?? "failure"))"
+                workflow.steps[workflow.cursor].detail =
+                    "succeeded by: \(names.joined(separator: ", ")) (after: \(failed.detail ?? "failure"))"
                 return advance(&workflow, now: now)
             }
             // Recovered by itself: now a person is asked, with what Gold did.
@@ -178,7 +198,10 @@ public enum WorkflowEngine {
             // A recovery step failed too: the machine could not bring itself back.
             let recoveredBy = (workflow.recovery ?? []).prefix(workflow.recoveryCursor).map(\.definition.name)
             retireRecovery(&workflow)
-            return openIntervention(&workflow, reason: "\(workflow.steps[workflow.cursor].detail ?? "failed"); recovery step '\(step.definition.name)' failed too: \(reason)",
+            return openIntervention(
+                &workflow,
+                reason:
+                    "\(workflow.steps[workflow.cursor].detail ?? "failed"); recovery step '\(step.definition.name)' failed too: \(reason)",
                 recoveredBy: Array(recoveredBy))
         }
         if let plan = step.definition.onFailure, !plan.steps.isEmpty {
@@ -200,7 +223,8 @@ public enum WorkflowEngine {
     static func openIntervention(_ workflow: inout Workflow, reason: String, recoveredBy: [String]) -> [Command] {
         workflow.status = .intervention
         let failed = workflow.steps[workflow.cursor]
-        workflow.intervention = Workflow.Intervention(step: failed.definition.name, reason: reason, recoveredBy: recoveredBy)
+        workflow.intervention = Workflow.Intervention(
+            step: failed.definition.name, reason: reason, recoveredBy: recoveredBy)
         return []
     }
 
@@ -216,7 +240,8 @@ public enum WorkflowEngine {
         case .installKernel(let artifact): return f(artifact).map { .agent(.installKernel(artifact: $0)) }
         case .promoteKernel(let release): return f(release).map { .agent(.promoteKernel(release: $0)) }
         case .removeKernel(let release): return f(release).map { .agent(.removeKernel(release: $0)) }
-        case .replaceBinary(let name, let artifact): return f(artifact).map { .agent(.replaceBinary(name: name, artifact: $0)) }
+        case .replaceBinary(let name, let artifact):
+            return f(artifact).map { .agent(.replaceBinary(name: name, artifact: $0)) }
         default: return action
         }
     }
@@ -235,7 +260,9 @@ public enum WorkflowEngine {
     }
 
     static func fill(_ awaited: Awaited, context: [String: String]) -> Awaited {
-        if case .bootSuccess(let kernel?) = awaited { return .bootSuccess(kernel: fill(kernel, context: context) ?? kernel) }
+        if case .bootSuccess(let kernel?) = awaited {
+            return .bootSuccess(kernel: fill(kernel, context: context) ?? kernel)
+        }
         return awaited
     }
 

@@ -16,7 +16,9 @@ import Testing
         func read(offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
             let start = min(Int(offset), bytes.count)
             let n = min(buffer.count, bytes.count - start)
-            bytes.withUnsafeBytes { raw in buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[start..<start + n])) }
+            bytes.withUnsafeBytes { raw in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[start..<start + n]))
+            }
             if n < buffer.count { memset(buffer.baseAddress! + n, 0, buffer.count - n) }
         }
     }
@@ -62,7 +64,8 @@ import Testing
             let absent = ImageCapture.distinctChunks(disks).filter { chunks[$0] == nil }
             guard absent.isEmpty else { throw MissingChunksError(missing: absent) }
             return ImageCapture.Result(
-                machine: "m", version: commits.count, parent: nil, change: "capture", current: true, disks: disks.count, size: 0,
+                machine: "m", version: commits.count, parent: nil, change: "capture", current: true, disks: disks.count,
+                size: 0,
                 chunks: 0, zeroChunks: 0, uploadedChunks: 0, uploadedBytes: 0, alreadyStored: 0)
         }
     }
@@ -77,7 +80,9 @@ import Testing
         return bytes
     }
 
-    static func piece(_ bytes: [UInt8], _ i: Int) -> [UInt8] { Array(bytes[i * chunk..<min(bytes.count, (i + 1) * chunk)]) }
+    static func piece(_ bytes: [UInt8], _ i: Int) -> [UInt8] {
+        Array(bytes[i * chunk..<min(bytes.count, (i + 1) * chunk)])
+    }
 
     @Test func onlyTheChunksTheStoreLacksMove() async throws {
         let old = Self.disk(10, zero: [3, 4])
@@ -86,15 +91,20 @@ import Testing
         let sink = Sink(holding: (0..<10).map { Self.piece(old, $0) })
         let capture = DiskCapture(chunkSize: Self.chunk, batch: 3)
         let (result, manifests, stats) = try await capture.run(
-            [.init(index: 0, device: "/dev/vda", source: MemoryDisk(path: "/dev/vda", bytes: new))], into: sink, description: "t")
+            [.init(index: 0, device: "/dev/vda", source: MemoryDisk(path: "/dev/vda", bytes: new))], into: sink,
+            description: "t")
         #expect(result.version == 1)
         #expect(await sink.uploads == [ChunkHash(of: Self.piece(new, 2))])
         #expect(await sink.asks.count == 1)
-        #expect(stats.chunks == 10 && stats.zero == 2 && stats.uploaded == 1 && stats.alreadyStored == 7 && stats.resent == 0)
+        #expect(
+            stats.chunks == 10 && stats.zero == 2 && stats.uploaded == 1 && stats.alreadyStored == 7
+                && stats.resent == 0)
         #expect(stats.uploadedBytes == UInt64(Self.chunk) && stats.bytesRead == UInt64(new.count))
         #expect(stats.summary == "10 chunks, 1 uploaded (0.1 MiB), 7 already stored, 2 zero")
         let manifest = manifests[0]
-        #expect(manifest.sha256 == ChunkHash(of: new).hex && manifest.size == UInt64(new.count) && manifest.device == "/dev/vda")
+        #expect(
+            manifest.sha256 == ChunkHash(of: new).hex && manifest.size == UInt64(new.count)
+                && manifest.device == "/dev/vda")
         #expect(manifest.chunks == (0..<10).map { [3, 4].contains($0) ? nil : ChunkHash(of: Self.piece(new, $0)) })
         #expect(manifest.chunks.count == 10 && manifest.length(ofChunk: 9) == 1000)
     }
@@ -105,7 +115,8 @@ import Testing
         let sink = Sink(holding: [Self.piece(bytes, 0), Self.piece(bytes, 2), Self.piece(bytes, 3)])
         await sink.set(refuse: [hash: 1])
         let (_, _, stats) = try await DiskCapture(chunkSize: Self.chunk).run(
-            [.init(index: 0, device: nil, source: MemoryDisk(path: "/dev/sda", bytes: bytes))], into: sink, description: "")
+            [.init(index: 0, device: nil, source: MemoryDisk(path: "/dev/sda", bytes: bytes))], into: sink,
+            description: "")
         #expect(stats.uploaded == 1 && stats.resent == 1 && stats.summary.hasSuffix(", 1 sent again"))
         #expect(await sink.uploads == [hash, hash])
 
@@ -113,9 +124,12 @@ import Testing
         await stubborn.set(refuse: [ChunkHash(of: Self.piece(bytes, 0)): 10])
         let error = await #expect(throws: AgentError.self) {
             try await DiskCapture(chunkSize: Self.chunk, maxSends: 3).run(
-                [.init(index: 0, device: nil, source: MemoryDisk(path: "/dev/sda", bytes: bytes))], into: stubborn, description: "")
+                [.init(index: 0, device: nil, source: MemoryDisk(path: "/dev/sda", bytes: bytes))], into: stubborn,
+                description: "")
         }
-        #expect(error?.description.contains("chunk 0 of /dev/sda") == true && error?.description.contains("after 3 sends") == true)
+        #expect(
+            error?.description.contains("chunk 0 of /dev/sda") == true
+                && error?.description.contains("after 3 sends") == true)
         #expect(await stubborn.commits.isEmpty)
     }
 
@@ -126,7 +140,8 @@ import Testing
         // Garbage collection removes the chunk just uploaded and one that was already stored.
         await sink.set(lose: [ChunkHash(of: held[0]), ChunkHash(of: held[3])])
         let (result, _, stats) = try await DiskCapture(chunkSize: Self.chunk).run(
-            [.init(index: 0, device: nil, source: MemoryDisk(path: "/dev/sda", bytes: bytes))], into: sink, description: "")
+            [.init(index: 0, device: nil, source: MemoryDisk(path: "/dev/sda", bytes: bytes))], into: sink,
+            description: "")
         let commits = await sink.commits
         #expect(result.version == 2 && commits.count == 2)
         #expect(await sink.uploads == [ChunkHash(of: held[0]), ChunkHash(of: held[0]), ChunkHash(of: held[3])])
@@ -138,8 +153,10 @@ import Testing
         let b = Self.disk(2, tail: 10)  // its chunk 0 is a's chunk 0
         let sink = Sink(holding: [])
         let (_, manifests, stats) = try await DiskCapture(chunkSize: Self.chunk).run(
-            [.init(index: 0, device: "/dev/vda", source: MemoryDisk(path: "/dev/vda", bytes: a)),
-             .init(index: 1, device: "/dev/vdb", source: MemoryDisk(path: "/dev/vdb", bytes: b))], into: sink, description: "")
+            [
+                .init(index: 0, device: "/dev/vda", source: MemoryDisk(path: "/dev/vda", bytes: a)),
+                .init(index: 1, device: "/dev/vdb", source: MemoryDisk(path: "/dev/vdb", bytes: b)),
+            ], into: sink, description: "")
         let asks = await sink.asks
         #expect(asks.count == 1 && asks[0].count == 4)
         #expect(await sink.uploads.count == 4)

@@ -1,17 +1,18 @@
 import Crypto
 import Foundation
-import GoldSpawn
-import GoldTestSupport
-@testable import GoldAgentKit
 import GoldDeploy
 import GoldImage
+import GoldSpawn
 import GoldTFTPServer
+import GoldTestSupport
 import GoldWorkflow
 import Hummingbird
 import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+
+@testable import GoldAgentKit
 
 /// The netboot agent writing an image version over real HTTP on loopback: agent → a proxy that flips a byte →
 /// the deploy server's router (image store, and its `/v1` proxy) → a director that records what the agent reports.
@@ -36,7 +37,9 @@ import Testing
             }
             var x = value &* 2_654_435_761 | 1
             for _ in 0..<chunkSize {
-                x ^= x << 13; x ^= x >> 17; x ^= x << 5
+                x ^= x << 13
+                x ^= x >> 17
+                x ^= x << 5
                 bytes.append(UInt8(truncatingIfNeeded: x))
             }
         }
@@ -60,17 +63,21 @@ import Testing
         #expect(FileManager.default.createFile(atPath: target, contents: Data(repeating: 0x5a, count: image.count)))
         let storeRoot = scratch.url.appendingPathComponent("images")
         let store = ImageStore(root: storeRoot, chunkSize: chunkSize)
-        try store.importImages(files: [scratch.url.appendingPathComponent("image.raw")], devices: [target], machine: machine, change: .provision)
+        try store.importImages(
+            files: [scratch.url.appendingPathComponent("image.raw")], devices: [target], machine: machine,
+            change: .provision)
         let disk = try store.manifest(machine: machine, version: 1).disks[0]
 
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let command = Command(id: "wf-1.write.1", workflow: "wf-1", machine: machine, step: "write the image to the local disk",
+        let command = Command(
+            id: "wf-1.write.1", workflow: "wf-1", machine: machine, step: "write the image to the local disk",
             action: .agent(.writeImage(version: 1)))
         let director = RecordingDirector(command: command)
         let (directorPorts, directorReady) = AsyncStream.makeStream(of: Int.self)
         let directorApp = Application(
-            router: director.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "test-director"),
+            router: director.router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "test-director"),
             onServerRunning: { directorReady.yield($0.localAddress?.port ?? 0) }, logger: logger)
         let directorGroup = ServiceGroup(configuration: .init(services: [directorApp], logger: logger))
 
@@ -78,26 +85,34 @@ import Testing
             tasks.addTask { try await directorGroup.run() }
             defer { tasks.cancelAll() }
             var directorIterator = directorPorts.makeAsyncIterator()
-            guard let directorPort = await directorIterator.next() else { throw AgentError("the director did not start") }
+            guard let directorPort = await directorIterator.next() else {
+                throw AgentError("the director did not start")
+            }
 
             try FileManager.default.createDirectory(atPath: scratch.path("files"), withIntermediateDirectories: true)
             let deploy = DeployServer(
-                configuration: .init(httpHost: "127.0.0.1", httpPort: 0, publicURL: nil, tftp: TFTPServerConfiguration(),
+                configuration: .init(
+                    httpHost: "127.0.0.1", httpPort: 0, publicURL: nil, tftp: TFTPServerConfiguration(),
                     filesDir: scratch.path("files"), tftpRoot: scratch.path("files"), imageStore: storeRoot.path),
                 link: DirectorLink(url: "http://127.0.0.1:\(directorPort)", token: "server-token"), logger: logger)
             let (deployPorts, deployReady) = AsyncStream.makeStream(of: Int.self)
             let deployApp = Application(
-                router: deploy.makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "test-deploy"),
+                router: deploy.makeRouter(),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "test-deploy"),
                 onServerRunning: { deployReady.yield($0.localAddress?.port ?? 0) }, logger: logger)
             let deployGroup = ServiceGroup(configuration: .init(services: [deployApp], logger: logger))
             tasks.addTask { try await deployGroup.run() }
             var deployIterator = deployPorts.makeAsyncIterator()
-            guard let deployPort = await deployIterator.next() else { throw AgentError("the deploy server did not start") }
+            guard let deployPort = await deployIterator.next() else {
+                throw AgentError("the deploy server did not start")
+            }
 
             let proxy = try ByteFlippingProxy(upstreamPort: deployPort, corrupt: corrupt)
             defer { proxy.stop() }
             let api = AgentAPI(director: "http://127.0.0.1:\(proxy.port)", machine: machine, token: "session-token")
-            let loop = AgentLoop(api: api, handlers: LiveHandlers(mode: .netboot, runner: noPrograms()), journal: scratch.path("journal.json"))
+            let loop = AgentLoop(
+                api: api, handlers: LiveHandlers(mode: .netboot, runner: noPrograms()),
+                journal: scratch.path("journal.json"))
             let handled = try await loop.round(wait: 0)
             #expect(handled == 1)
 
@@ -110,7 +125,9 @@ import Testing
         }
     }
 
-    static func sha256(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+    static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
 
     @Test func aChunkCorruptedOnceInTransitIsFetchedAgainAndTheDiskVerifies() async throws {
         let scratch = try Scratch()
@@ -125,12 +142,15 @@ import Testing
         let fetches = outcome.exchanges.filter { $0.path == "/chunks/\(bad.hex)" }
         #expect(fetches.map(\.attempt) == [1, 2])
         #expect(fetches.map { $0.flippedAt != nil } == [true, false])
-        #expect(outcome.exchanges.filter { $0.path.hasPrefix("/chunks/") }.count == 7)  // 6 chunks (5 and the tail), one twice
+        // 6 chunks (5 and the tail), one twice.
+        #expect(outcome.exchanges.filter { $0.path.hasPrefix("/chunks/") }.count == 7)
 
         let report = try #require(outcome.report)
         #expect(report.ok)
         #expect(report.outputs?["image.written"] == "1")
-        #expect(report.detail?.contains("fetched again after a corrupt or failed fetch: chunk 3 (sha256 \(bad.hex.prefix(12))…)") == true)
+        #expect(
+            report.detail?.contains(
+                "fetched again after a corrupt or failed fetch: chunk 3 (sha256 \(bad.hex.prefix(12))…)") == true)
         #expect(outcome.target == image)
         #expect(Self.sha256(outcome.target) == disk.sha256)
     }
@@ -140,7 +160,9 @@ import Testing
         defer { scratch.remove() }
         let image = imageBytes([1, 2, nil, 3, 4, nil, 5], tail: 1000)
         let bad = ChunkHash(of: image[3 * chunkSize..<4 * chunkSize])
-        let (outcome, disk) = try await writeThroughProxy(scratch, image: image) { path, _ in path == "/chunks/\(bad.hex)" }
+        let (outcome, disk) = try await writeThroughProxy(scratch, image: image) { path, _ in
+            path == "/chunks/\(bad.hex)"
+        }
 
         let fetches = outcome.exchanges.filter { $0.path == "/chunks/\(bad.hex)" }
         #expect(fetches.count == 4 && fetches.allSatisfy { $0.flippedAt != nil && $0.status == "200" })

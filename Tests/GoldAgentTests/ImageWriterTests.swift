@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
-@testable import GoldAgentKit
 import GoldImage
 import Synchronization
 import Testing
+
+@testable import GoldAgentKit
 
 /// Chunks from memory; the first fetch of `corruptOnce` arrives with a flipped byte, like a bad proxy.
 final class MemoryChunks: ChunkSource, @unchecked Sendable {
@@ -34,13 +35,20 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
         var hashes: [ChunkHash?] = []
         var chunks: [[UInt8]] = []
         for value in fill {
-            let chunk = value.map { v in (0..<chunkSize).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(v)) } } ?? [UInt8](repeating: 0, count: chunkSize)
+            let chunk =
+                value.map { v in (0..<chunkSize).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(v)) } }
+                ?? [UInt8](repeating: 0, count: chunkSize)
             bytes += chunk
             hashes.append(value == nil ? nil : ChunkHash(of: chunk))
             if value != nil { chunks.append(chunk) }
         }
         let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-        return (bytes, DiskImageManifest(index: 0, device: nil, size: UInt64(bytes.count), sha256: sha, chunkSize: chunkSize, chunks: hashes), chunks)
+        return (
+            bytes,
+            DiskImageManifest(
+                index: 0, device: nil, size: UInt64(bytes.count), sha256: sha, chunkSize: chunkSize, chunks: hashes),
+            chunks
+        )
     }
 
     func disk(_ size: Int, garbage: UInt8 = 0xaa) throws -> String {
@@ -87,12 +95,19 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
         let path = try disk(bytes.count)
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
-            _ = try await ImageWriter(target: try FileBlockTarget(path: path), source: MemoryChunks(chunks), verification: .image).write(manifest)
+            _ = try await ImageWriter(
+                target: try FileBlockTarget(path: path), source: MemoryChunks(chunks), verification: .image
+            ).write(manifest)
             Issue.record("a disk that does not hash to the manifest's sha256 passed --verify image")
         } catch {
-            #expect("\(error)".contains("does not verify after writing: sha256 \(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())"))
+            #expect(
+                "\(error)".contains(
+                    "does not verify after writing: sha256 \(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())"
+                ))
         }
-        _ = try await ImageWriter(target: try FileBlockTarget(path: path), source: MemoryChunks(chunks), verification: .chunks).write(manifest)
+        _ = try await ImageWriter(
+            target: try FileBlockTarget(path: path), source: MemoryChunks(chunks), verification: .chunks
+        ).write(manifest)
         #expect(Array(FileManager.default.contents(atPath: path)!) == bytes)
     }
 
@@ -102,7 +117,8 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
         let path = try disk(bytes.count)
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
-            _ = try await ImageWriter(target: try FileBlockTarget(path: path), source: MemoryChunks(chunks)).write(manifest)
+            _ = try await ImageWriter(target: try FileBlockTarget(path: path), source: MemoryChunks(chunks)).write(
+                manifest)
             Issue.record("a manifest with too few chunks for its size was written")
         } catch {
             #expect("\(error)".contains("3 chunks") && "\(error)".contains("lists 2"))
@@ -115,10 +131,13 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
         let path = try disk(bytes.count)
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
-            _ = try await ImageWriter(target: try FileBlockTarget(path: path), source: MemoryChunks([]), maxFetches: 2).write(manifest)
+            _ = try await ImageWriter(target: try FileBlockTarget(path: path), source: MemoryChunks([]), maxFetches: 2)
+                .write(manifest)
             Issue.record("a missing chunk was accepted")
         } catch {
-            #expect("\(error)".contains("chunk 1 of disk 0 (sha256 \(manifest.chunks[1]!.hex)) could not be fetched intact in 2 tries"))
+            #expect(
+                "\(error)".contains(
+                    "chunk 1 of disk 0 (sha256 \(manifest.chunks[1]!.hex)) could not be fetched intact in 2 tries"))
         }
     }
 
@@ -136,7 +155,9 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
     /// A disk that was written and then changed (one byte): writing the same version again reads and hashes the
     /// disk's chunks, rewrites only the changed one (fetching it when it is an image chunk) and the disk verifies.
     @Test(arguments: Damage.allCases, ImageWriter.Verification.allCases)
-    func aByteChangedOnTheDiskAfterWritingIsFoundAndOnlyItsChunkRewritten(damage: Damage, verification: ImageWriter.Verification) async throws {
+    func aByteChangedOnTheDiskAfterWritingIsFoundAndOnlyItsChunkRewritten(
+        damage: Damage, verification: ImageWriter.Verification
+    ) async throws {
         let (bytes, manifest, chunks) = image([1, nil, 2, nil, 3])
         let path: String
         if damage == .holeOfSparseFile {
@@ -147,7 +168,9 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
             path = try disk(bytes.count)
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let first = try await ImageWriter(target: try FileBlockTarget(path: path), source: MemoryChunks(chunks), verification: verification).write(manifest)
+        let first = try await ImageWriter(
+            target: try FileBlockTarget(path: path), source: MemoryChunks(chunks), verification: verification
+        ).write(manifest)
         #expect(first.zeroed == (damage == .holeOfSparseFile ? 0 : 2))
         #expect(Array(FileManager.default.contents(atPath: path)!) == bytes)
 
@@ -158,7 +181,9 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
         close(fd)
 
         let source = MemoryChunks(chunks)
-        let again = try await ImageWriter(target: try FileBlockTarget(path: path), source: source, verification: verification).write(manifest)
+        let again = try await ImageWriter(
+            target: try FileBlockTarget(path: path), source: source, verification: verification
+        ).write(manifest)
         #expect(again.unchanged == 4)
         #expect(again.fetched == (damage == .imageChunk ? 1 : 0) && again.zeroed == (damage == .imageChunk ? 0 : 1))
         #expect(source.fetches.withLock { $0 } == again.fetched)
@@ -169,19 +194,23 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
     /// A disk that stores one byte of a write wrong, in a chunk of the image or in a zero range it had to write
     /// zeros over (it held other bytes there): the read-back right after that write catches it, with either mode.
     @Test(arguments: [(2, 2 * 4096 + 1234), (3, 3 * 4096 + 77)], ImageWriter.Verification.allCases)
-    func oneByteStoredWrongFailsTheWriteNamingTheChunk(wrong: (chunk: Int, offset: Int), verification: ImageWriter.Verification) async throws {
+    func oneByteStoredWrongFailsTheWriteNamingTheChunk(
+        wrong: (chunk: Int, offset: Int), verification: ImageWriter.Verification
+    ) async throws {
         let (bytes, manifest, chunks) = image([1, nil, 2, nil, 3])
         let path = try disk(bytes.count)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let target = FlippingTarget(try FileBlockTarget(path: path), at: UInt64(wrong.offset))
         do {
-            _ = try await ImageWriter(target: target, source: MemoryChunks(chunks), verification: verification).write(manifest)
+            _ = try await ImageWriter(target: target, source: MemoryChunks(chunks), verification: verification).write(
+                manifest)
             Issue.record("a disk with a wrong byte at \(wrong.offset) verified")
         } catch {
             let start = wrong.chunk * chunkSize
-            #expect("\(error)".contains(
-                "does not verify after writing: chunk \(wrong.chunk) (bytes \(start)..<\(start + chunkSize)) reads back with byte \(wrong.offset) = "
-                    + "\(bytes[wrong.offset] ^ 1), written as \(bytes[wrong.offset])"))
+            #expect(
+                "\(error)".contains(
+                    "does not verify after writing: chunk \(wrong.chunk) (bytes \(start)..<\(start + chunkSize)) reads back with byte \(wrong.offset) = "
+                        + "\(bytes[wrong.offset] ^ 1), written as \(bytes[wrong.offset])"))
         }
     }
 
@@ -195,7 +224,10 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
             _ = try await ImageWriter(target: target, source: MemoryChunks(chunks)).write(manifest)
             Issue.record("a lost write verified")
         } catch {
-            #expect("\(error)".contains("chunk 1 (bytes \(chunkSize)..<\(2 * chunkSize)) reads back with byte \(chunkSize) = 170, written as "))
+            #expect(
+                "\(error)".contains(
+                    "chunk 1 (bytes \(chunkSize)..<\(2 * chunkSize)) reads back with byte \(chunkSize) = 170, written as "
+                ))
         }
     }
 }
@@ -207,7 +239,9 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
     let chunks: [[UInt8]] = (1...4).map { v in (0..<chunkSize).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ v) } }
     let bytes = chunks.flatMap { $0 }
     let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-    let manifest = DiskImageManifest(index: 0, device: nil, size: UInt64(bytes.count), sha256: sha, chunkSize: chunkSize, chunks: chunks.map { ChunkHash(of: $0) })
+    let manifest = DiskImageManifest(
+        index: 0, device: nil, size: UInt64(bytes.count), sha256: sha, chunkSize: chunkSize,
+        chunks: chunks.map { ChunkHash(of: $0) })
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("disk-\(UUID().uuidString)").path
     #expect(FileManager.default.createFile(atPath: path, contents: Data(repeating: 0xaa, count: bytes.count)))
     defer { try? FileManager.default.removeItem(atPath: path) }
@@ -217,7 +251,9 @@ final class MemoryChunks: ChunkSource, @unchecked Sendable {
         Issue.record("a misdirected write verified")
     } catch {
         let text = "\(error)"
-        #expect(text.contains("does not verify after writing: chunk 3 ") || text.contains("does not verify after writing: chunk 0 "))
+        #expect(
+            text.contains("does not verify after writing: chunk 3 ")
+                || text.contains("does not verify after writing: chunk 0 "))
     }
 }
 
@@ -232,7 +268,9 @@ struct MisdirectingTarget: BlockTarget {
         self.to = to
     }
     func read(offset: UInt64, count: Int) throws -> [UInt8] { try inner.read(offset: offset, count: count) }
-    func write(offset: UInt64, bytes: [UInt8]) throws { try inner.write(offset: offset == from ? to : offset, bytes: bytes) }
+    func write(offset: UInt64, bytes: [UInt8]) throws {
+        try inner.write(offset: offset == from ? to : offset, bytes: bytes)
+    }
     func flush() throws { try inner.flush() }
 }
 
@@ -262,6 +300,8 @@ struct LosingTarget: BlockTarget {
         self.loses = loses
     }
     func read(offset: UInt64, count: Int) throws -> [UInt8] { try inner.read(offset: offset, count: count) }
-    func write(offset: UInt64, bytes: [UInt8]) throws { if offset != loses { try inner.write(offset: offset, bytes: bytes) } }
+    func write(offset: UInt64, bytes: [UInt8]) throws {
+        if offset != loses { try inner.write(offset: offset, bytes: bytes) }
+    }
     func flush() throws { try inner.flush() }
 }

@@ -1,7 +1,8 @@
-import Foundation
 import ArgumentParser
-@testable import GoldAgentKit
+import Foundation
 import Testing
+
+@testable import GoldAgentKit
 
 @Suite struct InventoryTests {
     /// A fixture tree shaped like a QEMU machine's /proc and /sys.
@@ -9,14 +10,17 @@ import Testing
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("inv-\(UUID().uuidString)").path
         func write(_ path: String, _ text: String) throws {
             let url = URL(fileURLWithPath: root + path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try text.write(to: url, atomically: true, encoding: .utf8)
         }
-        try write("/proc/cpuinfo", """
+        try write(
+            "/proc/cpuinfo",
+            """
             processor\t: 0
             model name\t: QEMU Virtual CPU version 2.5+
             flags\t\t: fpu sse sse2 ssse3
-            
+
             processor\t: 1
             model name\t: QEMU Virtual CPU version 2.5+
             flags\t\t: fpu sse sse2 ssse3
@@ -29,7 +33,8 @@ import Testing
         try write("/sys/block/loop0/size", "100\n")
         try write("/sys/class/net/eth0/address", "52:54:00:00:10:01\n")
         try write("/sys/class/net/eth0/carrier", "1\n")
-        try FileManager.default.createDirectory(atPath: root + "/sys/class/net/eth0/device", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: root + "/sys/class/net/eth0/device", withIntermediateDirectories: true)
         try write("/sys/class/net/lo/address", "00:00:00:00:00:00\n")
         try write("/sys/class/net/br0/address", "52:54:00:ff:ff:ff\n")
         try FileManager.default.createDirectory(atPath: root + "/sys/firmware/efi", withIntermediateDirectories: true)
@@ -40,9 +45,14 @@ import Testing
         let root = try fixture()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let inventory = InventoryCollector(root: root).collect()
-        #expect(inventory.cpu == .init(model: "QEMU Virtual CPU version 2.5+", cores: 2, flags: ["fpu", "sse", "sse2", "ssse3"]))
+        #expect(
+            inventory.cpu
+                == .init(model: "QEMU Virtual CPU version 2.5+", cores: 2, flags: ["fpu", "sse", "sse2", "ssse3"]))
         #expect(inventory.memoryBytes == 2_030_100 * 1024)
-        #expect(inventory.disks == [.init(name: "vda", sizeBytes: 2 << 30, model: nil, serial: "gold-disk-1", rotational: true)])
+        #expect(
+            inventory.disks == [
+                .init(name: "vda", sizeBytes: 2 << 30, model: nil, serial: "gold-disk-1", rotational: true)
+            ])
         #expect(inventory.nics == [.init(name: "eth0", mac: "52:54:00:00:10:01", link: true)])
         #expect(inventory.firmware == "uefi")
         #expect(inventory.kernel == "6.1.0-28-amd64")

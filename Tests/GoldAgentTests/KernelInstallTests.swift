@@ -1,10 +1,11 @@
 import Foundation
+import GoldCore
 import GoldSpawn
 import GoldTestSupport
-import GoldCore
+import Testing
+
 @testable import GoldAgentKit
 @testable import GoldImage
-import Testing
 
 /// What `grub-editenv` would hold: the fake below edits it so tests can read it back.
 final class GrubEnvironment: @unchecked Sendable {
@@ -35,7 +36,8 @@ func recordingRunner(_ grub: GrubEnvironment = GrubEnvironment()) -> ScriptedRun
             default: break
             }
         }
-        return InvocationResult(exitCode: 0, stdout: env.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "\n"))
+        return InvocationResult(
+            exitCode: 0, stdout: env.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "\n"))
     }
 }
 
@@ -47,27 +49,33 @@ func recordingRunner(_ grub: GrubEnvironment = GrubEnvironment()) -> ScriptedRun
     init() throws {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("gold-kernel-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch + "/root/boot/grub", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: scratch + "/root/proc/sys/kernel", withIntermediateDirectories: true)
-        config = GrubConfig(
-            machine: "m1", kernels: [.init(version: "6.1.0-28-amd64")], bootFilesystemUUID: "fs-uuid", bootPathPrefix: "/boot",
-            rootFilesystemUUID: "fs-uuid", environmentFilesystemUUID: "fs-uuid", environmentPath: "/boot/grub/grubenv", boot: .bios,
-            kernelArguments: "console=ttyS0 panic=10", timeoutSeconds: 1, netbootArguments: "").rendered
+        try FileManager.default.createDirectory(
+            atPath: scratch + "/root/proc/sys/kernel", withIntermediateDirectories: true)
+        config =
+            GrubConfig(
+                machine: "m1", kernels: [.init(version: "6.1.0-28-amd64")], bootFilesystemUUID: "fs-uuid",
+                bootPathPrefix: "/boot",
+                rootFilesystemUUID: "fs-uuid", environmentFilesystemUUID: "fs-uuid",
+                environmentPath: "/boot/grub/grubenv", boot: .bios,
+                kernelArguments: "console=ttyS0 panic=10", timeoutSeconds: 1, netbootArguments: ""
+            ).rendered
         try config.write(toFile: scratch + "/root/boot/grub/grub.cfg", atomically: true, encoding: .utf8)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
     @Test func blkidExportIsParsed() {
-        let devices = BlockDevice.parse(blkidExport: """
-            DEVNAME=/dev/vda1
-            PARTUUID=1111-part
+        let devices = BlockDevice.parse(
+            blkidExport: """
+                DEVNAME=/dev/vda1
+                PARTUUID=1111-part
 
-            DEVNAME=/dev/vda2
-            UUID=fs-uuid
-            BLOCK_SIZE=4096
-            TYPE=ext4
-            PARTUUID=2222-part
-            """)
+                DEVNAME=/dev/vda2
+                UUID=fs-uuid
+                BLOCK_SIZE=4096
+                TYPE=ext4
+                PARTUUID=2222-part
+                """)
         #expect(devices.map(\.device) == ["/dev/vda1", "/dev/vda2"])
         #expect(devices[1] == BlockDevice(device: "/dev/vda2", type: "ext4", uuid: "fs-uuid", partUUID: "2222-part"))
     }
@@ -76,10 +84,12 @@ func recordingRunner(_ grub: GrubEnvironment = GrubEnvironment()) -> ScriptedRun
         let grub = GrubEnvironment()
         let runner = recordingRunner(grub)
         let netboot = LiveHandlers(mode: .netboot, runner: runner)
-        let disk = MountedDisk(mounts: [scratch + "/root"], bootDir: scratch + "/root/boot", rootDir: scratch + "/root",
+        let disk = MountedDisk(
+            mounts: [scratch + "/root"], bootDir: scratch + "/root/boot", rootDir: scratch + "/root",
             envFile: scratch + "/root/boot/grub/grubenv",
             devices: [BlockDevice(device: "/dev/vda2", type: "ext4", uuid: "fs-uuid", partUUID: "2222-PART")])
-        let result = try await netboot.installKernel(release: "6.1.192-gold", kernel: Array("bzImage".utf8), modules: nil, disk: disk)
+        let result = try await netboot.installKernel(
+            release: "6.1.192-gold", kernel: Array("bzImage".utf8), modules: nil, disk: disk)
         #expect(result.ok, "\(result.detail ?? "")")
         #expect(try String(contentsOfFile: scratch + "/root/boot/vmlinuz-6.1.192-gold", encoding: .utf8) == "bzImage")
         let cfg = try String(contentsOfFile: scratch + "/root/boot/grub/grub.cfg", encoding: .utf8)
@@ -89,7 +99,8 @@ func recordingRunner(_ grub: GrubEnvironment = GrubEnvironment()) -> ScriptedRun
         #expect(grub.values == ["next_entry": "gold-kernel-6.1.192-gold"])
 
         let installed = LiveHandlers(mode: .installed, runner: runner, root: scratch + "/root")
-        try "6.1.0-28-amd64\n".write(toFile: scratch + "/root/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
+        try "6.1.0-28-amd64\n".write(
+            toFile: scratch + "/root/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
         // Promoting a kernel that is not running is refused.
         #expect(try await !installed.promoteKernel(release: "6.1.192-gold").ok)
         // The trial failed: the old kernel runs; the entry, the file and the pending one-shot go.
@@ -100,8 +111,10 @@ func recordingRunner(_ grub: GrubEnvironment = GrubEnvironment()) -> ScriptedRun
         #expect(grub.values.isEmpty)
 
         // Installed again, booted, promoted: saved_entry names it.
-        _ = try await netboot.installKernel(release: "6.1.192-gold", kernel: Array("bzImage".utf8), modules: nil, disk: disk)
-        try "6.1.192-gold\n".write(toFile: scratch + "/root/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
+        _ = try await netboot.installKernel(
+            release: "6.1.192-gold", kernel: Array("bzImage".utf8), modules: nil, disk: disk)
+        try "6.1.192-gold\n".write(
+            toFile: scratch + "/root/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
         #expect(try await !installed.removeKernel(release: "6.1.192-gold").ok, "the running kernel is never removed")
         #expect(try await installed.promoteKernel(release: "6.1.192-gold").ok)
         #expect(grub.values["saved_entry"] == "gold-kernel-6.1.192-gold")
@@ -109,7 +122,8 @@ func recordingRunner(_ grub: GrubEnvironment = GrubEnvironment()) -> ScriptedRun
 
     @Test func aDiskWithoutGoldBootFilesIsRefused() async throws {
         let handlers = LiveHandlers(mode: .netboot, runner: recordingRunner())
-        let result = try await handlers.installKernel(release: "x", kernel: [1], modules: nil,
+        let result = try await handlers.installKernel(
+            release: "x", kernel: [1], modules: nil,
             disk: MountedDisk(devices: [BlockDevice(device: "/dev/vda1", type: "vfat")]))
         #expect(!result.ok)
         #expect(result.detail?.contains("no Gold boot filesystem") == true)

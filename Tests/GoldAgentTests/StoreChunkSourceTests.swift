@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
-@testable import GoldAgentKit
 import GoldImage
 import Testing
+
+@testable import GoldAgentKit
 
 /// `gold-agent write-image`: an image imported into a store directory, written back out through ``StoreChunkSource``.
 @Suite struct StoreChunkSourceTests {
@@ -20,7 +21,8 @@ import Testing
     func imageFile(_ fill: [UInt8?], at path: String, tail: Int = 0) -> [UInt8] {
         var bytes: [UInt8] = []
         for value in fill {
-            bytes += value.map { v in (0..<chunkSize).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(v)) } }
+            bytes +=
+                value.map { v in (0..<chunkSize).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(v)) } }
                 ?? [UInt8](repeating: 0, count: chunkSize)
         }
         bytes += (0..<tail).map { UInt8(truncatingIfNeeded: $0 &+ 99) }
@@ -42,8 +44,10 @@ import Testing
         let disk = try store.manifest(machine: "web-1", version: 1).disks[0]
         let target = scratch.path("target.raw")
         try WriteImageCommand.prepare(target, size: disk.size, create: true)
-        let stats = try await ImageWriter(target: try FileBlockTarget(path: target), source: StoreChunkSource(store: store))
-            .write(disk)
+        let stats = try await ImageWriter(
+            target: try FileBlockTarget(path: target), source: StoreChunkSource(store: store)
+        )
+        .write(disk)
         #expect(Array(FileManager.default.contents(atPath: target)!) == bytes)
         #expect(stats.chunks == 8 && stats.fetched == 5 && stats.zeroed == 0 && stats.unchanged == 3)
         #expect(stats.bytesWritten == UInt64(4 * chunkSize + 1000))

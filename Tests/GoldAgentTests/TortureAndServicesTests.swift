@@ -1,6 +1,8 @@
+import Foundation
 import GoldSpawn
-@testable import GoldAgentKit
 import Testing
+
+@testable import GoldAgentKit
 
 @Suite struct TortureTests {
     let output = """
@@ -21,11 +23,14 @@ import Testing
 
     @Test func passesOnlyWithACleanKernelLog() {
         #expect(Torture.evaluate(exitCode: 0, output: output, kernelLogDuring: "").passed)
-        let oops = Torture.evaluate(exitCode: 0, output: output, kernelLogDuring: "[  12.3] mce: [Hardware Error]: CPU 0: Machine Check: 0 Bank 4\n")
+        let oops = Torture.evaluate(
+            exitCode: 0, output: output,
+            kernelLogDuring: "[  12.3] mce: [Hardware Error]: CPU 0: Machine Check: 0 Bank 4\n")
         #expect(!oops.passed)
         #expect(oops.summary.contains("Machine Check"))
         #expect(!Torture.evaluate(exitCode: 2, output: output, kernelLogDuring: "").passed)
-        #expect(!Torture.evaluate(exitCode: 0, output: "stress-ng: fail: verification failed", kernelLogDuring: "").passed)
+        #expect(
+            !Torture.evaluate(exitCode: 0, output: "stress-ng: fail: verification failed", kernelLogDuring: "").passed)
     }
 
     @Test func realStressNGShortRunPasses() async throws {
@@ -57,8 +62,6 @@ import Testing
     }
 }
 
-import Foundation
-import GoldSpawn
 enum FileManagerShim {
     static func exe() throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") }
 }

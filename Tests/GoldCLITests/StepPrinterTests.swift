@@ -7,7 +7,8 @@ import Testing
 @Suite struct StepPrinterTests {
     @Test func aLongStepShowsItsDetailAtMostEveryInterval() throws {
         let start = Date(timeIntervalSince1970: 1_800_000_000)
-        var workflow = Workflow(id: "wf-1", kind: .kernelUpgrade, machine: "m1", steps: Runbook.steps(for: .kernelUpgrade), now: start)
+        var workflow = Workflow(
+            id: "wf-1", kind: .kernelUpgrade, machine: "m1", steps: Runbook.steps(for: .kernelUpgrade), now: start)
         var printer = StepPrinter()
         #expect(printer.due(workflow, now: start).isEmpty)  // every step pending
 

@@ -1,7 +1,7 @@
-import GoldTestSupport
-import GoldSpawn
 import Foundation
 import GoldCore
+import GoldSpawn
+import GoldTestSupport
 import Testing
 
 @testable import GoldCompile

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct BuildProgressTests {
     @Test(arguments: [
-        ("  CC      kernel/fork.o", true), ("  HOSTCC  scripts/basic/fixdep", true), ("  CC [M]  fs/ext4/inode.o", true),
+        ("  CC      kernel/fork.o", true), ("  HOSTCC  scripts/basic/fixdep", true),
+        ("  CC [M]  fs/ext4/inode.o", true),
         ("  LD      vmlinux.o", true), ("  AR      lib/lib.a", true), ("make[1]: Entering directory", false),
         ("gold-compile: [build] make -j2 bzImage", false), ("  C", false), ("    CC  indented too far", false),
         ("  cc      lowercase.o", false), ("", false), ("  VERYLONGTAGNAME x", false),
@@ -19,7 +20,9 @@ import Testing
         let log = "gold-compile: start\n  CC      a.o\n  CC      b.o\nwarning: x\n  LD      c.o\n"
         let bytes = Array(log.utf8)
         // Fed in 3-byte pieces: every split point inside a line.
-        for start in stride(from: 0, to: bytes.count, by: 3) { progress.feed(bytes[start..<min(start + 3, bytes.count)], now: 1) }
+        for start in stride(from: 0, to: bytes.count, by: 3) {
+            progress.feed(bytes[start..<min(start + 3, bytes.count)], now: 1)
+        }
         #expect(progress.built == 3)
         // A line without its newline yet is not counted until it ends.
         progress.feed(Array("  CC      d.o".utf8), now: 2)
@@ -60,7 +63,10 @@ import Testing
         #expect(BuildProgress.parse("gold-compile: progress x/y") == nil)
         #expect(BuildProgress.parse("gold-compile: progress 5/0 objects") == nil)
         #expect(BuildProgress.parse("gold-compile: progress 99999999999999999999999/1") == nil)
-        for hostile in ["gold-compile: progress /", "gold-compile: progress ", "gold-compile: progress //", "gold-compile: progress 1/2/3", "gold-compile: progress -1/5"] {
+        for hostile in [
+            "gold-compile: progress /", "gold-compile: progress ", "gold-compile: progress //",
+            "gold-compile: progress 1/2/3", "gold-compile: progress -1/5",
+        ] {
             #expect(BuildProgress.parse(Substring(hostile)) == nil)
         }
     }
@@ -70,7 +76,9 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func inputs(_ fragments: [String], source: String = "sha256:aa") -> KernelInputs {
-            KernelInputs(sourceName: "s", source: SourceInput(layout: .tarball, path: "/s", identity: source), base: "tinyconfig",
+            KernelInputs(
+                sourceName: "s", source: SourceInput(layout: .tarball, path: "/s", identity: source),
+                base: "tinyconfig",
                 baseIdentity: "tinyconfig", fragments: fragments, localVersion: nil, toolchain: "gcc")
         }
         var history = BuildHistory()

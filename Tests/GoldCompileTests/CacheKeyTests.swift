@@ -1,6 +1,6 @@
-import GoldSpawn
 import Foundation
 import GoldCore
+import GoldSpawn
 import Testing
 
 @testable import GoldCompile

@@ -1,6 +1,6 @@
-import GoldSpawn
 import Foundation
 import GoldCore
+import GoldSpawn
 import Testing
 
 @testable import GoldCompile
@@ -152,7 +152,8 @@ import Testing
         let runner = SystemRunner()
         // /dev/console so init has a stdout before anything is mounted.
         #expect(
-            try await runner.run(Invocation.build(["mknod", root + "/dev/console", "c", "5", "1"], in: root)).exitCode == 0)
+            try await runner.run(Invocation.build(["mknod", root + "/dev/console", "c", "5", "1"], in: root)).exitCode
+                == 0)
         let image = dir.path + "/initramfs.cpio"
         let pack = try await runner.run(
             Invocation.build(["/bin/sh", "-c", "find . | sort | cpio -o -H newc --quiet > \(image)"], in: root))

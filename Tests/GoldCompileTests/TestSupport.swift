@@ -1,8 +1,8 @@
 import Foundation
-import GoldSpawn
-import GoldTestSupport
 import GoldCompile
 import GoldCore
+import GoldSpawn
+import GoldTestSupport
 
 /// A clock the test moves by hand.
 final class TestClock: CompileClock, @unchecked Sendable {
@@ -41,10 +41,14 @@ func countingRunner() -> ScriptedRunner { ScriptedRunner { _ in nil } }
 func fakeRunner(
     respond: @escaping @Sendable (Invocation) throws -> InvocationResult = { _ in InvocationResult(exitCode: 0) }
 ) -> ScriptedRunner {
-    ScriptedRunner(locate: { "/usr/bin/\($0)" }) { command in
-        if command.arguments.last == "--version" { return InvocationResult(exitCode: 0, stdout: "gcc (Test) 1.0\nmore\n") }
-        return try respond(command)
-    }
+    ScriptedRunner(
+        locate: { "/usr/bin/\($0)" },
+        script: { command in
+            if command.arguments.last == "--version" {
+                return InvocationResult(exitCode: 0, stdout: "gcc (Test) 1.0\nmore\n")
+            }
+            return try respond(command)
+        })
 }
 
 extension Invocation {

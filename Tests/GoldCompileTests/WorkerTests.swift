@@ -1,7 +1,7 @@
-import GoldTestSupport
-import GoldSpawn
 import Foundation
 import GoldCore
+import GoldSpawn
+import GoldTestSupport
 import Testing
 
 @testable import GoldCompile
@@ -70,7 +70,9 @@ import Testing
         #expect(steps[4] == "make LOCALVERSION= -j2 bzImage")
         #expect(steps[5] == "make LOCALVERSION= -s kernelrelease")
         let build = try #require(runner.commands.first { $0.argv.contains("bzImage") })
-        #expect(build.environment.variables["KBUILD_BUILD_TIMESTAMP"] != nil && build.environment.variables["KBUILD_BUILD_USER"] == "gold")
+        #expect(
+            build.environment.variables["KBUILD_BUILD_TIMESTAMP"] != nil
+                && build.environment.variables["KBUILD_BUILD_USER"] == "gold")
         #expect(
             build.environment.variables["KBUILD_BUILD_HOST"] == "gold"
                 && build.environment.variables["CCACHE_DIR"] == dir.path + "/work/ccache")

@@ -9,13 +9,15 @@ import Testing
         var a2 = a
         a2.services = ["ssh"]
         let c = MachineSpec(name: "c", macs: [MACAddress("52:54:00:00:00:03")!])
-        let kept = try FleetPlan.make(current: [a, b], currentProfiles: [], desired: Fleet(machines: [a2, c]), prune: false)
+        let kept = try FleetPlan.make(
+            current: [a, b], currentProfiles: [], desired: Fleet(machines: [a2, c]), prune: false)
         #expect(kept.added == ["c"])
         #expect(kept.changed == [.init(machine: "a", fields: ["services"])])
         #expect(kept.kept == ["b"])
         #expect(kept.removed.isEmpty)
         #expect(kept.lines.contains("~ machine a (services)"))
-        let pruned = try FleetPlan.make(current: [a, b], currentProfiles: [], desired: Fleet(machines: [a2, c]), prune: true)
+        let pruned = try FleetPlan.make(
+            current: [a, b], currentProfiles: [], desired: Fleet(machines: [a2, c]), prune: true)
         #expect(pruned.removed == ["b"])
     }
 

@@ -10,12 +10,17 @@ import Testing
         #expect(MACAddress(text)?.description == canonical)
     }
 
-    @Test(arguments: ["", "52:54:00:12:34", "52:54:00:12:34:5g", "52:54:00:12:34:56:78", "52:54-00:12:34:56", "5254.0012.3456"])
+    @Test(arguments: [
+        "", "52:54:00:12:34", "52:54:00:12:34:5g", "52:54:00:12:34:56:78", "52:54-00:12:34:56", "5254.0012.3456",
+    ])
     func badMACs(_ text: String) {
         #expect(MACAddress(text) == nil)
     }
 
-    @Test(arguments: [("512MiB", UInt64(512 << 20)), ("8GiB", 8 << 30), ("2G", 2 << 30), ("4096", 4096), ("1.5GiB", 3 << 29), ("1GB", 1_000_000_000)])
+    @Test(arguments: [
+        ("512MiB", UInt64(512 << 20)), ("8GiB", 8 << 30), ("2G", 2 << 30), ("4096", 4096), ("1.5GiB", 3 << 29),
+        ("1GB", 1_000_000_000),
+    ])
     func sizes(_ text: String, _ bytes: UInt64) {
         #expect(ByteSize(text)?.bytes == bytes)
     }
@@ -73,13 +78,14 @@ import Testing
     }
 
     @Test func readsEveryField() throws {
-        let config = try ServerConfig.parse(yaml: """
-            data_dir: /srv/gold
-            roles: [deploy]
-            log_level: debug
-            director: {listen: "[::1]:9000", store: "sqlite:/srv/gold/x.db", event_retention_days: 7}
-            deploy: {director: "http://gold:8080", http: "0.0.0.0:80", tftp: "0.0.0.0:69"}
-            """)
+        let config = try ServerConfig.parse(
+            yaml: """
+                data_dir: /srv/gold
+                roles: [deploy]
+                log_level: debug
+                director: {listen: "[::1]:9000", store: "sqlite:/srv/gold/x.db", event_retention_days: 7}
+                deploy: {director: "http://gold:8080", http: "0.0.0.0:80", tftp: "0.0.0.0:69"}
+                """)
         #expect(config.roles == [.deploy])
         #expect(config.director.listen == HostPort(host: "::1", port: 9000))
         #expect(config.sqlitePath == "/srv/gold/x.db")

@@ -7,7 +7,9 @@ import Testing
     static let laughs: String = {
         var text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...9 {
-            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+            text +=
+                "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+                + "]\n"
         }
         return text + "machines: []\n"
     }()
@@ -19,7 +21,8 @@ import Testing
             Issue.record("accepted")
         } catch {
             #expect(error.problems.count == 1)
-            #expect(error.description.contains("with its aliases expanded the document stands for more than 1000000 nodes"))
+            #expect(
+                error.description.contains("with its aliases expanded the document stands for more than 1000000 nodes"))
             // The line of the collection that crossed the limit.
             #expect(error.problems[0].location?.hasPrefix("fleet.yaml:") == true)
         }
@@ -36,7 +39,9 @@ import Testing
         try YAMLBudget.standard.check("a: &a [1, 2]\nb: *a\nc: *a\n", file: "f")
         try YAMLBudget.standard.check(goodFleet, file: "fleet.yaml")
         // 10 aliases of 10 aliases of 10 scalars: 1,111 nodes, well under the limit.
-        try YAMLBudget.standard.check("a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n", file: "f")
+        try YAMLBudget.standard.check(
+            "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n",
+            file: "f")
     }
 
     @Test func deepNestingIsRefused() {
@@ -59,7 +64,9 @@ import Testing
     @Test func chainedAnchorsCountTheirExpandedDepth() {
         var text = "a0: &a0 " + String(repeating: "[", count: 40) + "x" + String(repeating: "]", count: 40) + "\n"
         for level in 1...3 {
-            text += "a\(level): &a\(level) " + String(repeating: "[", count: 40) + "*a\(level - 1)" + String(repeating: "]", count: 40) + "\n"
+            text +=
+                "a\(level): &a\(level) " + String(repeating: "[", count: 40) + "*a\(level - 1)"
+                + String(repeating: "]", count: 40) + "\n"
         }
         do {
             try YAMLBudget.standard.check(text, file: "f")

@@ -158,18 +158,20 @@ struct ProxyResponderTests {
     func clientAddressBesideAnotherServer() throws {
         var responder = Self.responder()
         // OVMF takes the network server's offer: a broadcast DHCPREQUEST (SELECTING) naming 10.0.0.140 and that server.
-        let selecting = try DHCPMessage(parsing: Fixtures.request(
-            xid: 0x11, mac: Fixtures.ovmfMAC, flags: 0x8000,
-            options: [
-                Fixtures.option(53, [3]), Fixtures.option(50, [10, 0, 0, 140]), Fixtures.option(54, [10, 0, 0, 2]),
-                Fixtures.option(93, [0x00, 0x07]), Fixtures.option(60, "PXEClient:Arch:00007:UNDI:003016"),
-            ]))
+        let selecting = try DHCPMessage(
+            parsing: Fixtures.request(
+                xid: 0x11, mac: Fixtures.ovmfMAC, flags: 0x8000,
+                options: [
+                    Fixtures.option(53, [3]), Fixtures.option(50, [10, 0, 0, 140]), Fixtures.option(54, [10, 0, 0, 2]),
+                    Fixtures.option(93, [0x00, 0x07]), Fixtures.option(60, "PXEClient:Arch:00007:UNDI:003016"),
+                ]))
         let left = responder.respond(to: selecting, on: .dhcp, now: Self.now)
         #expect(left.reply == nil && left.event.outcome == .ignored)
         #expect(left.event.clientAddress == IPv4Address(10, 0, 0, 140) && left.event.offeredAddress == nil)
         #expect(left.event.description.contains("(client at 10.0.0.140)"))
         // A ProxyDHCPREQUEST on 4011 carries the address in ciaddr.
-        let acked = responder.respond(to: try DHCPMessage(parsing: Fixtures.pxeProxyRequest), on: .pxe, now: Self.now).event
+        let acked = responder.respond(to: try DHCPMessage(parsing: Fixtures.pxeProxyRequest), on: .pxe, now: Self.now)
+            .event
         #expect(acked.outcome == .replied(.ack))
         #expect(acked.clientAddress == IPv4Address(10, 0, 0, 77) && acked.offeredAddress == nil)
         // A DISCOVER's option 50 is only a wish: no address is learnt from it.

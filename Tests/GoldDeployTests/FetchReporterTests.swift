@@ -7,13 +7,17 @@ import Testing
 @Suite struct FetchReporterTests {
     func reporter(_ registry: ClientRegistry = ClientRegistry()) -> FetchReporter {
         // Nothing is sent in these tests: flush is never called.
-        FetchReporter(link: DirectorLink(url: "http://127.0.0.1:9", token: "t"), registry: registry, logger: Logger(label: "test"))
+        FetchReporter(
+            link: DirectorLink(url: "http://127.0.0.1:9", token: "t"), registry: registry, logger: Logger(label: "test")
+        )
     }
 
     @Test func unattributedFetchesAreOnlyCounted() async {
         let reporter = reporter()
         for index in 0..<5000 {
-            await reporter.add(address: "10.0.\(index / 250).\(index % 250)", mac: nil, file: "pxelinux.cfg/01-x", protocolName: "tftp",
+            await reporter.add(
+                address: "10.0.\(index / 250).\(index % 250)", mac: nil, file: "pxelinux.cfg/01-x",
+                protocolName: "tftp",
                 bytes: 0, outcome: "not found", duration: .zero)
         }
         #expect(await reporter.waiting.isEmpty)
@@ -26,7 +30,8 @@ import Testing
         await registry.record(address: "10.0.0.5", mac: mac)
         let reporter = reporter(registry)
         for _ in 0..<200 {
-            await reporter.add(address: "10.0.0.5", mac: nil, file: String(repeating: "f", count: 100_000), protocolName: "http GET",
+            await reporter.add(
+                address: "10.0.0.5", mac: nil, file: String(repeating: "f", count: 100_000), protocolName: "http GET",
                 bytes: 1, outcome: "404", duration: .zero)
         }
         let waiting = await reporter.waiting
@@ -38,7 +43,9 @@ import Testing
     @Test func theTallyIsOneBoundedReport() {
         var tally = FetchTally()
         for index in 0..<100 {
-            tally.add(address: "a\(index)", protocolName: "p\(index)", outcome: "o", file: String(repeating: "x", count: 1000))
+            tally.add(
+                address: "a\(index)", protocolName: "p\(index)", outcome: "o", file: String(repeating: "x", count: 1000)
+            )
         }
         let report = tally.report()
         #expect(report.mac == nil && report.protocolName == "summary")

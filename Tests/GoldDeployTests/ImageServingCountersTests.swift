@@ -1,5 +1,6 @@
-@testable import GoldDeploy
 import Testing
+
+@testable import GoldDeploy
 
 @Suite struct ImageServingCountersTests {
     @Test(arguments: [

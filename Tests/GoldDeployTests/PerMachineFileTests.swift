@@ -1,6 +1,7 @@
-@testable import GoldDeploy
 import GoldCore
 import Testing
+
+@testable import GoldDeploy
 
 @Suite struct PerMachineFileTests {
     @Test(arguments: [
@@ -14,7 +15,9 @@ import Testing
         #expect(mac == MACAddress("52:54:00:00:10:01"))
     }
 
-    @Test(arguments: ["pxelinux.cfg/default", "pxelinux.cfg/01-zz", "grub.cfg", "undionly.kpxe", "grub.cfg-01-52-54-00"])
+    @Test(arguments: [
+        "pxelinux.cfg/default", "pxelinux.cfg/01-zz", "grub.cfg", "undionly.kpxe", "grub.cfg-01-52-54-00",
+    ])
     func notPerMachine(_ path: String) {
         #expect(DeployServer.perMachineFile(path) == nil)
     }

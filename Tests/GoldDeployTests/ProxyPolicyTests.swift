@@ -5,8 +5,9 @@ import Testing
     let policy = ProxyPolicy()
 
     @Test func noTokenNoBodyRead() {
-        #expect(policy.decide(path: "/v1/fleet/validate", authorization: nil, contentLength: "62914560")
-            == .refuse(status: 401, message: "a bearer token is required (Authorization: Bearer gold_...)"))
+        #expect(
+            policy.decide(path: "/v1/fleet/validate", authorization: nil, contentLength: "62914560")
+                == .refuse(status: 401, message: "a bearer token is required (Authorization: Bearer gold_...)"))
         #expect(policy.decide(path: "/v1/x", authorization: "Basic abc", contentLength: nil).isRefusal(401))
         #expect(policy.decide(path: "/v1/x", authorization: "Bearer ", contentLength: nil).isRefusal(401))
     }
@@ -18,7 +19,8 @@ import Testing
     ])
     func eachRouteItsLimit(path: String, limit: Int) {
         #expect(policy.decide(path: path, authorization: "Bearer gold_x", contentLength: nil) == .read(limit: limit))
-        #expect(policy.decide(path: path, authorization: "Bearer gold_x", contentLength: "\(limit)") == .read(limit: limit))
+        #expect(
+            policy.decide(path: path, authorization: "Bearer gold_x", contentLength: "\(limit)") == .read(limit: limit))
         #expect(policy.decide(path: path, authorization: "Bearer gold_x", contentLength: "\(limit + 1)").isRefusal(413))
     }
 

@@ -7,7 +7,9 @@ import Testing
 
 @Suite struct CaptureSessionLimitTests {
     func info(_ id: Int, machine: String) -> ImageCapture.Session {
-        ImageCapture.Session(id: "cap-\(id)", machine: machine, parent: nil, chunkSize: 1 << 20, disks: [.init(index: 0, device: "/dev/vda")])
+        ImageCapture.Session(
+            id: "cap-\(id)", machine: machine, parent: nil, chunkSize: 1 << 20,
+            disks: [.init(index: 0, device: "/dev/vda")])
     }
 
     /// 1,000 sessions begun by one machine's agent leave two open.
@@ -99,6 +101,9 @@ import Testing
         #expect(ImageCapture.uploadQuota(spec: [huge, huge], parent: nil, chunkSize: 1) == .max)
         // The agent reads whole devices: a disk larger than the fleet file says raises the quota.
         #expect(ImageCapture.uploadQuota(spec: [disk], parent: nil, reported: [100 << 30], chunkSize: 0) == 200 << 30)
-        #expect(Director.reportedDiskSizes(.object(["disks": .array([.object(["sizeBytes": .number(4096)]), .object(["sizeBytes": .number(-1)])])])) == [4096])
+        #expect(
+            Director.reportedDiskSizes(
+                .object(["disks": .array([.object(["sizeBytes": .number(4096)]), .object(["sizeBytes": .number(-1)])])])
+            ) == [4096])
     }
 }

@@ -46,7 +46,9 @@ import Testing
     @Test func roleMatrix() async throws {
         try await DirectorHarness.with { (d: DirectorHarness) async throws in
             for (role, method, path, body, expected) in Self.matrix {
-                let response = try await d.call(method, path, as: role, body: body, contentType: body?.hasPrefix("{") == true ? "application/json" : "application/yaml")
+                let response = try await d.call(
+                    method, path, as: role, body: body,
+                    contentType: body?.hasPrefix("{") == true ? "application/json" : "application/yaml")
                 #expect(response.status == expected, "\(role) \(method) \(path): \(response.status) \(response.text)")
                 if expected == 403 { #expect(response.text.contains("may not")) }
             }
@@ -60,13 +62,15 @@ import Testing
                   - {name: web-01, role: web, macs: ["52:54:00:00:00:01"]}
                   - {name: db-01, role: db, macs: ["52:54:00:00:00:09"]}
                 """
-            let preview = try await d.call("POST", "/v1/fleet/apply?dry_run=true", as: "operator", body: yaml, contentType: "application/yaml")
+            let preview = try await d.call(
+                "POST", "/v1/fleet/apply?dry_run=true", as: "operator", body: yaml, contentType: "application/yaml")
             #expect(preview.status == 200)
             #expect(preview.text.contains(#""added":["db-01"]"#))
             #expect(try await d.store.machine(named: "db-01") == nil)
 
             let before = try await d.store.events(after: 0, machine: nil, limit: 1000).last!.id
-            let applied = try await d.call("POST", "/v1/fleet/apply", as: "operator", body: yaml, contentType: "application/yaml")
+            let applied = try await d.call(
+                "POST", "/v1/fleet/apply", as: "operator", body: yaml, contentType: "application/yaml")
             #expect(applied.status == 200)
             #expect(applied.text.contains(#""kept":["web-02"]"#))
             #expect(try await d.store.machine(named: "db-01")?.spec.role == "db")
@@ -87,7 +91,8 @@ import Testing
                   - {name: x, macs: ["52:54:00:00:00:01"], boot: efi}
                   - {name: y, macs: ["52:54:00:00:00:01"]}
                 """
-            let response = try await d.call("POST", "/v1/fleet/apply?file=rack7.yaml", as: "operator", body: yaml, contentType: "application/yaml")
+            let response = try await d.call(
+                "POST", "/v1/fleet/apply?file=rack7.yaml", as: "operator", body: yaml, contentType: "application/yaml")
             #expect(response.status == 422)
             #expect(response.text.contains("rack7.yaml:2 machines[x].boot"))
             #expect(response.text.contains("MAC 52:54:00:00:00:01 is already used by machine 'x'"))
@@ -98,7 +103,8 @@ import Testing
     @Test func conflictWithStoredFleetIs409() async throws {
         try await DirectorHarness.with { (d: DirectorHarness) async throws in
             let yaml = "machines:\n  - {name: new-01, macs: [\"52:54:00:00:00:02\"]}\n"
-            let response = try await d.call("POST", "/v1/fleet/apply", as: "admin", body: yaml, contentType: "application/yaml")
+            let response = try await d.call(
+                "POST", "/v1/fleet/apply", as: "admin", body: yaml, contentType: "application/yaml")
             #expect(response.status == 409)
             #expect(response.text.contains("belongs to machine 'web-02'"))
         }
@@ -106,12 +112,18 @@ import Testing
 
     @Test func tokensLifecycleAndValidation() async throws {
         try await DirectorHarness.with { (d: DirectorHarness) async throws in
-            let created = try await d.call("POST", "/v1/tokens", as: "admin", body: #"{"role":"agent","machine":"web-02"}"#)
+            let created = try await d.call(
+                "POST", "/v1/tokens", as: "admin", body: #"{"role":"agent","machine":"web-02"}"#)
             #expect(created.status == 201)
-            struct Created: Decodable { var id: String; var token: String }
+            struct Created: Decodable {
+                var id: String
+                var token: String
+            }
             let token = try JSONDecoder().decode(Created.self, from: Data(created.body))
-            #expect(try await d.call("PUT", "/v1/machines/web-02/inventory", token: token.token, body: "{}").status == 204)
-            #expect(try await d.call("PUT", "/v1/machines/web-01/inventory", token: token.token, body: "{}").status == 403)
+            #expect(
+                try await d.call("PUT", "/v1/machines/web-02/inventory", token: token.token, body: "{}").status == 204)
+            #expect(
+                try await d.call("PUT", "/v1/machines/web-01/inventory", token: token.token, body: "{}").status == 403)
             let list = try await d.call("GET", "/v1/tokens", as: "admin")
             #expect(list.text.contains(token.id) && !list.text.contains(token.token))
 

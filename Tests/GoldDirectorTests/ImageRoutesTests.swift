@@ -22,7 +22,9 @@ import Testing
             data.append(Data(repeating: 0xCD, count: 100))
             let file = root.appendingPathComponent("v\(variant).raw")
             try data.write(to: file)
-            try store.importImage(file: file, machine: "web-01", change: variant == 1 ? .provision : .softwareUpdate, description: "v\(variant)")
+            try store.importImage(
+                file: file, machine: "web-01", change: variant == 1 ? .provision : .softwareUpdate,
+                description: "v\(variant)")
             images.append(data)
         }
         return (root, store, images)
@@ -35,7 +37,10 @@ import Testing
     }
 
     struct ErrorBody: Decodable {
-        struct Detail: Decodable { var message: String; var location: String? }
+        struct Detail: Decodable {
+            var message: String
+            var location: String?
+        }
         var error: Detail
     }
 
@@ -49,7 +54,8 @@ import Testing
             #expect(detail.version == 2 && detail.parent == 1 && !detail.current && detail.description == "v2")
             #expect(detail.newChunks == 2 && detail.newBytes == 2 << 20)
             #expect(detail.disks[0].zeroRanges == [.init(offset: 1 << 20, length: 1 << 20)])
-            let current = try Self.decode(ImageVersionDetail.self, try await h.call("GET", "/v1/images/web-01/current", as: "viewer").body)
+            let current = try Self.decode(
+                ImageVersionDetail.self, try await h.call("GET", "/v1/images/web-01/current", as: "viewer").body)
             #expect(current.version == 3 && current.current)
 
             let missing = try await h.call("GET", "/v1/images/web-01/9", as: "viewer")
@@ -71,10 +77,12 @@ import Testing
             let whole = try await h.call("GET", "/v1/images/web-01/2/disks/0", as: "viewer")
             #expect(whole.status == 200 && Data(whole.body) == images[1])
             #expect(whole.header("X-Gold-Image-SHA256") == detail.disks[0].sha256)
-            let range = try await h.call("GET", "/v1/images/web-01/2/disks/0", as: "viewer", headers: [("Range", "bytes=1048570-1048585")])
+            let range = try await h.call(
+                "GET", "/v1/images/web-01/2/disks/0", as: "viewer", headers: [("Range", "bytes=1048570-1048585")])
             #expect(range.status == 206 && Data(range.body) == images[1].subdata(in: 1_048_570..<1_048_586))
             #expect(range.header("Content-Range") == "bytes 1048570-1048585/\(images[1].count)")
-            let outside = try await h.call("GET", "/v1/images/web-01/2/disks/0", as: "viewer", headers: [("Range", "bytes=99999999-")])
+            let outside = try await h.call(
+                "GET", "/v1/images/web-01/2/disks/0", as: "viewer", headers: [("Range", "bytes=99999999-")])
             #expect(outside.status == 416)
             let noDisk = try await h.call("GET", "/v1/images/web-01/2/disks/1", as: "viewer")
             #expect(noDisk.status == 404)
@@ -83,7 +91,8 @@ import Testing
             // A corrupt chunk is an error naming it, never bytes.
             let hash = try #require(try store.manifest(machine: "web-01", version: 2).disks[0].chunks[3])
             try Data(repeating: 0, count: 5).write(to: store.chunks.url(for: hash))
-            let corrupt = try await h.call("GET", "/v1/images/web-01/2/disks/0", as: "viewer", headers: [("Range", "bytes=0-8388607")])
+            let corrupt = try await h.call(
+                "GET", "/v1/images/web-01/2/disks/0", as: "viewer", headers: [("Range", "bytes=0-8388607")])
             #expect(corrupt.status == 500 && corrupt.text.contains("chunk \(hash.hex) is corrupt"), "\(corrupt.text)")
         }
     }
@@ -99,10 +108,13 @@ import Testing
             #expect(try Self.decode(ErrorBody.self, zero.body).error.location == "body.keep")
 
             // A restore of version 2 in flight pins it.
-            let workflow = Workflow(id: "wf-restore", kind: .restore, machine: "web-01", steps: [], context: ["image.version": "2"], now: Date())
+            let workflow = Workflow(
+                id: "wf-restore", kind: .restore, machine: "web-01", steps: [], context: ["image.version": "2"],
+                now: Date())
             try await (h.store as! any WorkflowStore).createWorkflow(workflow, actor: "test")
             let pinned = try Self.decode(
-                GarbageCollection.self, try await h.call("POST", "/v1/image-store/gc", as: "admin", body: #"{"keep": 1, "dryRun": true}"#).body)
+                GarbageCollection.self,
+                try await h.call("POST", "/v1/image-store/gc", as: "admin", body: #"{"keep": 1, "dryRun": true}"#).body)
             #expect(pinned.dryRun && pinned.removedVersions.isEmpty)
             #expect(pinned.machines.first?.reasons == ["1": ["current"], "2": ["pinned"], "3": ["newest"]])
 

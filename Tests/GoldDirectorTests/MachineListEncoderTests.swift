@@ -1,33 +1,46 @@
 import Foundation
 import GoldCore
-@testable import GoldDirector
 import NIOCore
 import Testing
+
+@testable import GoldDirector
 
 /// `GET /v1/machines` reuses each machine's JSON while the machine is unchanged: the answer must stay byte for byte
 /// what encoding the whole list gives, after every change.
 @Suite struct MachineListEncoderTests {
-    static func record(_ name: String, role: String, state: MachineState = .new, inventory: JSONValue? = nil) -> MachineRecord {
+    static func record(_ name: String, role: String, state: MachineState = .new, inventory: JSONValue? = nil)
+        -> MachineRecord
+    {
         MachineRecord(
-            spec: MachineSpec(name: name, role: role, macs: [MACAddress("52:54:00:00:03:\(name.suffix(2))")!],
-                disks: [DiskSpec(device: "/dev/vda", size: ByteSize(bytes: 2 << 30), partitions: [PartitionSpec(size: nil, filesystem: .ext4, mount: "/")])],
+            spec: MachineSpec(
+                name: name, role: role, macs: [MACAddress("52:54:00:00:03:\(name.suffix(2))")!],
+                disks: [
+                    DiskSpec(
+                        device: "/dev/vda", size: ByteSize(bytes: 2 << 30),
+                        partitions: [PartitionSpec(size: nil, filesystem: .ext4, mount: "/")])
+                ],
                 users: [UserSpec(name: "ops", keys: ["ssh-ed25519 AAAA ops@gold"], sudo: "ALL=(ALL) NOPASSWD: ALL")],
                 checks: [CheckSpec(kind: .http, target: "http://\(name)/healthz")]),
             state: state, inventory: inventory, nextBoot: .disk, enrolGeneration: 2,
-            createdAt: Date(timeIntervalSince1970: 1_795_000_000.123), updatedAt: Date(timeIntervalSince1970: 1_795_000_100))
+            createdAt: Date(timeIntervalSince1970: 1_795_000_000.123),
+            updatedAt: Date(timeIntervalSince1970: 1_795_000_100))
     }
 
     static func whole(_ records: [MachineRecord]) throws -> [UInt8] { Array(try DirectorJSON.encoder.encode(records)) }
 
-    static func listed(_ encoder: MachineListEncoder, _ records: [MachineRecord], complete: Bool = true) throws -> [UInt8] {
+    static func listed(_ encoder: MachineListEncoder, _ records: [MachineRecord], complete: Bool = true) throws
+        -> [UInt8]
+    {
         let buffer = try encoder.encode(records, complete: complete)
         return Array(buffer.readableBytesView)
     }
 
     @Test func theAnswerIsTheWholeListEncodedAfterEveryChange() throws {
         let encoder = MachineListEncoder()
-        var records = [Self.record("m-01", role: "web"), Self.record("m-02", role: "db", inventory: .object(["cpus": .number(8)])),
-                       Self.record("m-03", role: "web", state: .ready)]
+        var records = [
+            Self.record("m-01", role: "web"), Self.record("m-02", role: "db", inventory: .object(["cpus": .number(8)])),
+            Self.record("m-03", role: "web", state: .ready),
+        ]
         #expect(try Self.listed(encoder, records) == Self.whole(records))
         #expect(try Self.listed(encoder, records) == Self.whole(records), "from the kept JSON")
 

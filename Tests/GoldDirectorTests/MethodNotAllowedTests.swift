@@ -24,7 +24,8 @@ import Testing
 
     @Test(arguments: [
         ("/v1/machines/{name}", "/v1/machines/web-01", true), ("/v1/machines/{name}", "/v1/machines", false),
-        ("/v1/machines/{name}", "/v1/machines/a/b", false), ("/v1/**", "/v1/a/b/c", true), ("/healthz", "/healthz", true),
+        ("/v1/machines/{name}", "/v1/machines/a/b", false), ("/v1/**", "/v1/a/b/c", true),
+        ("/healthz", "/healthz", true),
     ])
     func patterns(pattern: String, path: String, matches: Bool) {
         typealias Routes = MethodNotAllowedMiddleware<DirectorContext>.Routes

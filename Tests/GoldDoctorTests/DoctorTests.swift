@@ -18,7 +18,8 @@ struct TableProbe: HostProbe {
     func locate(program: String) -> String? { programs[program] }
     func paths(matching pattern: String) -> [String] {
         guard let star = pattern.firstIndex(of: "*") else { return files.contains(pattern) ? [pattern] : [] }
-        let prefix = pattern[..<star], suffix = pattern[pattern.index(after: star)...]
+        let prefix = pattern[..<star]
+        let suffix = pattern[pattern.index(after: star)...]
         return files.filter { $0.hasPrefix(prefix) && $0.hasSuffix(suffix) }.sorted()
     }
     func freeBytes(at path: String) -> UInt64? { free }
@@ -81,13 +82,17 @@ struct TableProbe: HostProbe {
 
     @Test func theNetbootKernelIsFoundByPattern() {
         var probe = TableProbe.complete
-        #expect(Doctor.examine([.lab], probe: probe).findings.first { $0.check.contains("vmlinuz") }?.found == "/var/cache/gold/kernel/boot/vmlinuz-6.1.0-1-amd64")
+        #expect(
+            Doctor.examine([.lab], probe: probe).findings.first { $0.check.contains("vmlinuz") }?.found
+                == "/var/cache/gold/kernel/boot/vmlinuz-6.1.0-1-amd64")
         probe.files = probe.files.filter { !$0.contains("vmlinuz") }
         let missing = Doctor.examine([.lab], probe: probe).missing
         #expect(missing.map(\.fix) == ["scripts/setup.sh fetches Debian's linux-image-amd64 there"])
     }
 
-    @Test(arguments: [("all", Set(DoctorRole.allCases)), ("lab", [.lab]), ("director,compile", [.director, .compile])] as [(String, Set<DoctorRole>)])
+    @Test(
+        arguments: [("all", Set(DoctorRole.allCases)), ("lab", [.lab]), ("director,compile", [.director, .compile])]
+            as [(String, Set<DoctorRole>)])
     func roles(text: String, roles: Set<DoctorRole>) {
         #expect(DoctorRole.parse(text) == roles)
     }
@@ -100,12 +105,17 @@ struct TableProbe: HostProbe {
 
     /// The package list setup.sh installs is exactly the table's: setup.sh reads Requirements.swift with sed.
     @Test func setupInstallsExactlyTheTablesPackages() async throws {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
         // The sed line of scripts/setup.sh itself, run by sh.
         let setup = try String(contentsOfFile: repo + "/scripts/setup.sh", encoding: .utf8)
         let line = try #require(setup.split(separator: "\n").first { $0.hasPrefix("PACKAGES=$(sed -n ") })
-        let result = try await Spawn.run("/bin/sh", ["-c", "REQUIREMENTS=\"$1\"; " + line + "; printf '%s\\n' $PACKAGES", "sh",
-            repo + "/Sources/GoldDoctor/Requirements.swift"], timeout: .seconds(60))
+        let result = try await Spawn.run(
+            "/bin/sh",
+            [
+                "-c", "REQUIREMENTS=\"$1\"; " + line + "; printf '%s\\n' $PACKAGES", "sh",
+                repo + "/Sources/GoldDoctor/Requirements.swift",
+            ], timeout: .seconds(60))
         #expect(result.exitCode == 0)
         let fromSetup = Set(result.output.split(separator: "\n").map(String.init))
         #expect(fromSetup == Set(Requirements.all.compactMap(\.package)))

@@ -9,11 +9,14 @@ import Testing
     struct Setup {
         let dir: String
         let port: Int
-        var env: [String: String] { ["GOLD_DIRECTOR": "http://127.0.0.1:\(port)", "GOLD_TOKEN_FILE": "\(dir)/admin.token"] }
+        var env: [String: String] {
+            ["GOLD_DIRECTOR": "http://127.0.0.1:\(port)", "GOLD_TOKEN_FILE": "\(dir)/admin.token"]
+        }
     }
 
     func gold(_ arguments: [String], env: [String: String]) async throws -> (status: Int32, out: String) {
-        let result = try await Spawn.run(DurabilityTests.binary, arguments, timeout: .seconds(120),
+        let result = try await Spawn.run(
+            DurabilityTests.binary, arguments, timeout: .seconds(120),
             environment: ProcessInfo.processInfo.environment.merging(env) { _, new in new })
         return (result.exitCode, result.output)
     }
@@ -50,7 +53,8 @@ import Testing
     }
 
     @Test func killedCompileServerJobFinishesOnAnotherOverHTTP() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gold-compile-e2e-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gold-compile-e2e-\(UUID().uuidString)")
+            .path
         var processes: [Process] = []
         var orphan: Int32?
         defer {
@@ -73,14 +77,16 @@ import Testing
         // Two compile servers: their own work directories, short leases, the server token gold init wrote.
         for worker in ["a", "b"] {
             let text = base.replacingOccurrences(of: "roles: [director]", with: "roles: [compile]")
-                .replacingOccurrences(of: "compile:\n  director: http://127.0.0.1:\(setup.port)", with: """
-                    compile:
-                      director: http://127.0.0.1:\(setup.port)
-                      work_dir: \(dir)/work-\(worker)
-                      lease_seconds: 6
-                      heartbeat_seconds: 1
-                      poll_seconds: 1
-                    """)
+                .replacingOccurrences(
+                    of: "compile:\n  director: http://127.0.0.1:\(setup.port)",
+                    with: """
+                        compile:
+                          director: http://127.0.0.1:\(setup.port)
+                          work_dir: \(dir)/work-\(worker)
+                          lease_seconds: 6
+                          heartbeat_seconds: 1
+                          poll_seconds: 1
+                        """)
             #expect(text.contains("lease_seconds: 6"), "\(text)")
             try text.write(toFile: "\(dir)/compile-\(worker).yaml", atomically: true, encoding: .utf8)
         }
@@ -88,23 +94,25 @@ import Testing
         // A small C project whose first build waits (records its pid, sleeps) until a gate file exists.
         let project = "\(dir)/hello"
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
-        try "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n".write(toFile: "\(project)/hello.c", atomically: true, encoding: .utf8)
-        try "hello: hello.c\n\t$(CC) $(CFLAGS) -o hello hello.c\ninstall: hello\n\tinstall -D -m 0755 hello $(DESTDIR)$(PREFIX)/bin/hello\n"
+        try "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n".write(
+            toFile: "\(project)/hello.c", atomically: true, encoding: .utf8)
+        try
+            "hello: hello.c\n\t$(CC) $(CFLAGS) -o hello hello.c\ninstall: hello\n\tinstall -D -m 0755 hello $(DESTDIR)$(PREFIX)/bin/hello\n"
             .write(toFile: "\(project)/Makefile", atomically: true, encoding: .utf8)
         let gate = "\(dir)/gate"
         let started = "\(dir)/started"
         try """
-            machines:
-              - name: m1
-                macs: ["52:54:00:00:99:01"]
-                cpu: {march: x86-64-v2}
-                binaries:
-                  - name: hello
-                    source: "dir:\(project)"
-                    build: ['test -e \(gate) || { echo $$ > \(started); exec sleep 600; }', make, make install]
-                    installs: [/usr/local/bin/hello]
+        machines:
+          - name: m1
+            macs: ["52:54:00:00:99:01"]
+            cpu: {march: x86-64-v2}
+            binaries:
+              - name: hello
+                source: "dir:\(project)"
+                build: ['test -e \(gate) || { echo $$ > \(started); exec sleep 600; }', make, make install]
+                installs: [/usr/local/bin/hello]
 
-            """.write(toFile: "\(dir)/fleet.yaml", atomically: true, encoding: .utf8)
+        """.write(toFile: "\(dir)/fleet.yaml", atomically: true, encoding: .utf8)
 
         processes.append(try serve("\(dir)/gold.yaml", log: "\(dir)/director.log"))
         try await until("the director answers") { try await gold(["machine", "list"], env: setup.env).status == 0 }
@@ -120,12 +128,15 @@ import Testing
         let a = try serve("\(dir)/compile-a.yaml", log: "\(dir)/compile-a.log")
         processes.append(a)
         try await until("A builds") { FileManager.default.fileExists(atPath: started) }
-        orphan = Int32(try String(contentsOfFile: started, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        orphan = Int32(
+            try String(contentsOfFile: started, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         try await until("A's log reaches the director") {
             try await gold(["job", "log", key], env: setup.env).out.contains("[build] /bin/sh -c test -e")
         }
         let building = try await job(key, setup)
-        #expect(building["state"] as? String == "building" && (building["worker"] as? String)?.hasPrefix("compile@") == true, "\(building)")
+        #expect(
+            building["state"] as? String == "building"
+                && (building["worker"] as? String)?.hasPrefix("compile@") == true, "\(building)")
         #expect(try await gold(["job", "show", key], env: setup.env).out.contains("attempts: 1"))
 
         // SIGKILL: no goodbye, no completion. Its build process dies with it here (a compile host's service manager
@@ -155,11 +166,15 @@ import Testing
             }
             return state == "succeeded" || state == "failed"
         }
-        #expect(sawManifestEarly == nil, "the artifact was visible before B's attempt published it: \(sawManifestEarly ?? "")")
+        #expect(
+            sawManifestEarly == nil,
+            "the artifact was visible before B's attempt published it: \(sawManifestEarly ?? "")")
         let done = try await job(key, setup)
         #expect(done["state"] as? String == "succeeded" && done["attempts"] as? Int == 2, "\(done)")
         let b = processes.last!
-        #expect((done["worker"] as? String)?.hasSuffix(":\(b.processIdentifier)") == true, "built by \(String(describing: done["worker"])), not B (pid \(b.processIdentifier))")
+        #expect(
+            (done["worker"] as? String)?.hasSuffix(":\(b.processIdentifier)") == true,
+            "built by \(String(describing: done["worker"])), not B (pid \(b.processIdentifier))")
         let log = try await gold(["job", "log", key], env: setup.env).out
         #expect(log.contains("expired") && log.contains("attempt 2 on compile@"), "\(log.suffix(2000))")
 
@@ -171,7 +186,8 @@ import Testing
         for file in files {
             let sha = try #require(file["sha256"] as? String)
             let data = try #require(FileManager.default.contents(atPath: "\(dir)/artifacts/blobs/\(sha)"))
-            let check = try await Spawn.run("/usr/bin/sha256sum", ["\(dir)/artifacts/blobs/\(sha)"], timeout: .seconds(30))
+            let check = try await Spawn.run(
+                "/usr/bin/sha256sum", ["\(dir)/artifacts/blobs/\(sha)"], timeout: .seconds(30))
             #expect(check.output.hasPrefix(sha) && data.count == file["size"] as? Int)
         }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/artifacts/tmp")) ?? []).isEmpty)

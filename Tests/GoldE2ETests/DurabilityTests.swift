@@ -8,15 +8,19 @@ import Testing
         if let given = ProcessInfo.processInfo.environment["GOLD_E2E_BINARY"] { return given }
         // The test bundle sits beside the executables SwiftPM built.
         let bundle = Bundle.main.bundleURL.deletingLastPathComponent()
-        for candidate in [bundle.appendingPathComponent("gold").path,
-                          URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gold").path] {
+        for candidate in [
+            bundle.appendingPathComponent("gold").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gold")
+                .path,
+        ] {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return bundle.appendingPathComponent("gold").path
     }
 
     static var repo: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
 
     @discardableResult
@@ -53,13 +57,16 @@ import Testing
     }
 
     @Test func sigkillLosesNothing() async throws {
-        #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build the gold executable first: \(Self.binary)")
+        #expect(
+            FileManager.default.isExecutableFile(atPath: Self.binary), "build the gold executable first: \(Self.binary)"
+        )
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gold-e2e-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try gold(["init", "--data-dir", dir]).status == 0)
         let port = Int.random(in: 20000..<40000)
         let configPath = "\(dir)/gold.yaml"
-        let config = try String(contentsOfFile: configPath, encoding: .utf8).replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(port)")
+        let config = try String(contentsOfFile: configPath, encoding: .utf8).replacingOccurrences(
+            of: "127.0.0.1:8080", with: "127.0.0.1:\(port)")
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let env = ["GOLD_DIRECTOR": "http://127.0.0.1:\(port)", "GOLD_TOKEN_FILE": "\(dir)/admin.token"]
 
@@ -94,7 +101,8 @@ import Testing
         let result = try gold(["fleet", "validate", bad])
         #expect(result.status != 0)
         #expect(result.out.contains("\(bad):2 machines[a].macs[0]: 'zz' is not a MAC address"))
-        let unreachable = try gold(["machine", "list"], env: ["GOLD_DIRECTOR": "http://127.0.0.1:1", "GOLD_TOKEN": "x"])
+        let unreachable = try gold(
+            ["machine", "list"], env: ["GOLD_DIRECTOR": "http://127.0.0.1:1", "GOLD_TOKEN": "x"])
         #expect(unreachable.status != 0)
         #expect(unreachable.out.contains("cannot reach the director"))
     }

@@ -30,23 +30,23 @@ final class HostileGold: @unchecked Sendable {
         let initialize = try await Self.gold(["init", "--data-dir", dir])
         #expect(initialize.status == 0, "\(initialize.out)")
         try """
-            data_dir: \(dir)
-            roles: [director, deploy, compile]
-            log_level: warning
-            director:
-              listen: 127.0.0.1:\(directorPort)
-              store: sqlite
-            deploy:
-              director: \(director)
-              http: 127.0.0.1:\(deployPort)
-              tftp: 127.0.0.1:\(tftpPort)
-              public_url: http://127.0.0.1:\(deployPort)
-              dhcp: {mode: proxy, port: \(dhcpPort), server_address: 127.0.0.1}
-            compile:
-              director: \(director)
-              work_dir: \(dir)/compile
+        data_dir: \(dir)
+        roles: [director, deploy, compile]
+        log_level: warning
+        director:
+          listen: 127.0.0.1:\(directorPort)
+          store: sqlite
+        deploy:
+          director: \(director)
+          http: 127.0.0.1:\(deployPort)
+          tftp: 127.0.0.1:\(tftpPort)
+          public_url: http://127.0.0.1:\(deployPort)
+          dhcp: {mode: proxy, port: \(dhcpPort), server_address: 127.0.0.1}
+        compile:
+          director: \(director)
+          work_dir: \(dir)/compile
 
-            """.write(toFile: dir + "/gold.yaml", atomically: true, encoding: .utf8)
+        """.write(toFile: dir + "/gold.yaml", atomically: true, encoding: .utf8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
         process.arguments = ["serve", "--config", dir + "/gold.yaml"]
@@ -57,8 +57,10 @@ final class HostileGold: @unchecked Sendable {
         // Up when both HTTP ports answer; a loaded machine may take a while to start every role.
         let deadline = ContinuousClock.now + .seconds(120)
         while true {
-            if let answer = try? await HTTPClient.send("GET", director + "/healthz", timeout: .seconds(2)), answer.status == 200,
-                let deployAnswer = try? await HTTPClient.send("GET", deploy + "/healthz", timeout: .seconds(2)), deployAnswer.status == 200
+            if let answer = try? await HTTPClient.send("GET", director + "/healthz", timeout: .seconds(2)),
+                answer.status == 200,
+                let deployAnswer = try? await HTTPClient.send("GET", deploy + "/healthz", timeout: .seconds(2)),
+                deployAnswer.status == 200
             {
                 break
             }
@@ -69,7 +71,8 @@ final class HostileGold: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        tokens["admin"] = try String(contentsOfFile: dir + "/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        tokens["admin"] = try String(contentsOfFile: dir + "/admin.token", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let fleet = """
             machines:
               - name: m1
@@ -77,10 +80,12 @@ final class HostileGold: @unchecked Sendable {
                 boot: bios
                 disks: [{device: /dev/vda, size: 4GiB, partitions: [{size: rest, fs: ext4, mount: /}]}]
             """
-        let applied = try await request("POST", "/v1/fleet/apply", role: "admin", body: Array(fleet.utf8), type: "application/yaml")
+        let applied = try await request(
+            "POST", "/v1/fleet/apply", role: "admin", body: Array(fleet.utf8), type: "application/yaml")
         #expect(applied.status == 200, "\(applied.text)")
         for (role, machine) in [("viewer", nil), ("operator", nil), ("agent", "m1")] as [(String, String?)] {
-            let body = try JSONSerialization.data(withJSONObject: ["role": role, "machine": machine as Any].compactMapValues { $0 is NSNull ? nil : $0 })
+            let body = try JSONSerialization.data(
+                withJSONObject: ["role": role, "machine": machine as Any].compactMapValues { $0 is NSNull ? nil : $0 })
             let created = try await request("POST", "/v1/tokens", role: "admin", body: Array(body))
             let object = try JSONSerialization.jsonObject(with: Data(created.body)) as? [String: Any]
             tokens[role] = object?["token"] as? String
@@ -95,11 +100,14 @@ final class HostileGold: @unchecked Sendable {
     }
 
     /// A request to the director (or `base`) with a role's token, or none.
-    func request(_ method: String, _ path: String, role: String?, body: [UInt8]? = nil, type: String = "application/json",
-                 base: String? = nil, headers: [(String, String)] = []) async throws -> HTTPClientResponse {
+    func request(
+        _ method: String, _ path: String, role: String?, body: [UInt8]? = nil, type: String = "application/json",
+        base: String? = nil, headers: [(String, String)] = []
+    ) async throws -> HTTPClientResponse {
         var all = [("Content-Type", type)] + headers
         if let role, let token = tokens[role] { all.append(("Authorization", "Bearer \(token)")) }
-        return try await HTTPClient.send(method, (base ?? director) + path, headers: all, body: body, timeout: .seconds(60))
+        return try await HTTPClient.send(
+            method, (base ?? director) + path, headers: all, body: body, timeout: .seconds(60))
     }
 
     var alive: Bool { process.isRunning }
@@ -125,11 +133,13 @@ final class HostileGold: @unchecked Sendable {
         guard alive else { return false }
         let out = dir + "/probe-\(UUID().uuidString).bin"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let curl = try await Spawn.run("/usr/bin/curl", ["-s", "--max-time", "20", "-o", out, "tftp://127.0.0.1:\(tftpPort)/probe.bin"],
+        let curl = try await Spawn.run(
+            "/usr/bin/curl", ["-s", "--max-time", "20", "-o", out, "tftp://127.0.0.1:\(tftpPort)/probe.bin"],
             timeout: .seconds(30))
         let downloaded = FileManager.default.contents(atPath: out)
         let list = try await request("GET", "/v1/machines", role: "viewer")
-        return curl.exitCode == 0 && downloaded == FileManager.default.contents(atPath: dir + "/tftp/probe.bin") && list.status == 200
+        return curl.exitCode == 0 && downloaded == FileManager.default.contents(atPath: dir + "/tftp/probe.bin")
+            && list.status == 200
     }
 
     func stop() {
@@ -180,10 +190,13 @@ func rawUpload(port: Int, path: String, declared: Int, authorization: String? = 
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     guard connected == 0 else { return (nil, 0) }
-    var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(declared)\r\n"
+    var head =
+        "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(declared)\r\n"
     if let authorization { head += "Authorization: \(authorization)\r\n" }
     head += "\r\n"
     _ = head.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }

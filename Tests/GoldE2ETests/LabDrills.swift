@@ -11,7 +11,10 @@ enum LabDrills {
         let result = try await Spawn.run("/usr/sbin/sfdisk", ["-J", disk], timeout: .seconds(30))
         struct Table: Decodable {
             struct Inner: Decodable {
-                struct Partition: Decodable { var start: Int; var size: Int }
+                struct Partition: Decodable {
+                    var start: Int
+                    var size: Int
+                }
                 var partitions: [Partition]
                 var sectorsize: Int?
             }
@@ -28,10 +31,13 @@ enum LabDrills {
     /// Runs `body` with the disk's root file system on a read-only loop device.
     static func withRootLoop<T>(_ disk: String, _ body: (String) async throws -> T) async throws -> T {
         let root = try await rootPartition(disk)
-        let attach = try await Spawn.run("/usr/sbin/losetup", ["-f", "--show", "-r", "-o", "\(root.offset)", "--sizelimit", "\(root.size)", disk],
+        let attach = try await Spawn.run(
+            "/usr/sbin/losetup", ["-f", "--show", "-r", "-o", "\(root.offset)", "--sizelimit", "\(root.size)", disk],
             timeout: .seconds(30))
         let loop = attach.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard attach.exitCode == 0, loop.hasPrefix("/dev/loop") else { throw DrillError("losetup failed: \(attach.output)") }
+        guard attach.exitCode == 0, loop.hasPrefix("/dev/loop") else {
+            throw DrillError("losetup failed: \(attach.output)")
+        }
         do {
             let value = try await body(loop)
             _ = try? await Spawn.run("/usr/sbin/losetup", ["-d", loop], timeout: .seconds(30))
@@ -45,7 +51,8 @@ enum LabDrills {
     /// The SHA-256 of a file in the disk's root file system, read with debugfs (no mount).
     static func fileSHA(_ disk: String, _ path: String) async throws -> String {
         try await withRootLoop(disk) { loop in
-            let result = try await Spawn.run("/bin/sh", ["-c", "debugfs -R 'cat \(path)' \(loop) 2>/dev/null | sha256sum"], timeout: .seconds(60))
+            let result = try await Spawn.run(
+                "/bin/sh", ["-c", "debugfs -R 'cat \(path)' \(loop) 2>/dev/null | sha256sum"], timeout: .seconds(60))
             return String(result.output.prefix(64))
         }
     }
@@ -57,10 +64,14 @@ enum LabDrills {
         let (block, blockSize) = try await withRootLoop(disk) { loop -> (Int, Int) in
             let bmap = try await Spawn.run("/usr/sbin/debugfs", ["-R", "bmap \(path) 0", loop], timeout: .seconds(60))
             let size = try await Spawn.run("/usr/sbin/dumpe2fs", ["-h", loop], timeout: .seconds(60))
-            let number = bmap.output.split(whereSeparator: \.isNewline).compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.last
+            let number = bmap.output.split(whereSeparator: \.isNewline).compactMap {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }.last
             let blockSize = size.output.split(whereSeparator: \.isNewline).first { $0.hasPrefix("Block size:") }
                 .flatMap { Int($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) }
-            guard let number, number > 0, let blockSize else { throw DrillError("cannot locate \(path): \(bmap.output) / \(size.output.prefix(300))") }
+            guard let number, number > 0, let blockSize else {
+                throw DrillError("cannot locate \(path): \(bmap.output) / \(size.output.prefix(300))")
+            }
             return (number, blockSize)
         }
         let offset = root.offset + block * blockSize

@@ -9,16 +9,19 @@ import Testing
 @Suite(.serialized) struct LabProvisionTests {
     static var agent: String {
         ProcessInfo.processInfo.environment["GOLD_AGENT_BINARY"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build-agent/debug/gold-agent").path
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .appendingPathComponent(".build-agent/debug/gold-agent").path
     }
 
     /// Runs `gold` with its output in a file: the lab's daemons it starts must not hold a pipe of ours open.
     func gold(_ arguments: [String], env: [String: String] = [:]) async throws -> (status: Int32, out: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("gold-e2e-\(UUID().uuidString).log").path
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("gold-e2e-\(UUID().uuidString).log")
+            .path
         defer { try? FileManager.default.removeItem(atPath: log) }
         let environment = ProcessInfo.processInfo.environment.merging(env) { _, new in new }
-        let result = try await Spawn.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" >\(log) 2>&1", DurabilityTests.binary] + arguments,
+        let result = try await Spawn.run(
+            "/bin/sh", ["-c", "exec \"$0\" \"$@\" >\(log) 2>&1", DurabilityTests.binary] + arguments,
             timeout: .seconds(3600), environment: environment)
         let out = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         return (result.exitCode, out)
@@ -27,7 +30,9 @@ import Testing
     /// Aborts the machine's workflow that waits for a person, so the next one can start.
     func abortActive(_ machine: String, env: [String: String]) async throws -> Bool {
         let list = try await gold(["workflow", "list", "--machine", machine, "--active", "--json"], env: env)
-        guard let data = list.out.data(using: .utf8), let workflows = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else { return false }
+        guard let data = list.out.data(using: .utf8),
+            let workflows = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        else { return false }
         for workflow in workflows {
             guard let id = workflow["id"] as? String else { continue }
             guard try await gold(["interventions", "abort", id], env: env).status == 0 else { return false }
@@ -83,10 +88,15 @@ import Testing
 
     /// Bytes the lab's deploy server sent from its image endpoints for `kind` (chunk, manifest, disk) since it started.
     static func deployBytesSent(_ kind: String) async throws -> Int {
-        let metrics = try await Spawn.run("/usr/sbin/ip", ["netns", "exec", "gold-lab", "/usr/bin/curl", "-sf", "http://10.77.0.1:8081/metrics"],
+        let metrics = try await Spawn.run(
+            "/usr/sbin/ip", ["netns", "exec", "gold-lab", "/usr/bin/curl", "-sf", "http://10.77.0.1:8081/metrics"],
             timeout: .seconds(30))
-        let line = metrics.output.split(separator: "\n").first { $0.hasPrefix("gold_deploy_image_bytes_sent_total{kind=\"\(kind)\"} ") }
-        return try #require(line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) }, "no \(kind) counter in:\n\(metrics.output)")
+        let line = metrics.output.split(separator: "\n").first {
+            $0.hasPrefix("gold_deploy_image_bytes_sent_total{kind=\"\(kind)\"} ")
+        }
+        return try #require(
+            line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) },
+            "no \(kind) counter in:\n\(metrics.output)")
     }
 
     /// Re-images `machine` to its current version, measured by the deploy server's counters, then captures its disk.
@@ -104,19 +114,31 @@ import Testing
         #expect(restore.out.contains("✔ write the image version (delta)"), "\(restore.out.suffix(3000))")
         let counts = Self.writeCounts(restore.out)
         let percent = Double(moved) * 100 / Double(imageBytes)
-        #expect(moved > 0 && moved * 20 <= imageBytes,
-            "re-imaging after a one-file change moved \(moved) of \(imageBytes) bytes (\(percent) %), more than 5 %: \(counts)")
-        do { let got = try await answer(address, LabSoftwarePort); #expect(got == "hello 4", "hello on \(address) answered '\(got)'") }
+        #expect(
+            moved > 0 && moved * 20 <= imageBytes,
+            "re-imaging after a one-file change moved \(moved) of \(imageBytes) bytes (\(percent) %), more than 5 %: \(counts)"
+        )
+        do {
+            let got = try await answer(address, labSoftwarePort)
+            #expect(got == "hello 4", "hello on \(address) answered '\(got)'")
+        }
 
         let capture = try await gold(["image", "capture", machine, "--watch"], env: env)
         #expect(capture.status == 0, "the capture of \(machine) failed:\n\(capture.out.suffix(6000))")
-        let captured = try JSONSerialization.jsonObject(with: Data(try await gold(["image", "show", machine, "--json"], env: env).out.utf8)) as? [String: Any]
-        #expect(captured?["change"] as? String == "capture" && captured?["parent"] as? Int == version, "\(String(describing: captured))")
+        let captured =
+            try JSONSerialization.jsonObject(
+                with: Data(try await gold(["image", "show", machine, "--json"], env: env).out.utf8)) as? [String: Any]
+        #expect(
+            captured?["change"] as? String == "capture" && captured?["parent"] as? Int == version,
+            "\(String(describing: captured))")
         let newChunks = captured?["newChunks"] as? Int ?? -1
         let chunks = captured?["chunks"] as? Int ?? 0
         // The disk is the re-imaged version plus what a boot, the checks and the torture test wrote since.
         #expect(newChunks >= 0 && newChunks * 10 < chunks, "the capture stored \(newChunks) new chunks of \(chunks)")
-        do { let got = try await answer(address, LabSoftwarePort); #expect(got == "hello 4", "hello on \(address) after the capture answered '\(got)'") }
+        do {
+            let got = try await answer(address, labSoftwarePort)
+            #expect(got == "hello 4", "hello on \(address) after the capture answered '\(got)'")
+        }
         return "re-image of \(machine) after a one-file image change moved \(moved) of \(imageBytes) bytes ("
             + String(format: "%.2f", percent) + " %; \(counts.fetched) chunks fetched, \(counts.unchanged) unchanged); "
             + "its capture stored \(newChunks) new chunks of \(chunks)"
@@ -124,25 +146,36 @@ import Testing
 
     @Test func demoProvisionsEveryLabMachineThenRestoreAndDownLeaveNothing() async throws {
         #expect(getuid() == 0, "the lab needs root (network namespaces, taps)")
-        #expect(FileManager.default.isExecutableFile(atPath: Self.agent), "no static agent at \(Self.agent): run scripts/build-agent.sh debug")
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("gold-lab-e2e-\(UUID().uuidString)").path
+        #expect(
+            FileManager.default.isExecutableFile(atPath: Self.agent),
+            "no static agent at \(Self.agent): run scripts/build-agent.sh debug")
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("gold-lab-e2e-\(UUID().uuidString)")
+            .path
         defer {
             let cleanup = Cleanup(state: state, gold: DurabilityTests.binary)
             cleanup.run()
             try? FileManager.default.removeItem(atPath: state)
         }
         // Four machines in the lab; the demo provisions two, the drills below the other two.
-        let demo = try await gold(["lab", "demo", "--state-dir", state, "--machines", "4", "--provision", "lab-uefi-01,lab-bios-01", "--agent", Self.agent])
+        let demo = try await gold([
+            "lab", "demo", "--state-dir", state, "--machines", "4", "--provision", "lab-uefi-01,lab-bios-01", "--agent",
+            Self.agent,
+        ])
         #expect(demo.status == 0, "gold lab demo failed:\n\(demo.out.suffix(6000))")
         for machine in ["lab-uefi-01", "lab-bios-01"] {
             // The summary table: machine, state ready, workflow succeeded.
-            #expect(demo.out.split(separator: "\n").contains { $0.hasPrefix(machine) && $0.contains("ready") && $0.contains("succeeded") },
+            #expect(
+                demo.out.split(separator: "\n").contains {
+                    $0.hasPrefix(machine) && $0.contains("ready") && $0.contains("succeeded")
+                },
                 "\(machine) not ready:\n\(demo.out.suffix(3000))")
             #expect(demo.out.contains("\(machine): ✔ write the image to the local disk"))
             #expect(demo.out.contains("\(machine): ✔ torture test"))
         }
         // Firmware writes escape codes and stray bytes: decode leniently.
-        let console = String(decoding: FileManager.default.contents(atPath: state + "/machines/lab-uefi-01/serial.log") ?? Data(), as: UTF8.self)
+        let console = String(
+            decoding: FileManager.default.contents(atPath: state + "/machines/lab-uefi-01/serial.log") ?? Data(),
+            as: UTF8.self)
         #expect(console.contains(">>Start PXE over IPv4"), "the UEFI machine did not PXE boot")
         #expect(console.contains("gold-agent: checked in as lab-uefi-01"))
 
@@ -158,40 +191,56 @@ import Testing
         #expect(restore.status == 0, "restore failed:\n\(restore.out.suffix(6000))")
         #expect(restore.out.contains("✔ write the image version (delta)"))
         let counts = Self.writeCounts(restore.out)
-        #expect(counts.fetched >= 1 && counts.fetched * 4 < counts.unchanged, "the restore did not move only what differs: \(counts)\n\(restore.out.suffix(3000))")
+        #expect(
+            counts.fetched >= 1 && counts.fetched * 4 < counts.unchanged,
+            "the restore did not move only what differs: \(counts)\n\(restore.out.suffix(3000))")
         let helloAfter = try await LabDrills.fileSHA(biosDisk, "/usr/local/bin/hello")
         #expect(helloAfter == helloBefore, "the damaged file was not restored")
         print("lab e2e: restore after damage fetched \(counts.fetched) chunks, \(counts.unchanged) unchanged")
 
         // The demo ended with a kernel upgrade of lab-bios-01 to a kernel the compile role built.
         #expect(demo.out.contains("lab-bios-01: ✔ promote the new kernel to the default"), "\(demo.out.suffix(4000))")
-        #expect(demo.out.contains("lab-bios-01 runs kernel 6.1.192-gold-lab (expected 6.1.192-gold-lab)"), "\(demo.out.suffix(4000))")
+        #expect(
+            demo.out.contains("lab-bios-01 runs kernel 6.1.192-gold-lab (expected 6.1.192-gold-lab)"),
+            "\(demo.out.suffix(4000))")
         // The kernel compile showed its real progress (objects built), not "queued" for minutes.
         let compileLines = demo.out.split(separator: "\n").filter { $0.contains("compile") && $0.contains(" objects") }
         #expect(!compileLines.isEmpty, "no compile progress in the demo's output:\n\(demo.out.suffix(4000))")
         print("lab e2e: compile progress lines: \(compileLines.count), last: \(compileLines.last ?? "-")")
         // The demo's closing hint works as pasted into a shell that has neither gold on PATH nor GOLD_* set.
         #expect(demo.out.contains(". \(state)/env"), "the demo did not print how to use the lab")
-        let pasted = try await Spawn.run("/usr/bin/env", ["-i", "PATH=/usr/bin:/bin", "HOME=/root", "sh", "-c", ". \(state)/env && gold machine list"],
+        let pasted = try await Spawn.run(
+            "/usr/bin/env",
+            ["-i", "PATH=/usr/bin:/bin", "HOME=/root", "sh", "-c", ". \(state)/env && gold machine list"],
             timeout: .seconds(60))
-        #expect(pasted.exitCode == 0 && pasted.output.contains("lab-bios-01") && pasted.output.contains("KERNEL"),
+        #expect(
+            pasted.exitCode == 0 && pasted.output.contains("lab-bios-01") && pasted.output.contains("KERNEL"),
             "the pasted hint did not work: \(pasted.output.suffix(2000))")
 
         // The new image version differs from the one before only in the kernel and GRUB's menu.
         let kernelDiff = try await gold(["image", "diff", "lab-bios-01"], env: env)
         #expect(kernelDiff.out.contains("added     /boot/vmlinuz-6.1.192-gold-lab"), "\(kernelDiff.out)")
-        #expect(kernelDiff.out.contains("modified  /boot/grub/grub.cfg") && kernelDiff.out.contains(": 2 change(s)"), "\(kernelDiff.out)")
+        #expect(
+            kernelDiff.out.contains("modified  /boot/grub/grub.cfg") && kernelDiff.out.contains(": 2 change(s)"),
+            "\(kernelDiff.out)")
 
         // A software update that passes: hello 2 replaces hello 1, the old binary is backed up with its hash.
         try rewrite(state + "/src/hello/VERSION", "2\n")
         let update = try await gold(["update", "lab-bios-01", "--binary", "hello", "--watch"], env: env)
         #expect(update.status == 0, "update failed:\n\(update.out.suffix(6000))")
         #expect(update.out.contains("✔ back up the old binary and install the new one"))
-        do { let got = try await answer("10.77.0.12", LabSoftwarePort); #expect(got == "hello 2", "hello on \("10.77.0.12") answered '\(got)'") }
+        do {
+            let got = try await answer("10.77.0.12", labSoftwarePort)
+            #expect(got == "hello 2", "hello on \("10.77.0.12") answered '\(got)'")
+        }
         let updateDiff = try await gold(["image", "diff", "lab-bios-01"], env: env)
-        #expect(updateDiff.out.contains("modified  /usr/local/bin/hello") && updateDiff.out.contains(": 1 change(s)"), "\(updateDiff.out)")
+        #expect(
+            updateDiff.out.contains("modified  /usr/local/bin/hello") && updateDiff.out.contains(": 1 change(s)"),
+            "\(updateDiff.out)")
         let backups = try await gold(["machine", "backups", "lab-bios-01", "hello", "--json"], env: env)
-        #expect(backups.status == 0 && backups.out.contains("/usr/local/bin/hello") && backups.out.contains("sha256"), "\(backups.out)")
+        #expect(
+            backups.status == 0 && backups.out.contains("/usr/local/bin/hello") && backups.out.contains("sha256"),
+            "\(backups.out)")
 
         // A software update whose check fails: the backup goes back, the service runs hello 2 again.
         try rewrite(state + "/src/hello/VERSION", "3\n")
@@ -199,8 +248,13 @@ import Testing
         let broken = try await gold(["update", "lab-bios-01", "--binary", "hello", "--watch"], env: env)
         #expect(broken.status != 0, "an update whose check fails must not succeed:\n\(broken.out.suffix(4000))")
         #expect(broken.out.contains("✔ restore the backed-up binary"), "\(broken.out.suffix(4000))")
-        #expect(broken.out.contains("FAILED (this build is broken on purpose)"), "the intervention lacks the check's output:\n\(broken.out.suffix(4000))")
-        do { let got = try await answer("10.77.0.12", LabSoftwarePort); #expect(got == "hello 2", "hello on \("10.77.0.12") answered '\(got)'") }
+        #expect(
+            broken.out.contains("FAILED (this build is broken on purpose)"),
+            "the intervention lacks the check's output:\n\(broken.out.suffix(4000))")
+        do {
+            let got = try await answer("10.77.0.12", labSoftwarePort)
+            #expect(got == "hello 2", "hello on \("10.77.0.12") answered '\(got)'")
+        }
 
         #expect(try await abortActive("lab-bios-01", env: env))
 
@@ -211,7 +265,8 @@ import Testing
         try rewrite(state + "/src/hello/CHECK_EXIT", "0\n")
         let fleet = state + "/fleet.yaml"
         var fleetText = try String(contentsOfFile: fleet, encoding: .utf8)
-        fleetText = fleetText.replacingOccurrences(of: "  - name: lab-bios-02\n", with: "  - name: lab-bios-02\n    deadlines: {pxe: 45s, pxe_retries: 1}\n")
+        fleetText = fleetText.replacingOccurrences(
+            of: "  - name: lab-bios-02\n", with: "  - name: lab-bios-02\n    deadlines: {pxe: 45s, pxe_retries: 1}\n")
         try rewrite(fleet, fleetText)
         #expect(try await gold(["fleet", "apply", fleet], env: env).status == 0)
         #expect(try await gold(["lab", "cable", "lab-bios-02", "unplug", "--state-dir", state]).status == 0)
@@ -219,19 +274,27 @@ import Testing
         let killed = try await startWorkflow(["provision", "lab-uefi-02"], env: env)
         let kills = try await killDirectorAtEachStep(of: killed, state: state, env: env)
         let killedRun = try await workflow(killed, env: env)
-        #expect(killedRun?["status"] as? String == "succeeded", "the provision with a director killed at each step did not finish: \(String(describing: killedRun?["status"]))")
+        #expect(
+            killedRun?["status"] as? String == "succeeded",
+            "the provision with a director killed at each step did not finish: \(String(describing: killedRun?["status"]))"
+        )
         // Steps that take under the ~0.3 s a poll takes (state changes, a cached compile) pass before a kill can land;
         // the runner tests kill between every transition. Here: every step that lasts, destructive ones included.
         #expect(kills.count >= 6, "the director was killed at only \(kills.count) steps: \(kills)")
-        for step in ["build the machine's image version", "power on or cycle into the netboot environment", "verify check-in from the netboot environment",
-                     "write the image to the local disk", "reboot from the local disk", "torture test"] where kills.contains(step) == false {
+        for step in [
+            "build the machine's image version", "power on or cycle into the netboot environment",
+            "verify check-in from the netboot environment",
+            "write the image to the local disk", "reboot from the local disk", "torture test",
+        ] where kills.contains(step) == false {
             Issue.record("the director was never killed at '\(step)'; killed at: \(kills)")
         }
         // No destructive step ran twice: each started once (a second start would be logged as "attempt 2").
         let events = try await gold(["events", "--machine", "lab-uefi-02", "--json", "--limit", "1000"], env: env)
         for step in ["power on or cycle into the netboot environment", "write the image to the local disk"] {
             let starts = events.out.components(separatedBy: "\(killed): \(step)").count - 1
-            #expect(starts >= 1 && !events.out.contains("\(killed): \(step) (attempt 2"), "'\(step)' started \(starts) times:\n\(events.out.suffix(3000))")
+            #expect(
+                starts >= 1 && !events.out.contains("\(killed): \(step) (attempt 2"),
+                "'\(step)' started \(starts) times:\n\(events.out.suffix(3000))")
         }
         print("lab e2e: director SIGKILLed at \(kills.count) steps of \(killed): \(kills.joined(separator: " | "))")
 
@@ -244,33 +307,52 @@ import Testing
         }
         #expect(silentRun?["status"] as? String == "intervention", "\(String(describing: silentRun))")
         let queue = try await gold(["interventions"], env: env)
-        #expect(queue.out.contains("lab-bios-02") && queue.out.contains("no boot file fetch from the deploy server within 45 s"), "\(queue.out)")
+        #expect(
+            queue.out.contains("lab-bios-02")
+                && queue.out.contains("no boot file fetch from the deploy server within 45 s"), "\(queue.out)")
         let shown = try await gold(["workflow", "show", silent], env: env)
         #expect(shown.out.contains("(attempt 2)"), "no power-cycle retry shown:\n\(shown.out.suffix(3000))")
         // Plugged back in, a person says retry: the workflow finishes.
         #expect(try await gold(["lab", "cable", "lab-bios-02", "plug", "--state-dir", state]).status == 0)
         #expect(try await gold(["interventions", "retry", silent], env: env).status == 0)
         let retried = try await gold(["workflow", "watch", silent], env: env)
-        #expect(try await workflow(silent, env: env)?["status"] as? String == "succeeded", "after retry:\n\(retried.out.suffix(4000))")
+        #expect(
+            try await workflow(silent, env: env)?["status"] as? String == "succeeded",
+            "after retry:\n\(retried.out.suffix(4000))")
 
         // A rollout over all four whose canary fails (hello 3, broken again) halts before touching the others.
         try rewrite(state + "/src/hello/VERSION", "3\n")
         try rewrite(state + "/src/hello/CHECK_EXIT", "1\n")
-        let halted = try await gold(["rollout", "update", "--select", "role=lab", "--binary", "hello", "--canary", "1", "--batch", "2", "--watch"], env: env)
-        #expect(halted.status != 0 && halted.out.contains("halted — canary lab-bios-01 failed"), "\(halted.out.suffix(3000))")
+        let halted = try await gold(
+            [
+                "rollout", "update", "--select", "role=lab", "--binary", "hello", "--canary", "1", "--batch", "2",
+                "--watch",
+            ], env: env)
+        #expect(
+            halted.status != 0 && halted.out.contains("halted — canary lab-bios-01 failed"),
+            "\(halted.out.suffix(3000))")
         for other in ["lab-uefi-01", "lab-uefi-02", "lab-bios-02"] {
-            #expect(halted.out.split(separator: "\n").contains { $0.contains(other) && $0.contains("not started") }, "\(other) was touched:\n\(halted.out.suffix(3000))")
+            #expect(
+                halted.out.split(separator: "\n").contains { $0.contains(other) && $0.contains("not started") },
+                "\(other) was touched:\n\(halted.out.suffix(3000))")
         }
-        do { let got = try await answer("10.77.0.11", LabSoftwarePort); #expect(got == "hello 1", "hello on 10.77.0.11 answered '\(got)'") }
+        do {
+            let got = try await answer("10.77.0.11", labSoftwarePort)
+            #expect(got == "hello 1", "hello on 10.77.0.11 answered '\(got)'")
+        }
         #expect(try await abortActive("lab-bios-01", env: env))
         // Fixed: the canary, then batches of two, every machine on hello 4.
         try rewrite(state + "/src/hello/VERSION", "4\n")
         try rewrite(state + "/src/hello/CHECK_EXIT", "0\n")
-        let rollout = try await gold(["rollout", "update", "--select", "role=lab", "--binary", "hello", "--canary", "1", "--batch", "2", "--watch"], env: env)
+        let rollout = try await gold(
+            [
+                "rollout", "update", "--select", "role=lab", "--binary", "hello", "--canary", "1", "--batch", "2",
+                "--watch",
+            ], env: env)
         #expect(rollout.status == 0 && rollout.out.contains(": succeeded"), "\(rollout.out.suffix(3000))")
         #expect(rollout.out.contains("batch 2/3") && rollout.out.contains("batch 3/3"), "\(rollout.out.suffix(3000))")
         for address in ["10.77.0.11", "10.77.0.12", "10.77.0.13", "10.77.0.14"] {
-            let got = try await answer(address, LabSoftwarePort)
+            let got = try await answer(address, labSoftwarePort)
             #expect(got == "hello 4", "hello on \(address) answered '\(got)'")
         }
 
@@ -284,19 +366,30 @@ import Testing
         try rewrite(state + "/src/hello/VERSION", "5\n")
         let rebooted = try await gold(["update", "lab-uefi-02", "--binary", "hello", "--reboot", "--watch"], env: env)
         #expect(rebooted.status == 0, "the reboot-route update failed:\n\(rebooted.out.suffix(5000))")
-        #expect(rebooted.out.contains("✔ verify check-in from the netboot environment") && rebooted.out.contains("✔ boot back to the local disk"),
+        #expect(
+            rebooted.out.contains("✔ verify check-in from the netboot environment")
+                && rebooted.out.contains("✔ boot back to the local disk"),
             "\(rebooted.out.suffix(4000))")
-        do { let got = try await answer("10.77.0.13", LabSoftwarePort); #expect(got == "hello 5", "hello on 10.77.0.13 answered '\(got)'") }
+        do {
+            let got = try await answer("10.77.0.13", labSoftwarePort)
+            #expect(got == "hello 5", "hello on 10.77.0.13 answered '\(got)'")
+        }
         let rebootDiff = try await gold(["image", "diff", "lab-uefi-02"], env: env)
         #expect(rebootDiff.out.contains("modified  /usr/local/bin/hello"), "\(rebootDiff.out)")
 
         // A kernel that panics (no ext4 for its root): the machine comes back on its old kernel by itself.
         let text = try String(contentsOfFile: fleet, encoding: .utf8)
-        try rewrite(fleet, text.replacingOccurrences(of: "- name: lab-bios-01\n    profile: lab-kernel\n", with: "- name: lab-bios-01\n    profile: lab-kernel-panics\n"))
+        try rewrite(
+            fleet,
+            text.replacingOccurrences(
+                of: "- name: lab-bios-01\n    profile: lab-kernel\n",
+                with: "- name: lab-bios-01\n    profile: lab-kernel-panics\n"))
         #expect(try await gold(["fleet", "apply", fleet], env: env).status == 0)
         let panics = try await gold(["kernel", "upgrade", "lab-bios-01", "--watch"], env: env)
         #expect(panics.status != 0, "a kernel that panics must not be promoted:\n\(panics.out.suffix(4000))")
-        #expect(panics.out.contains("came back on kernel 6.1.192-gold-lab, not 6.1.192-gold-panics"), "\(panics.out.suffix(6000))")
+        #expect(
+            panics.out.contains("came back on kernel 6.1.192-gold-lab, not 6.1.192-gold-panics"),
+            "\(panics.out.suffix(6000))")
         #expect(panics.out.contains("✔ remove the bad kernel's entry"), "\(panics.out.suffix(4000))")
         #expect(panics.out.contains("Kernel panic"), "the intervention lacks the panic:\n\(panics.out.suffix(6000))")
 
@@ -311,7 +404,7 @@ import Testing
     }
 }
 
-let LabSoftwarePort = 7070
+let labSoftwarePort = 7070
 
 func rewrite(_ path: String, _ text: String) throws {
     try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -320,14 +413,19 @@ func rewrite(_ path: String, _ text: String) throws {
 /// The first line a TCP service at host:port sends (the lab's hello answers "hello VERSION"), or what went wrong.
 func answer(_ host: String, _ port: Int) async throws -> String {
     // From inside the lab's namespace, on the machines' own segment, as a client on that network would ask.
-    let result = try await Spawn.run("/usr/sbin/ip", ["netns", "exec", "gold-lab", "/usr/bin/python3", "-c", """
-        import socket, sys
-        try:
-            s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-            print(s.makefile().readline().strip())
-        except Exception as e:
-            print("error: %r" % e)
-        """, host, "\(port)"], timeout: .seconds(30))
+    let result = try await Spawn.run(
+        "/usr/sbin/ip",
+        [
+            "netns", "exec", "gold-lab", "/usr/bin/python3", "-c",
+            """
+            import socket, sys
+            try:
+                s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+                print(s.makefile().readline().strip())
+            except Exception as e:
+                print("error: %r" % e)
+            """, host, "\(port)",
+        ], timeout: .seconds(30))
     return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 

@@ -8,10 +8,12 @@ import Testing
 @Suite struct BaseLayerTests {
     static func tree(in dir: TestDirectory) throws -> URL {
         let tree = dir.path("tree")
-        try FileManager.default.createDirectory(at: tree.appendingPathComponent("etc"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: tree.appendingPathComponent("etc"), withIntermediateDirectories: true)
         try Data("root:x:0:0::/root:/bin/sh\n".utf8).write(to: tree.appendingPathComponent("etc/passwd"))
         try Data("hello".utf8).write(to: tree.appendingPathComponent("etc/motd"))
-        try FileManager.default.createSymbolicLink(atPath: tree.appendingPathComponent("etc/mtab").path, withDestinationPath: "/proc/mounts")
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.appendingPathComponent("etc/mtab").path, withDestinationPath: "/proc/mounts")
         return tree
     }
 
@@ -28,7 +30,8 @@ import Testing
         #expect(try Self.key(tree) == original, "times are set to SOURCE_DATE_EPOCH later, a parameter")
         #expect(try Self.key(tree, ["-b", "1024"]) != original)
         #expect(
-            try BaseLayerKey.compute(tree: tree, contentHashes: ["/etc/motd": String(repeating: "0", count: 64)], parameters: ["-b", "4096"])
+            try BaseLayerKey.compute(
+                tree: tree, contentHashes: ["/etc/motd": String(repeating: "0", count: 64)], parameters: ["-b", "4096"])
                 != original, "the file list's content hash is used when given")
 
         let changes: [(String, String)] = [
@@ -100,7 +103,9 @@ import Testing
         let fromSparse = try copy(sparse)
         #expect(fromDense.digest == fromSparse.digest)
         #expect(fromDense.written == [UInt64(block)..<UInt64(2 * block), UInt64(3 * block)..<UInt64(4 * block)])
-        #expect(fromDense.bytes == Data(repeating: 0, count: block) + content.prefix(3 * block) + Data(repeating: 0, count: block))
+        #expect(
+            fromDense.bytes == Data(repeating: 0, count: block) + content.prefix(3 * block)
+                + Data(repeating: 0, count: block))
         #expect(try copy(dense, offset: UInt64(block)).digest != fromDense.digest, "the same bytes at other blocks")
         try sh("printf 'x' | dd of='\(sparse.path)' bs=1 seek=\(2 * block + 5) conv=notrunc status=none")
         #expect(try copy(sparse).digest != fromDense.digest)

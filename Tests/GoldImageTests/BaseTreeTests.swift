@@ -16,7 +16,9 @@ import Testing
         let base = dir.path("base")
         try Fixtures.busyboxRoot(at: base)
         // A hard-link pair of the base's own: it must stay one inode with two names in the image.
-        try sh("printf 'shared\\n' > '\(base.path)/etc/linked-a' && ln '\(base.path)/etc/linked-a' '\(base.path)/etc/linked-b'")
+        try sh(
+            "printf 'shared\\n' > '\(base.path)/etc/linked-a' && ln '\(base.path)/etc/linked-a' '\(base.path)/etc/linked-b'"
+        )
         tarball = dir.path("base.tar")
         try sh("tar -cf '\(tarball.path)' --numeric-owner -C '\(base.path)' .")
         kernel = try Fixtures.fakeKernel(at: dir.path("kernel"))

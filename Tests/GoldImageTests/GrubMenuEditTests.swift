@@ -7,12 +7,15 @@ import Testing
 @Suite struct GrubMenuEditTests {
     let disk = GrubConfig(
         machine: "lab-bios-01", kernels: [.init(version: "6.1.0-28-amd64")],
-        bootFilesystemUUID: "rootuuid", bootPathPrefix: "/boot", rootFilesystemUUID: "rootuuid", rootPartitionUUID: "AB-PART",
+        bootFilesystemUUID: "rootuuid", bootPathPrefix: "/boot", rootFilesystemUUID: "rootuuid",
+        rootPartitionUUID: "AB-PART",
         environmentFilesystemUUID: "rootuuid", environmentPath: "/boot/grub/grubenv", boot: .bios,
-        kernelArguments: "console=ttyS0 panic=10", timeoutSeconds: 1, netbootArguments: "").rendered
+        kernelArguments: "console=ttyS0 panic=10", timeoutSeconds: 1, netbootArguments: ""
+    ).rendered
 
     @Test func aTrialKernelIsAddedAfterTheOldOneAndBootsByPartitionUUIDWithoutInitrd() throws {
-        let edited = try GrubMenuEdit.addingKernel(disk, version: "6.1.192-gold-lab", initrd: false, rootPartitionUUID: "AB-PART")
+        let edited = try GrubMenuEdit.addingKernel(
+            disk, version: "6.1.192-gold-lab", initrd: false, rootPartitionUUID: "AB-PART")
         #expect(GrubMenuEdit.kernels(in: edited) == ["6.1.0-28-amd64", "6.1.192-gold-lab"])
         // The default is still the old kernel: the first entry, untouched.
         #expect(edited.contains("set default=\"gold-kernel-6.1.0-28-amd64\""))
@@ -26,7 +29,9 @@ import Testing
         #expect(edited.contains(expected))
         #expect(!edited.contains("initrd.img-6.1.192"))
         // The netboot entry is still last.
-        #expect(edited.range(of: "--id gold-netboot")!.lowerBound > edited.range(of: "--id gold-kernel-6.1.192-gold-lab")!.lowerBound)
+        #expect(
+            edited.range(of: "--id gold-netboot")!.lowerBound
+                > edited.range(of: "--id gold-kernel-6.1.192-gold-lab")!.lowerBound)
     }
 
     @Test func addingTwiceReplacesAndRemovingRestoresTheOriginal() throws {
@@ -39,8 +44,12 @@ import Testing
     }
 
     @Test func aConfigWithoutGoldEntriesIsRefusedWithAReason() {
-        #expect(throws: GoldError.self) { try GrubMenuEdit.addingKernel("set timeout=1\n", version: "x", initrd: true, rootPartitionUUID: nil) }
-        #expect(throws: GoldError.self) { try GrubMenuEdit.addingKernel(disk, version: "x", initrd: false, rootPartitionUUID: nil) }
+        #expect(throws: GoldError.self) {
+            try GrubMenuEdit.addingKernel("set timeout=1\n", version: "x", initrd: true, rootPartitionUUID: nil)
+        }
+        #expect(throws: GoldError.self) {
+            try GrubMenuEdit.addingKernel(disk, version: "x", initrd: false, rootPartitionUUID: nil)
+        }
     }
 
     @Test func theImagesOwnKernelWithoutInitrdBootsByPartitionUUID() {

@@ -8,7 +8,9 @@ import Testing
 /// The store's side of a capture: missing chunks, verified uploads, a commit that is complete or absent.
 @Suite struct ImageCaptureTests {
     /// The manifest the agent would submit for `data`, chunked like the store.
-    static func manifest(of data: Data, index: Int = 0, chunkSize: Int = ChunkStore.defaultChunkSize) -> DiskImageManifest {
+    static func manifest(of data: Data, index: Int = 0, chunkSize: Int = ChunkStore.defaultChunkSize)
+        -> DiskImageManifest
+    {
         var chunks: [ChunkHash?] = []
         var offset = 0
         while offset < data.count {
@@ -17,7 +19,8 @@ import Testing
             offset += chunkSize
         }
         return DiskImageManifest(
-            index: index, device: "/dev/vda", size: UInt64(data.count), sha256: ChunkHash(of: data).hex, chunkSize: chunkSize,
+            index: index, device: "/dev/vda", size: UInt64(data.count), sha256: ChunkHash(of: data).hex,
+            chunkSize: chunkSize,
             chunks: chunks)
     }
 
@@ -29,7 +32,8 @@ import Testing
     static func setUp(_ dir: TestDirectory) throws -> (ImageStore, Data) {
         let store = ImageStore(root: dir.path("store"))
         let base = try ImageStoreTests.sampleImage(dir.path("v1.raw"))
-        try store.importImages(files: [dir.path("v1.raw")], devices: ["/dev/vda"], machine: "web-01", change: .provision)
+        try store.importImages(
+            files: [dir.path("v1.raw")], devices: ["/dev/vda"], machine: "web-01", change: .provision)
         var disk = base
         disk.replaceSubrange((2 << 20) + 4096..<(2 << 20) + 4100, with: [1, 2, 3, 4])
         return (store, disk)
@@ -44,7 +48,8 @@ import Testing
         #expect(missing == [manifest.chunks[2]!])
 
         #expect(try store.putUploadedChunk(Self.chunk(disk, 2), expected: missing[0]))
-        #expect(try !store.putUploadedChunk(Self.chunk(disk, 2), expected: missing[0]))  // already there: nothing written
+        // Already there: nothing written.
+        #expect(try !store.putUploadedChunk(Self.chunk(disk, 2), expected: missing[0]))
         let recorded = try store.commitCapture(machine: "web-01", disks: [manifest], parent: 1, description: "captured")
         #expect(recorded.version == 2 && recorded.parent == 1 && recorded.change == .capture)
         #expect(try store.currentVersion(machine: "web-01") == 2)
@@ -76,13 +81,19 @@ import Testing
         var damaged = Self.chunk(disk, 2)
         damaged[17] ^= 0x40
         let error = try #require(throws: GoldError.self) { try store.putUploadedChunk(damaged, expected: hash) }
-        #expect(error.location == "body" && error.message.contains("hashes to \(ChunkHash(of: damaged).hex), not \(hash.hex)"))
+        #expect(
+            error.location == "body"
+                && error.message.contains("hashes to \(ChunkHash(of: damaged).hex), not \(hash.hex)"))
         #expect(!store.chunks.contains(hash) && !store.chunks.contains(ChunkHash(of: damaged)))
 
-        let zero = try #require(throws: GoldError.self) { try store.putUploadedChunk(Data(count: 4096), expected: ChunkHash(of: Data(count: 4096))) }
+        let zero = try #require(throws: GoldError.self) {
+            try store.putUploadedChunk(Data(count: 4096), expected: ChunkHash(of: Data(count: 4096)))
+        }
         #expect(zero.message.contains("all-zero"))
         let big = Data(repeating: 7, count: (1 << 20) + 1)
-        let tooBig = try #require(throws: GoldError.self) { try store.putUploadedChunk(big, expected: ChunkHash(of: big)) }
+        let tooBig = try #require(throws: GoldError.self) {
+            try store.putUploadedChunk(big, expected: ChunkHash(of: big))
+        }
         #expect(tooBig.message.contains("at most 1048576"))
     }
 
@@ -109,7 +120,8 @@ import Testing
     @Test(arguments: [
         ("index", "body.disks[0].index"), ("chunkSize", "body.disks[0].chunkSize"), ("chunks", "body.disks[0].chunks"),
         ("sha256", "body.disks[0].sha256"), ("size", "body.disks[0].size"), ("device", "body.disks[0].device"),
-        ("size past UInt64 (crashed the director)", "body.disks[0].size"), ("size past the limit", "body.disks[0].size"),
+        ("size past UInt64 (crashed the director)", "body.disks[0].size"),
+        ("size past the limit", "body.disks[0].size"),
     ])
     func malformedDisksAreNamed(field: String, location: String) throws {
         var disk = Self.manifest(of: Data(repeating: 1, count: 3 << 20))
@@ -129,11 +141,17 @@ import Testing
     }
 
     @Test func disksComeFromTheFleetFileElseTheParent() {
-        let spec = [DiskSpec(device: "/dev/sda", size: ByteSize(bytes: 1 << 30)), DiskSpec(serial: "S123", size: ByteSize(bytes: 1 << 30))]
+        let spec = [
+            DiskSpec(device: "/dev/sda", size: ByteSize(bytes: 1 << 30)),
+            DiskSpec(serial: "S123", size: ByteSize(bytes: 1 << 30)),
+        ]
         let parent = ImageManifest(
             machine: "m", version: 4, parent: 3, change: .provision, description: "", created: 0,
             disks: [DiskImageManifest(index: 0, device: "/dev/vda", size: 1, sha256: "", chunkSize: 1, chunks: [nil])])
-        #expect(ImageCapture.disks(spec: spec, parent: parent) == [.init(index: 0, device: "/dev/sda"), .init(index: 1, device: nil, serial: "S123")])
+        #expect(
+            ImageCapture.disks(spec: spec, parent: parent) == [
+                .init(index: 0, device: "/dev/sda"), .init(index: 1, device: nil, serial: "S123"),
+            ])
         #expect(ImageCapture.disks(spec: [], parent: parent) == [.init(index: 0, device: "/dev/vda")])
         #expect(ImageCapture.disks(spec: [], parent: nil).isEmpty)
     }
@@ -143,7 +161,8 @@ import Testing
         var bytes = Data(repeating: 1, count: 3 << 20)
         bytes[0] = 9
         let b = Self.manifest(of: bytes)
-        let old = ImageManifest(machine: "m", version: 1, parent: nil, change: .provision, description: "", created: 0, disks: [a])
+        let old = ImageManifest(
+            machine: "m", version: 1, parent: nil, change: .provision, description: "", created: 0, disks: [a])
         let new = ImageManifest(
             machine: "m", version: 2, parent: 1, change: .capture, description: "", created: 0,
             disks: [b, Self.manifest(of: Data(repeating: 2, count: 100), index: 1)])

@@ -84,7 +84,9 @@ import Testing
         }
         #expect(try sha256(dir.path("v3.raw")) == manifest.disks[0].sha256)
         #expect(reports.count == manifest.disks[0].chunks.count && reports.last == manifest.disks[0].size)
-        let allocated = try #require(Int(try sh("du -B1 '\(dir.path("v3.raw").path)' | cut -f1").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let allocated = try #require(
+            Int(try sh("du -B1 '\(dir.path("v3.raw").path)' | cut -f1").trimmingCharacters(in: .whitespacesAndNewlines))
+        )
         #expect(allocated < Int(manifest.disks[0].size), "zero chunks should be holes")
     }
 
@@ -113,8 +115,11 @@ import Testing
         #expect(detail.disks[0].sha256 == manifest.disks[0].sha256 && detail.size == manifest.disks[0].size)
         let new = try chunks("gc-1", 2).subtracting(chunks("gc-1", 1))
         #expect(detail.newChunks == new.count && new.count > 0)
-        #expect(detail.zeroBytes == UInt64(manifest.disks[0].chunks.indices.filter { manifest.disks[0].chunks[$0] == nil }
-            .reduce(0) { $0 + manifest.disks[0].length(ofChunk: $1) }))
+        #expect(
+            detail.zeroBytes
+                == UInt64(
+                    manifest.disks[0].chunks.indices.filter { manifest.disks[0].chunks[$0] == nil }
+                        .reduce(0) { $0 + manifest.disks[0].length(ofChunk: $1) }))
         #expect(try store.detail(machine: "gc-1", version: 3).current)
     }
 }

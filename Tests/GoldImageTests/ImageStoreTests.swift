@@ -2,11 +2,11 @@ import Foundation
 import GoldCore
 import Testing
 
+@testable import GoldImage
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import GoldImage
 
 @Suite struct ImageStoreTests {
     /// A 4 MiB + 100 byte image: chunk 0 data, chunk 1 zero, chunk 2 data, chunk 3 equal to chunk 0, short tail.

@@ -6,11 +6,15 @@ import Testing
 
 @Suite struct ManifestCacheTests {
     func manifest(_ version: Int) -> ImageManifest {
-        ImageManifest(machine: "m", version: version, parent: nil, change: .capture, description: "v\(version)", created: 0, disks: [])
+        ImageManifest(
+            machine: "m", version: version, parent: nil, change: .capture, description: "v\(version)", created: 0,
+            disks: [])
     }
 
     @Test func aFileIsDecodedOnceUntilItIsReplaced() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gold-manifest-cache-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gold-manifest-cache-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/manifest.json"

@@ -9,7 +9,8 @@ import Testing
 
     @Test func piecesCoverTheImageOnceWithHolesForZeroRanges() {
         let download = RawImageDownload(
-            size: 100, sha256: "", zeroRanges: [Z(offset: 40, length: 10), Z(offset: 10, length: 5), Z(offset: 45, length: 20)],
+            size: 100, sha256: "",
+            zeroRanges: [Z(offset: 40, length: 10), Z(offset: 10, length: 5), Z(offset: 45, length: 20)],
             pieceSize: 16)
         #expect(
             download.pieces == [
@@ -18,7 +19,10 @@ import Testing
                 .data(offset: 81, length: 16), .data(offset: 97, length: 3),
             ])
         // Clipped to the image; an image that is all zeros fetches nothing.
-        #expect(RawImageDownload(size: 8, sha256: "", zeroRanges: [Z(offset: 0, length: 99)]).pieces == [.zero(offset: 0, length: 8)])
+        #expect(
+            RawImageDownload(size: 8, sha256: "", zeroRanges: [Z(offset: 0, length: 99)]).pieces == [
+                .zero(offset: 0, length: 8)
+            ])
         #expect(RawImageDownload(size: 0, sha256: "", zeroRanges: []).pieces.isEmpty)
     }
 

@@ -13,7 +13,9 @@ import Testing
         var keepLast: Int
         var pinned: Set<Int> = []
         var keep: [Int]
-        var testDescription: String { "versions \(versions) current \(current.map(String.init) ?? "-") keep \(keepLast) pinned \(pinned.sorted())" }
+        var testDescription: String {
+            "versions \(versions) current \(current.map(String.init) ?? "-") keep \(keepLast) pinned \(pinned.sorted())"
+        }
     }
 
     @Test(arguments: [
@@ -56,7 +58,8 @@ import Testing
             created: 1_700_000_000 + Int64(version),
             disks: disks.enumerated().map { index, chunks in
                 DiskImageManifest(
-                    index: index, device: nil, size: UInt64(chunks.count) * 4 - 1, sha256: String(repeating: "0", count: 64),
+                    index: index, device: nil, size: UInt64(chunks.count) * 4 - 1,
+                    sha256: String(repeating: "0", count: 64),
                     chunkSize: 4, chunks: chunks.map { $0.map(hash) })
             })
     }

@@ -77,12 +77,14 @@ import Testing
         let work = dir.path("data/work")
         // What a build killed with its director leaves: its directory and its lock file, held by nobody.
         let dead = work.appendingPathComponent("m0-dead")
-        try FileManager.default.createDirectory(at: dead.appendingPathComponent("stage"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dead.appendingPathComponent("stage"), withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: WorkDirectoryLock.lockPath(dead), contents: nil)
 
         let store = ImageStore(root: dir.path("images"))
         try await builder.buildAndImport(
-            Fixtures.request(Fixtures.machine("wl-1", boot: .uefi), base: base, kernel: kernel), into: store, change: .provision,
+            Fixtures.request(Fixtures.machine("wl-1", boot: .uefi), base: base, kernel: kernel), into: store,
+            change: .provision,
             description: "test")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? ["?"]).isEmpty)
     }

@@ -7,39 +7,66 @@ import Testing
 
 @Suite struct NamespaceClaimDecisionTests {
     let owner = NamespaceOwner(
-        stateFile: "/tmp/old/lab.json", pid: 4242, createdAt: Date(timeIntervalSince1970: 1_800_000_000), namespaceCreated: true)
+        stateFile: "/tmp/old/lab.json", pid: 4242, createdAt: Date(timeIntervalSince1970: 1_800_000_000),
+        namespaceCreated: true)
 
     @Test func aNamespaceNoLabRecordedIsRefused() {
-        guard case .refuse(let why) = NamespaceClaim.decide(namespace: "gold-lab", owner: nil, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [])
-        else { Issue.record("expected refuse"); return }
+        guard
+            case .refuse(let why) = NamespaceClaim.decide(
+                namespace: "gold-lab", owner: nil, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [])
+        else {
+            Issue.record("expected refuse")
+            return
+        }
         #expect(why.contains("gold-lab") && why.contains("/run/x") && why.contains("ip netns del gold-lab"))
     }
 
     @Test func aRecordedNamespaceWithProcessesIsRefusedNamingThem() {
-        guard case .refuse(let why) = NamespaceClaim.decide(namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [7, 9])
-        else { Issue.record("expected refuse"); return }
+        guard
+            case .refuse(let why) = NamespaceClaim.decide(
+                namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [7, 9])
+        else {
+            Issue.record("expected refuse")
+            return
+        }
         #expect(why.contains("pids 7 9") && why.contains("/tmp/old/lab.json"))
     }
 
     @Test func aLabStillComingUpIsLeftAlone() {
         // Its process runs, and no QEMU is inside yet.
-        guard case .refuse(let why) = NamespaceClaim.decide(namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", ownerAlive: true, pidsInside: [])
-        else { Issue.record("expected refuse"); return }
+        guard
+            case .refuse(let why) = NamespaceClaim.decide(
+                namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", ownerAlive: true, pidsInside: [])
+        else {
+            Issue.record("expected refuse")
+            return
+        }
         #expect(why.contains("4242") && why.contains("still runs"))
     }
 
     @Test func aRecordOfANamespaceNeverMadeClaimsNone() {
         var unmade = owner
         unmade.namespaceCreated = false
-        guard case .refuse(let why) = NamespaceClaim.decide(namespace: "gold-lab", owner: unmade, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [])
-        else { Issue.record("expected refuse"); return }
+        guard
+            case .refuse(let why) = NamespaceClaim.decide(
+                namespace: "gold-lab", owner: unmade, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [])
+        else {
+            Issue.record("expected refuse")
+            return
+        }
         #expect(why.contains("never got to make it") && why.contains("ip netns del gold-lab"))
     }
 
     @Test func aRecordedEmptyNamespaceIsReclaimedSayingWhose() {
-        guard case .reclaim(let what) = NamespaceClaim.decide(namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [])
-        else { Issue.record("expected reclaim"); return }
-        #expect(what.contains("/tmp/old/lab.json") && what.contains("pid 4242") && what.contains("2027-01-15T08:00:00Z"))
+        guard
+            case .reclaim(let what) = NamespaceClaim.decide(
+                namespace: "gold-lab", owner: owner, ownerRecord: "/run/x", ownerAlive: false, pidsInside: [])
+        else {
+            Issue.record("expected reclaim")
+            return
+        }
+        #expect(
+            what.contains("/tmp/old/lab.json") && what.contains("pid 4242") && what.contains("2027-01-15T08:00:00Z"))
     }
 }
 
@@ -56,7 +83,9 @@ import Testing
     }
 
     var lab: Lab {
-        Lab(configuration: LabConfiguration(namespace: namespace, stateDirectory: stateDirectory), ownerDirectory: ownerDirectory)
+        Lab(
+            configuration: LabConfiguration(namespace: namespace, stateDirectory: stateDirectory),
+            ownerDirectory: ownerDirectory)
     }
 
     func exists() async throws -> Bool { try await network().namespaceExists() }
@@ -83,7 +112,8 @@ import Testing
         try record(stateFile: "/tmp/a-killed-lab/lab.json")
         try await lab.claimNamespace()
         let gone = try await !exists()
-        let recordGone = !FileManager.default.fileExists(atPath: NamespaceOwner.path(directory: ownerDirectory, namespace: namespace))
+        let recordGone = !FileManager.default.fileExists(
+            atPath: NamespaceOwner.path(directory: ownerDirectory, namespace: namespace))
         await cleanUp()
         #expect(gone && recordGone)
     }
@@ -133,7 +163,8 @@ import Testing
         try NamespaceOwner(stateFile: config.stateFile, pid: getpid(), createdAt: Date(), namespaceCreated: false)
             .save(NamespaceOwner.path(directory: ownerDirectory, namespace: namespace))
         _ = try await lab.down()
-        let recordGone = !FileManager.default.fileExists(atPath: NamespaceOwner.path(directory: ownerDirectory, namespace: namespace))
+        let recordGone = !FileManager.default.fileExists(
+            atPath: NamespaceOwner.path(directory: ownerDirectory, namespace: namespace))
         await cleanUp()
         #expect(recordGone)
     }

@@ -32,9 +32,11 @@ struct ProxyDHCPLab {
 
     var configuration: LabConfiguration {
         LabConfiguration(
-            namespace: labNamespace, bridge: bridge, gatewayAddress: "\(Self.gold)/24", stateDirectory: directory + "/lab",
+            namespace: labNamespace, bridge: bridge, gatewayAddress: "\(Self.gold)/24",
+            stateDirectory: directory + "/lab",
             accelerator: .tcg,
-            uplink: .init(hostLink: "gpxy\(pid % 100_000)h", labLink: "gpxy\(pid % 100_000)n", hostAddress: "10.79.255.1/30",
+            uplink: .init(
+                hostLink: "gpxy\(pid % 100_000)h", labLink: "gpxy\(pid % 100_000)n", hostAddress: "10.79.255.1/30",
                 labAddress: "10.79.255.2/30"))
     }
 
@@ -76,15 +78,21 @@ struct ProxyDHCPLab {
     func startDHCPServer() async throws -> Int32 {
         try await sh("ip", ["netns", "add", dhcpNamespace])
         try await sh("ip", ["-n", dhcpNamespace, "link", "set", "lo", "up"])
-        try await sh("ip", ["-n", labNamespace, "link", "add", dhcpBridgePort, "type", "veth", "peer", "name", dhcpLink,
-            "netns", dhcpNamespace])
+        try await sh(
+            "ip",
+            [
+                "-n", labNamespace, "link", "add", dhcpBridgePort, "type", "veth", "peer", "name", dhcpLink,
+                "netns", dhcpNamespace,
+            ])
         try await sh("ip", ["-n", labNamespace, "link", "set", dhcpBridgePort, "master", bridge])
         try await sh("ip", ["-n", labNamespace, "link", "set", dhcpBridgePort, "up"])
         try await sh("ip", ["-n", dhcpNamespace, "addr", "add", "\(Self.dnsmasqAddress)/24", "dev", dhcpLink])
         try await sh("ip", ["-n", dhcpNamespace, "link", "set", dhcpLink, "up"])
-        let pid = try Spawn.daemon("ip", ["netns", "exec", dhcpNamespace, "dnsmasq"] + dnsmasqArguments,
+        let pid = try Spawn.daemon(
+            "ip", ["netns", "exec", dhcpNamespace, "dnsmasq"] + dnsmasqArguments,
             log: directory + "/dnsmasq.out")
-        try await waitForFile(dnsmasqLog, containing: "DHCP, IP range 10.79.0.\(Self.dnsmasqRange.first)", what: "dnsmasq")
+        try await waitForFile(
+            dnsmasqLog, containing: "DHCP, IP range 10.79.0.\(Self.dnsmasqRange.first)", what: "dnsmasq")
         return pid
     }
 
@@ -113,27 +121,37 @@ struct ProxyDHCPLab {
     /// The director on the host, then the deploy role inside the lab namespace; `started` gets each pid at once.
     func startGold(goldBinary: String, started: (Int32) throws -> Void) async throws {
         let config = dataDir + "/gold.yaml"
-        try started(try Spawn.daemon(goldBinary, ["serve", "--config", config, "--roles", "director"], log: directorLog))
+        try started(
+            try Spawn.daemon(goldBinary, ["serve", "--config", config, "--roles", "director"], log: directorLog))
         try await waitForHealth(directorURL, log: directorLog)
-        try started(try Spawn.daemon("ip", ["netns", "exec", labNamespace, goldBinary, "serve", "--config", config,
-            "--roles", "deploy"], log: deployLog))
+        try started(
+            try Spawn.daemon(
+                "ip",
+                [
+                    "netns", "exec", labNamespace, goldBinary, "serve", "--config", config,
+                    "--roles", "deploy",
+                ], log: deployLog))
         try await waitForHealth(deployURL, log: deployLog)
         try await waitForFile(deployLog, containing: "DHCP server listening", what: "Gold's DHCP")
     }
 
     var adminToken: String {
         get throws {
-            try String(contentsOfFile: dataDir + "/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            try String(contentsOfFile: dataDir + "/admin.token", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
         }
     }
 
     /// One request to the director with the admin token; throws unless it answers `expect`.
     @discardableResult
-    func director(_ method: String, _ path: String, body: String? = nil, contentType: String = "application/json",
-                  expect: Int = 200) async throws -> HTTPClientResponse {
+    func director(
+        _ method: String, _ path: String, body: String? = nil, contentType: String = "application/json",
+        expect: Int = 200
+    ) async throws -> HTTPClientResponse {
         var headers = [("Authorization", "Bearer \(try adminToken)")]
         if body != nil { headers.append(("Content-Type", contentType)) }
-        let response = try await HTTPClient.send(method, directorURL + path, headers: headers, body: body.map { Array($0.utf8) })
+        let response = try await HTTPClient.send(
+            method, directorURL + path, headers: headers, body: body.map { Array($0.utf8) })
         guard response.status == expect else {
             throw SpawnError("\(method) \(path): \(response.status) \(response.text)")
         }
@@ -143,7 +161,11 @@ struct ProxyDHCPLab {
     func waitForHealth(_ url: String, log: String) async throws {
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
-            if let response = try? await HTTPClient.send("GET", url + "/healthz", timeout: .seconds(2)), response.status == 200 { return }
+            if let response = try? await HTTPClient.send("GET", url + "/healthz", timeout: .seconds(2)),
+                response.status == 200
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
         throw SpawnError("\(url) did not come up; log:\n\(Self.read(log).suffix(3000))")
@@ -176,7 +198,8 @@ struct ProxyDHCPLab {
     func sh(_ program: String, _ arguments: [String]) async throws -> String {
         let result = try await Spawn.run(program, arguments, timeout: .seconds(30))
         guard result.exitCode == 0, !result.timedOut else {
-            throw SpawnError("\(program) \(arguments.joined(separator: " ")): exit \(result.exitCode): \(result.output)")
+            throw SpawnError(
+                "\(program) \(arguments.joined(separator: " ")): exit \(result.exitCode): \(result.output)")
         }
         return result.output
     }

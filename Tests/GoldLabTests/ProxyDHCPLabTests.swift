@@ -15,20 +15,24 @@ import Testing
 /// `.build-agent/debug/gold-agent`, from scripts/build-agent.sh), Debian's kernel in /var/cache/gold/kernel and
 /// the packages of scripts/setup.sh (qemu-system-x86, ovmf, ipxe-qemu, dnsmasq-base, busybox-static).
 @Suite(.serialized) struct ProxyDHCPLabTests {
-    static let uefi = LabMachineSpec(name: "pxy-uefi", mac: "52:54:00:79:00:01", bootMode: .uefi, disks: [.mib(64, .raw)],
+    static let uefi = LabMachineSpec(
+        name: "pxy-uefi", mac: "52:54:00:79:00:01", bootMode: .uefi, disks: [.mib(64, .raw)],
         memoryMiB: 1024)
-    static let bios = LabMachineSpec(name: "pxy-bios", mac: "52:54:00:79:00:02", bootMode: .bios, disks: [.mib(64, .raw)],
+    static let bios = LabMachineSpec(
+        name: "pxy-bios", mac: "52:54:00:79:00:02", bootMode: .bios, disks: [.mib(64, .raw)],
         memoryMiB: 1024)
 
     static var repo: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
     static var goldBinary: String {
         if let given = ProcessInfo.processInfo.environment["GOLD_E2E_BINARY"] { return given }
         // The executables SwiftPM built sit beside the test binary (on Linux the main bundle is its directory).
         let candidates = [
             Bundle.main.bundleURL.appendingPathComponent("gold").path,
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gold").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gold")
+                .path,
             Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("gold").path,
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
@@ -39,30 +43,40 @@ import Testing
 
     @Test func uefiAndBIOSNetbootThroughGoldsProxyDHCPBesideDnsmasq() async throws {
         try #require(geteuid() == 0, "the proxyDHCP lab needs root (namespaces, bridge, taps, DHCP on port 67)")
-        try #require(FileManager.default.isExecutableFile(atPath: Self.goldBinary), "build gold first: \(Self.goldBinary)")
-        try #require(FileManager.default.isExecutableFile(atPath: Self.agentBinary),
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.goldBinary), "build gold first: \(Self.goldBinary)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.agentBinary),
             "no gold-agent at \(Self.agentBinary): run scripts/build-agent.sh or set GOLD_AGENT_BINARY")
-        try #require((try? Spawn.locate("dnsmasq")) != nil, "no dnsmasq: install the Debian package dnsmasq-base (scripts/setup.sh)")
+        try #require(
+            (try? Spawn.locate("dnsmasq")) != nil,
+            "no dnsmasq: install the Debian package dnsmasq-base (scripts/setup.sh)")
 
         let directory = try temporaryDirectory("gold-pxy")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let lab = ProxyDHCPLab(directory: directory)
         let clock = ContinuousClock()
-        let netboot = try await NetbootBuilder(agentBinary: Self.agentBinary, outputDir: "/var/cache/gold/netboot").build()
-        print("netboot environment: kernel \(netboot.kernelVersion), initrd \(netboot.initrdSize >> 20) MiB (cached: \(netboot.cached))")
+        let netboot = try await NetbootBuilder(agentBinary: Self.agentBinary, outputDir: "/var/cache/gold/netboot")
+            .build()
+        print(
+            "netboot environment: kernel \(netboot.kernelVersion), initrd \(netboot.initrdSize >> 20) MiB (cached: \(netboot.cached))"
+        )
 
         let machines = Lab(configuration: lab.configuration)
         var dnsmasq: Int32?
         do {
             let state = try await machines.up(machines: [Self.uefi, Self.bios])
             dnsmasq = try await lab.startDHCPServer()
-            try await lab.initialiseGold(goldBinary: Self.goldBinary, kernel: netboot.kernelPath, initrd: netboot.initrdPath)
+            try await lab.initialiseGold(
+                goldBinary: Self.goldBinary, kernel: netboot.kernelPath, initrd: netboot.initrdPath)
             // Recorded as each starts, so the lab's teardown stops them even when the next step fails.
             try await lab.startGold(goldBinary: Self.goldBinary) { try machines.recordGoldProcess($0) }
 
-            try await lab.director("POST", "/v1/fleet/apply?file=proxy-lab.yaml", body: Self.fleet, contentType: "application/yaml")
+            try await lab.director(
+                "POST", "/v1/fleet/apply?file=proxy-lab.yaml", body: Self.fleet, contentType: "application/yaml")
             for spec in [Self.uefi, Self.bios] {
-                try await lab.director("PUT", "/v1/machines/\(spec.name)/next-boot", body: #"{"nextBoot": "once:discovery"}"#,
+                try await lab.director(
+                    "PUT", "/v1/machines/\(spec.name)/next-boot", body: #"{"nextBoot": "once:discovery"}"#,
                     expect: 204)
             }
             // Gold's DHCP learns the fleet from the director; a MAC it does not know yet would be ignored.
@@ -92,8 +106,12 @@ import Testing
         if case .removed(_, let leftovers) = down { #expect(leftovers.isEmpty, "\(leftovers)") }
         let namespaces = try await lab.sh("ip", ["netns", "list"])
         #expect(!namespaces.contains(lab.labNamespace) && !namespaces.contains(lab.dhcpNamespace))
-        #expect(try await Spawn.run("ip", ["link", "show", lab.configuration.uplink!.hostLink], timeout: .seconds(10)).exitCode != 0)
-        #expect(Self.processesMentioning(directory).isEmpty, "processes left running: \(Self.processesMentioning(directory))")
+        #expect(
+            try await Spawn.run("ip", ["link", "show", lab.configuration.uplink!.hostLink], timeout: .seconds(10))
+                .exitCode != 0)
+        #expect(
+            Self.processesMentioning(directory).isEmpty,
+            "processes left running: \(Self.processesMentioning(directory))")
     }
 
     /// What one machine's console showed, with the time of each step after power on.
@@ -126,7 +144,10 @@ import Testing
             ]
         steps += [
             ("iPXE address (from dnsmasq)", #"net0: 10\.79\.0\.\d+/"#),
-            ("iPXE boot file: Gold's script URL (proxy offer)", #"Filename: http://10\.79\.0\.1:8081/boot/ipxe\?mac="# + hyphenated),
+            (
+                "iPXE boot file: Gold's script URL (proxy offer)",
+                #"Filename: http://10\.79\.0\.1:8081/boot/ipxe\?mac="# + hyphenated
+            ),
             ("Gold's script", #"Gold: netboot \(discovery\) for "# + name),
             ("netboot kernel running", "gold-netboot: starting on kernel"),
             ("netboot address (from dnsmasq)", #"gold-netboot: network up 10\.79\.0\.\d+"#),
@@ -150,8 +171,11 @@ import Testing
         let text = String(decoding: FileManager.default.contents(atPath: machine.serialLog) ?? Data(), as: UTF8.self)
         let lines = SerialConsole.cleanLines(Data(text.utf8)).map(\.text)
         let network = #/PXE|Station IP|Server IP|NBP|iPXE|net0|Next server|Filename|http://|Gold:|gold-|Linux version/#
-        print("\(name): console (network boot lines):\n  " + lines.filter { $0.contains(network) }.joined(separator: "\n  "))
-        return Boot(machine: machine, steps: seen, console: text,
+        print(
+            "\(name): console (network boot lines):\n  "
+                + lines.filter { $0.contains(network) }.joined(separator: "\n  "))
+        return Boot(
+            machine: machine, steps: seen, console: text,
             firmwareAddress: address(machine.spec.bootMode == .uefi ? "OVMF address" : "iPXE address"),
             netbootAddress: address("netboot address"))
     }
@@ -164,7 +188,9 @@ import Testing
             let spec = boot.machine.spec
             let mac = spec.effectiveMAC
             let lease = leases[mac]
-            print("\(spec.name): dnsmasq lease \(lease ?? "none"); firmware took \(boot.firmwareAddress ?? "?"), netboot took \(boot.netbootAddress ?? "?")")
+            print(
+                "\(spec.name): dnsmasq lease \(lease ?? "none"); firmware took \(boot.firmwareAddress ?? "?"), netboot took \(boot.netbootAddress ?? "?")"
+            )
             #expect(lease != nil, "dnsmasq has no lease for \(mac): \(leases)")
             #expect(boot.firmwareAddress == lease && boot.netbootAddress == lease)
             if let octet = lease?.split(separator: ".").last.flatMap({ Int($0) }) {
@@ -175,29 +201,45 @@ import Testing
             // Gold's DHCP events, as the director recorded them for this machine.
             let events = try await Self.fetchEvents(lab, machine: spec.name)
             let dhcp = events.filter { ($0["protocolName"] as? String)?.hasPrefix("dhcp") == true }
-            let summary = dhcp.map { "\($0["protocolName"] ?? "?") \($0["outcome"] ?? "?") \($0["file"] ?? "-") to \($0["address"] ?? "?")" }
+            let summary = dhcp.map {
+                "\($0["protocolName"] ?? "?") \($0["outcome"] ?? "?") \($0["file"] ?? "-") to \($0["address"] ?? "?")"
+            }
             print("\(spec.name): Gold's DHCP events:\n  " + summary.joined(separator: "\n  "))
             #expect(!dhcp.isEmpty)
             #expect(dhcp.allSatisfy { $0["address"] as? String == "0.0.0.0" }, "Gold gave an address: \(summary)")
             #expect(dhcp.contains { $0["outcome"] as? String == "replied(DHCPOFFER)" }, "no proxy offer: \(summary)")
-            #expect(dhcp.contains { $0["protocolName"] as? String == "dhcp DHCPREQUEST" && $0["outcome"] as? String == "ignored" },
+            #expect(
+                dhcp.contains {
+                    $0["protocolName"] as? String == "dhcp DHCPREQUEST" && $0["outcome"] as? String == "ignored"
+                },
                 "the address exchange was not left to dnsmasq: \(summary)")
             // The only DISCOVER not from a PXE client is the netboot environment's udhcpc: Gold stays silent to it.
-            #expect(dhcp.contains { $0["protocolName"] as? String == "dhcp DHCPDISCOVER" && $0["outcome"] as? String == "ignored" },
+            #expect(
+                dhcp.contains {
+                    $0["protocolName"] as? String == "dhcp DHCPDISCOVER" && $0["outcome"] as? String == "ignored"
+                },
                 "udhcpc was answered: \(summary)")
             let fetches = events.filter { !(($0["protocolName"] as? String)?.hasPrefix("dhcp") ?? true) }
-            print("\(spec.name): files from Gold:\n  " + fetches.map { "\($0["protocolName"] ?? "?") \($0["file"] ?? "?") \($0["outcome"] ?? "?") \($0["bytes"] ?? 0) bytes" }.joined(separator: "\n  "))
+            print(
+                "\(spec.name): files from Gold:\n  "
+                    + fetches.map {
+                        "\($0["protocolName"] ?? "?") \($0["file"] ?? "?") \($0["outcome"] ?? "?") \($0["bytes"] ?? 0) bytes"
+                    }.joined(separator: "\n  "))
             if spec.bootMode == .uefi {
                 // The TFTP fetch carries only an address: it is this machine's because the 4011 request said so.
-                #expect(fetches.contains { $0["protocolName"] as? String == "tftp" && $0["file"] as? String == "ipxe.efi"
-                    && $0["outcome"] as? String == "completed" }, "no TFTP ipxe.efi for \(spec.name)")
+                #expect(
+                    fetches.contains {
+                        $0["protocolName"] as? String == "tftp" && $0["file"] as? String == "ipxe.efi"
+                            && $0["outcome"] as? String == "completed"
+                    }, "no TFTP ipxe.efi for \(spec.name)")
             }
             #expect(fetches.contains { $0["file"] as? String == "netboot/vmlinuz" })
             #expect(fetches.contains { $0["file"] as? String == "netboot/initrd.img" })
 
             // The check-in consumed the netboot-once.
             let record = try await lab.director("GET", "/v1/machines/\(spec.name)").body
-            let nextBoot = (try JSONSerialization.jsonObject(with: Data(record)) as? [String: Any])?["nextBoot"] as? String
+            let nextBoot =
+                (try JSONSerialization.jsonObject(with: Data(record)) as? [String: Any])?["nextBoot"] as? String
             #expect(nextBoot == "disk", "\(spec.name): next boot \(nextBoot ?? "?") after the check-in")
         }
         let deployLog = ProxyDHCPLab.read(lab.deployLog)
@@ -217,7 +259,8 @@ import Testing
     static var fleet: String {
         var text = "machines:\n"
         for spec in [uefi, bios] {
-            let partitions = spec.bootMode == .uefi
+            let partitions =
+                spec.bootMode == .uefi
                 ? "[{size: 32MiB, fs: vfat, mount: /boot/efi}, {size: rest, fs: ext4, mount: /}]"
                 : "[{size: rest, fs: ext4, mount: /}]"
             text += """

@@ -1,5 +1,5 @@
-import GoldSpawn
 import Foundation
+import GoldSpawn
 import Testing
 
 @testable import GoldNetboot

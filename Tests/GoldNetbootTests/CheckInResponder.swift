@@ -124,9 +124,13 @@ final class CheckInResponder: @unchecked Sendable {
         if request.method == "POST" && request.path.hasSuffix("/check-in") {
             // The director's answer: a session token for the rest of the netboot.
             let body = #"{"machine":"m1","mode":"discovery","token":"session-1","nextBoot":"disk"}"#
-            reply = Array("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+            reply = Array(
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                    .utf8)
         } else if request.method == "GET" && request.path.hasPrefix("/v1/agent/commands") {
-            reply = Array("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]".utf8)
+            reply = Array(
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]"
+                    .utf8)
         } else {
             reply = Array("HTTP/1.1 204 No Content\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".utf8)
         }

@@ -1,23 +1,25 @@
-import GoldTestSupport
-import GoldSpawn
 import Foundation
+import GoldSpawn
+import GoldTestSupport
 import Testing
 
 @testable import GoldNetboot
 
 /// Answers for ldd, busybox and strip; gzip runs for real (the archive must decompress).
 func fakeRunner(tools: [String: String], busybox: String) -> ScriptedRunner {
-    ScriptedRunner(locate: { tools[$0] }) { command in
-        switch (command.program as NSString).lastPathComponent {
-        case "ldd": return InvocationResult(exitCode: 1, stderr: "\tnot a dynamic executable\n")
-        case "strip":
-            try FileManager.default.copyItem(atPath: command.arguments[2], toPath: command.arguments[1])
-            return InvocationResult(exitCode: 0)
-        case _ where command.program == busybox:
-            return InvocationResult(exitCode: 0, stdout: "bin/sh\nsbin/ifconfig\nusr/bin/[\nusr/sbin/fake-tool\n")
-        default: return nil
-        }
-    }
+    ScriptedRunner(
+        locate: { tools[$0] },
+        script: { command in
+            switch (command.program as NSString).lastPathComponent {
+            case "ldd": return InvocationResult(exitCode: 1, stderr: "\tnot a dynamic executable\n")
+            case "strip":
+                try FileManager.default.copyItem(atPath: command.arguments[2], toPath: command.arguments[1])
+                return InvocationResult(exitCode: 0)
+            case _ where command.program == busybox:
+                return InvocationResult(exitCode: 0, stdout: "bin/sh\nsbin/ifconfig\nusr/bin/[\nusr/sbin/fake-tool\n")
+            default: return nil
+            }
+        })
 }
 
 /// A kernel directory shaped like Debian's unpacked linux-image package, with a modules.dep.

@@ -12,8 +12,9 @@ import Testing
 @Suite(.serialized) struct QEMUBootTests {
     static var agentBinary: String {
         ProcessInfo.processInfo.environment["GOLD_AGENT_BINARY"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build-agent/debug/gold-agent").path
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .appendingPathComponent(".build-agent/debug/gold-agent").path
     }
 
     @Test func bootsAndChecksIn() async throws {
@@ -115,7 +116,9 @@ import Testing
         #expect(text.contains("gold-netboot: agent starting"))
         #expect(text.contains("gold-agent: checked in as m1"))
         // After check-in the agent asks for commands with its session token.
-        let poll = await responder.arrival(until: Date().addingTimeInterval(60)) { $0.path.hasPrefix("/v1/agent/commands?machine=m1") }
+        let poll = await responder.arrival(until: Date().addingTimeInterval(60)) {
+            $0.path.hasPrefix("/v1/agent/commands?machine=m1")
+        }
         #expect(poll?.headers["authorization"] == "Bearer session-1")
         #expect(!text.contains("Kernel panic"))
         print("netboot: console tail:\n\(text.split(whereSeparator: \.isNewline).suffix(12).joined(separator: "\n"))")

@@ -1,5 +1,5 @@
-import GoldTestSupport
 import GoldSpawn
+import GoldTestSupport
 import Testing
 
 @testable import GoldPower
@@ -8,7 +8,9 @@ import Testing
     let endpoint = IPMIEndpoint(host: "10.0.0.5", port: 6230, user: "admin", password: "s3cret", cipherSuite: 3)
 
     @Test func passwordTravelsInEnvironmentOnly() async throws {
-        let runner = ScriptedRunner(replies: [InvocationResult(exitCode: 0, stdout: "Chassis Power is on\n", stderr: "")])
+        let runner = ScriptedRunner(replies: [
+            InvocationResult(exitCode: 0, stdout: "Chassis Power is on\n", stderr: "")
+        ])
         let driver = IPMIPowerDriver(machine: "node1", endpoint: endpoint, runner: runner)
         #expect(try await driver.status() == .on)
         let call = try #require(runner.commands.first)
@@ -40,7 +42,9 @@ import Testing
         (.disk, false, ["chassis", "bootdev", "disk"]),
     ])
     func bootDeviceArguments(device: BootDevice, persistent: Bool, expected: [String]) async throws {
-        let runner = ScriptedRunner(replies: [InvocationResult(exitCode: 0, stdout: "Set Boot Device to x\n", stderr: "")])
+        let runner = ScriptedRunner(replies: [
+            InvocationResult(exitCode: 0, stdout: "Set Boot Device to x\n", stderr: "")
+        ])
         try await IPMIPowerDriver(machine: "n", endpoint: endpoint, runner: runner)
             .setNextBoot(device, persistent: persistent)
         #expect(Array(try #require(runner.commands.first).arguments.suffix(expected.count)) == expected)

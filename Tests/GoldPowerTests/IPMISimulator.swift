@@ -1,6 +1,6 @@
 import Foundation
-import GoldSpawn
 import GoldPower
+import GoldSpawn
 import Testing
 
 /// An `ipmi_sim` (Debian package openipmi) BMC on 127.0.0.1 at a free UDP port, for tests.

@@ -1,7 +1,7 @@
+import GoldCore
 import Testing
 
 @testable import GoldPower
-import GoldCore
 
 /// Lines captured from QEMU 7.2 (Debian 1:7.2+dfsg-7+deb12u18) over `-qmp unix:…`.
 @Suite struct QMPMessageTests {

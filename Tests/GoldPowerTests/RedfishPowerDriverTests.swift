@@ -1,6 +1,6 @@
 import Foundation
-import GoldTestSupport
 import GoldSpawn
+import GoldTestSupport
 import Testing
 
 @testable import GoldPower

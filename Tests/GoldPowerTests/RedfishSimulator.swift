@@ -1,7 +1,7 @@
-import GoldCore
 import Foundation
-import GoldSpawn
+import GoldCore
 import GoldPower
+import GoldSpawn
 import Testing
 
 /// sushy-tools' `sushy-emulator --fake` (PyPI sushy-tools, installed by scripts/setup.sh into /opt/gold/sushy) on
@@ -32,7 +32,8 @@ final class RedfishSimulator: @unchecked Sendable {
         try process.run()
         var id: String?
         for _ in 0..<100 where id == nil {
-            let result = try await SystemRunner().run("curl", ["-sf", "http://127.0.0.1:\(port)/redfish/v1/Systems"], timeout: .seconds(30))
+            let result = try await SystemRunner().run(
+                "curl", ["-sf", "http://127.0.0.1:\(port)/redfish/v1/Systems"], timeout: .seconds(30))
             if result.exitCode == 0,
                 let json = try? JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8)),
                 case .array(let members) = json["Members"] ?? .null,
@@ -52,7 +53,8 @@ final class RedfishSimulator: @unchecked Sendable {
 
     /// The system's `Boot` object as the simulator holds it.
     func boot() async throws -> JSONValue? {
-        let result = try await SystemRunner().run("curl", ["-sf", "\(baseURL)/redfish/v1/Systems/\(systemID)"], timeout: .seconds(30))
+        let result = try await SystemRunner().run(
+            "curl", ["-sf", "\(baseURL)/redfish/v1/Systems/\(systemID)"], timeout: .seconds(30))
         return (try? JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8)))?["Boot"]
     }
 

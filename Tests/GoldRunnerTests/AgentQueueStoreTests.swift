@@ -9,14 +9,19 @@ import Testing
     @Test func openCommandsOfOneMachineAreItsOpenOnesOldestFirst() async throws {
         let (store, dir) = try RunnerTests.makeStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try await store.applyFleet(Fleet(machines: ["m1", "m2", "m3"].enumerated().map { index, name in
-            MachineSpec(name: name, macs: [MACAddress("52:54:00:00:02:0\(index)")!])
-        }), prune: false, dryRun: false, actor: "test")
+        _ = try await store.applyFleet(
+            Fleet(
+                machines: ["m1", "m2", "m3"].enumerated().map { index, name in
+                    MachineSpec(name: name, macs: [MACAddress("52:54:00:00:02:0\(index)")!])
+                }), prune: false, dryRun: false, actor: "test")
         func command(_ machine: String, _ n: Int) -> Command {
-            Command(id: "wf-\(machine).\(n).1", workflow: "wf-\(machine)", machine: machine, step: "step \(n)", action: .agent(.machineChecks))
+            Command(
+                id: "wf-\(machine).\(n).1", workflow: "wf-\(machine)", machine: machine, step: "step \(n)",
+                action: .agent(.machineChecks))
         }
         for machine in ["m1", "m2", "m3"] {
-            try await store.createWorkflow(Workflow(id: "wf-\(machine)", kind: .restore, machine: machine, steps: [], now: Date()), actor: "test")
+            try await store.createWorkflow(
+                Workflow(id: "wf-\(machine)", kind: .restore, machine: machine, steps: [], now: Date()), actor: "test")
         }
         let wf1 = try #require(try await store.workflow(id: "wf-m1"))
         try await store.saveWorkflow(wf1, commands: [command("m1", 0)], events: [])

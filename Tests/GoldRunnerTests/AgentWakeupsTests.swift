@@ -1,8 +1,9 @@
 import Foundation
 import GoldCore
-@testable import GoldRunner
 import GoldWorkflow
 import Testing
+
+@testable import GoldRunner
 
 /// A waiting agent is woken when a command for its machine starts, not found by reading the store again and again.
 @Suite(.serialized) struct AgentWakeupsTests {
@@ -27,7 +28,9 @@ import Testing
         #expect(await other.value)
         #expect(await wakeups.waiting == 0)
         // Nobody wakes m3: its wait ends at its deadline, false.
-        #expect(await wakeups.wait("m3", after: await wakeups.generation("m3"), until: ContinuousClock.now + .milliseconds(20)) == false)
+        #expect(
+            await wakeups.wait(
+                "m3", after: await wakeups.generation("m3"), until: ContinuousClock.now + .milliseconds(20)) == false)
         #expect(await wakeups.waiting == 0)
     }
 
@@ -37,11 +40,14 @@ import Testing
         try await RunnerTests.addMachine(store)
         let world = FakeWorld(store: store)
         // Nothing but a wake-up can end this wait early: the store is read again only after an hour.
-        let runner = WorkflowRunner(store: store, actions: world, logger: RunnerTests.logger, agentRecheck: .seconds(3600))
+        let runner = WorkflowRunner(
+            store: store, actions: world, logger: RunnerTests.logger, agentRecheck: .seconds(3600))
         let deadline = ContinuousClock.now + .seconds(60)
         let poll = Task { (try await runner.nextAgentCommands(machine: "m1", wait: .seconds(60)), ContinuousClock.now) }
         // (Bounded by the poll's own wait, so a poll that ended early fails below instead of spinning forever.)
-        while await runner.wakeups.waiting == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while await runner.wakeups.waiting == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         try #require(await runner.wakeups.waiting > 0, "the agent's long-poll never waited")
         // A restore's first agent step: the reboot request.
         _ = try await runner.start(.restore, machine: "m1", parameters: [:], actor: "test")

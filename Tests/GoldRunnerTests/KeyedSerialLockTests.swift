@@ -1,6 +1,7 @@
-@testable import GoldRunner
 import Synchronization
 import Testing
+
+@testable import GoldRunner
 
 /// Transitions of one workflow take turns; another workflow's go on meanwhile.
 @Suite struct KeyedSerialLockTests {

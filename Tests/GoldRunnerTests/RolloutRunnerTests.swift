@@ -1,10 +1,11 @@
 import Foundation
 import GoldCore
-@testable import GoldRunner
 import GoldSQLite
 import GoldWorkflow
 import Synchronization
 import Testing
+
+@testable import GoldRunner
 
 /// Rollouts through the runner and the SQLite store, with simulated machines and agents.
 @Suite(.serialized) struct RolloutRunnerTests {
@@ -13,7 +14,8 @@ import Testing
     static func setUp() async throws -> (SQLiteStore, FakeWorld, WorkflowRunner, String) {
         let (store, dir) = try RunnerTests.makeStore()
         let specs = machines.enumerated().map { index, name in
-            MachineSpec(name: name, role: "web", macs: [MACAddress("52:54:00:00:01:0\(index)")!],
+            MachineSpec(
+                name: name, role: "web", macs: [MACAddress("52:54:00:00:01:0\(index)")!],
                 binaries: [BinarySpec(name: "hello", source: "dir:/src/hello", installs: ["/usr/local/bin/hello"])],
                 power: PowerSpec(driver: .qemu, address: "/tmp/\(name).qmp"))
         }
@@ -23,7 +25,9 @@ import Testing
     }
 
     /// Agents answer, the runner passes, rollouts learn outcomes; a bounded number of rounds, no clock.
-    static func run(_ runner: WorkflowRunner, _ world: FakeWorld, _ store: SQLiteStore, rollout id: String) async throws -> Rollout {
+    static func run(_ runner: WorkflowRunner, _ world: FakeWorld, _ store: SQLiteStore, rollout id: String) async throws
+        -> Rollout
+    {
         for _ in 0..<400 {
             try await Task.sleep(for: .milliseconds(10))
             for machine in machines { try await world.agentTurn(runner, machine: machine) }
@@ -37,7 +41,8 @@ import Testing
     @Test func aPassingCanaryLetsTheBatchesFinish() async throws {
         let (store, world, runner, dir) = try await Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let started = try await runner.startRollout(.softwareUpdate, selector: "role=web", parameters: ["binary": "hello"], canary: 1, batchSize: 2,
+        let started = try await runner.startRollout(
+            .softwareUpdate, selector: "role=web", parameters: ["binary": "hello"], canary: 1, batchSize: 2,
             maxFailures: 0, actor: "test")
         #expect(started.targets.map(\.batch) == [0, 1, 1])
         #expect(started.targets[0].workflow == "\(started.id).w1")
@@ -54,22 +59,29 @@ import Testing
         let (store, world, runner, dir) = try await Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         world.failChecks.withLock { $0 = ["w1"] }
-        let started = try await runner.startRollout(.softwareUpdate, selector: "name=w1,w2,w3", parameters: ["binary": "hello"], canary: 1,
+        let started = try await runner.startRollout(
+            .softwareUpdate, selector: "name=w1,w2,w3", parameters: ["binary": "hello"], canary: 1,
             batchSize: 2, maxFailures: 1, actor: "test")
         let rollout = try await Self.run(runner, world, store, rollout: started.id)
         #expect(rollout.status == .halted)
         #expect(rollout.reason?.hasPrefix("canary w1 failed:") == true, "\(rollout.reason ?? "")")
         // The canary's binary went back (the restore plan ran) and a person is asked.
         #expect(try await store.workflow(id: "\(started.id).w1")?.status == .intervention)
-        for machine in ["w2", "w3"] { #expect(try await store.listWorkflows(machine: machine, activeOnly: false, limit: 10).isEmpty) }
+        for machine in ["w2", "w3"] {
+            #expect(try await store.listWorkflows(machine: machine, activeOnly: false, limit: 10).isEmpty)
+        }
     }
 
     @Test func badSelectorsAndSizesAreRefusedByField() async throws {
         let (_, _, runner, dir) = try await Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for (selector, batch, field) in [("role=db", 1, "select"), ("color=red", 1, "select"), ("name=w9", 1, "select"), ("all", 0, "batch")] {
+        for (selector, batch, field) in [
+            ("role=db", 1, "select"), ("color=red", 1, "select"), ("name=w9", 1, "select"), ("all", 0, "batch"),
+        ] {
             let error = await #expect(throws: GoldError.self) {
-                _ = try await runner.startRollout(.softwareUpdate, selector: selector, parameters: [:], canary: 1, batchSize: batch, maxFailures: 0, actor: "t")
+                _ = try await runner.startRollout(
+                    .softwareUpdate, selector: selector, parameters: [:], canary: 1, batchSize: batch, maxFailures: 0,
+                    actor: "t")
             }
             #expect(error?.location == field, "\(selector)")
         }

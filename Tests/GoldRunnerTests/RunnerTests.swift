@@ -1,11 +1,12 @@
 import Foundation
 import GoldCore
-@testable import GoldRunner
 import GoldSQLite
 import GoldWorkflow
 import Logging
 import Synchronization
 import Testing
+
+@testable import GoldRunner
 
 /// Side effects that only record what was asked, and a simulated machine that reacts like a lab VM would.
 final class FakeWorld: MachineActions, @unchecked Sendable {
@@ -27,32 +28,44 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         case .power(let power) where power == .onOrCycle || power == .cycle:
             if machineAnswers.withLock({ $0 }) {
                 // The machine PXE-boots: the deploy server sees it fetch its loader.
-                _ = try? await store.appendEvent(NewEvent(actor: "deploy", kind: "boot.fetch", machine: machine.name, message: "tftp undionly.kpxe"))
+                _ = try? await store.appendEvent(
+                    NewEvent(actor: "deploy", kind: "boot.fetch", machine: machine.name, message: "tftp undionly.kpxe"))
             }
-            if hangNextPower.withLock({ let hang = $0; $0 = false; return hang }) {
+            if hangNextPower.withLock({
+                let hang = $0
+                $0 = false
+                return hang
+            }) {
                 try? await Task.sleep(for: .seconds(3600))
             }
             return .succeeded(detail: "power")
         case .buildImage: return .succeeded(detail: "built", outputs: ["image.version": "1"])
-        case .compile: return .succeeded(detail: "reused", outputs: ["binary.hello.artifact": String(repeating: "ab", count: 32)])
+        case .compile:
+            return .succeeded(detail: "reused", outputs: ["binary.hello.artifact": String(repeating: "ab", count: 32)])
         case .serverChecks where failChecks.withLock({ $0.contains(machine.name) }):
             return .failed(reason: "check tcp \(machine.name):7070 failed: connection refused")
         default: return .succeeded(detail: "\(action)")
         }
     }
 
-    func evidence(machine: MachineRecord) async -> [String] { ["serial: iPXE 1.21 -- Open Source Network Boot Firmware"] }
+    func evidence(machine: MachineRecord) async -> [String] {
+        ["serial: iPXE 1.21 -- Open Source Network Boot Firmware"]
+    }
 
     /// The agent: takes its queued commands and completes them like the real one would.
     func agentTurn(_ runner: WorkflowRunner, machine: String) async throws {
         for command in try await runner.agentCommands(machine: machine) {
             executed.withLock { $0.append((command.id, command.action)) }
             if case .agent(.reboot) = command.action {
-                try await runner.complete(command: command.id, machine: machine, outcome: .succeeded(detail: "acked"), actor: "agent")
-                _ = try await store.appendEvent(NewEvent(actor: "agent", kind: "machine.boot.success", machine: machine,
-                    message: "boot success", data: .object(["kernel": .string("6.1.0-28-amd64")])))
+                try await runner.complete(
+                    command: command.id, machine: machine, outcome: .succeeded(detail: "acked"), actor: "agent")
+                _ = try await store.appendEvent(
+                    NewEvent(
+                        actor: "agent", kind: "machine.boot.success", machine: machine,
+                        message: "boot success", data: .object(["kernel": .string("6.1.0-28-amd64")])))
             } else {
-                try await runner.complete(command: command.id, machine: machine, outcome: .succeeded(detail: "done"), actor: "agent")
+                try await runner.complete(
+                    command: command.id, machine: machine, outcome: .succeeded(detail: "done"), actor: "agent")
             }
         }
     }
@@ -67,7 +80,12 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
     }
 
     static func addMachine(_ store: SQLiteStore) async throws {
-        _ = try await store.applyFleet(Fleet(machines: [MachineSpec(name: "m1", macs: [MACAddress("52:54:00:00:00:01")!], power: PowerSpec(driver: .qemu, address: "/tmp/x.qmp"))]),
+        _ = try await store.applyFleet(
+            Fleet(machines: [
+                MachineSpec(
+                    name: "m1", macs: [MACAddress("52:54:00:00:00:01")!],
+                    power: PowerSpec(driver: .qemu, address: "/tmp/x.qmp"))
+            ]),
             prune: false, dryRun: false, actor: "test")
     }
 
@@ -89,7 +107,9 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         let runner = WorkflowRunner(store: store, actions: world, logger: Self.logger)
         let started = try await runner.start(.provision, machine: "m1", parameters: [:], actor: "test")
         // One workflow per machine: the second is refused with the first one's name.
-        await #expect(throws: GoldError.self) { _ = try await runner.start(.restore, machine: "m1", parameters: [:], actor: "test") }
+        await #expect(throws: GoldError.self) {
+            _ = try await runner.start(.restore, machine: "m1", parameters: [:], actor: "test")
+        }
         do {
             _ = try await runner.start(.restore, machine: "m1", parameters: [:], actor: "test")
         } catch {
@@ -98,15 +118,21 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         for _ in 0..<40 {
             try await Self.turn(runner, world)
             // The netboot environment checks in once the machine fetched its loader.
-            if let current = try await store.workflow(id: started.id)?.current, current.definition.awaits == .netbootCheckIn {
-                _ = try await store.appendEvent(NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
+            if let current = try await store.workflow(id: started.id)?.current,
+                current.definition.awaits == .netbootCheckIn
+            {
+                _ = try await store.appendEvent(
+                    NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
             }
             if try await store.workflow(id: started.id)?.isFinished == true { break }
         }
         let finished = try #require(try await store.workflow(id: started.id))
-        #expect(finished.status == .succeeded, "\(finished.steps.map { "\($0.definition.name): \($0.state) \($0.detail ?? "")" })")
+        #expect(
+            finished.status == .succeeded,
+            "\(finished.steps.map { "\($0.definition.name): \($0.state) \($0.detail ?? "")" })")
         #expect(try await store.machine(named: "m1")?.state == .ready)
-        #expect(try await store.machine(named: "m1")?.nextBoot == .netbootOnce(.deploy))  // the check-in route consumes it; simulated here
+        // The check-in route consumes it; simulated here.
+        #expect(try await store.machine(named: "m1")?.nextBoot == .netbootOnce(.deploy))
         let kinds = try await store.events(after: 0, machine: "m1", limit: 1000).map(\.kind)
         #expect(kinds.contains("workflow.succeeded"))
         #expect(kinds.filter { $0 == "workflow.step.succeeded" }.count == finished.steps.count)
@@ -123,7 +149,9 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         let runner = WorkflowRunner(store: store, actions: world, logger: Self.logger, clock: { clock.withLock { $0 } })
         let workflow = try await runner.start(.provision, machine: "m1", parameters: [:], actor: "test")
         for _ in 0..<10 { try await Self.turn(runner, world) }
-        #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "power on or cycle into the netboot environment")
+        #expect(
+            try await store.workflow(id: workflow.id)?.current?.definition.name
+                == "power on or cycle into the netboot environment")
         // Past the PXE deadline three times: two more power-cycles, then a person is asked.
         for _ in 0..<3 {
             now = now.addingTimeInterval(121)
@@ -142,8 +170,11 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         _ = try await runner.act(.retry, on: workflow.id, actor: "ops")
         for _ in 0..<40 {
             try await Self.turn(runner, world)
-            if let current = try await store.workflow(id: workflow.id)?.current, current.definition.awaits == .netbootCheckIn {
-                _ = try await store.appendEvent(NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
+            if let current = try await store.workflow(id: workflow.id)?.current,
+                current.definition.awaits == .netbootCheckIn
+            {
+                _ = try await store.appendEvent(
+                    NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
             }
             if try await store.workflow(id: workflow.id)?.isFinished == true { break }
         }
@@ -159,13 +190,19 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         let runner = WorkflowRunner(store: store, actions: world, logger: Self.logger)
         let workflow = try await runner.start(.provision, machine: "m1", parameters: [:], actor: "test")
         for _ in 0..<10 { try await Self.turn(runner, world) }
-        #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "power on or cycle into the netboot environment")
+        #expect(
+            try await store.workflow(id: workflow.id)?.current?.definition.name
+                == "power on or cycle into the netboot environment")
         // The netboot environment booted and checked in before the runner's next pass read the fetches.
-        _ = try await store.appendEvent(NewEvent(actor: "deploy", kind: "boot.fetch", machine: "m1", message: "tftp undionly.kpxe"))
-        _ = try await store.appendEvent(NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
+        _ = try await store.appendEvent(
+            NewEvent(actor: "deploy", kind: "boot.fetch", machine: "m1", message: "tftp undionly.kpxe"))
+        _ = try await store.appendEvent(
+            NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
         await runner.pass()
         let after = try #require(try await store.workflow(id: workflow.id))
-        #expect(after.steps.first { $0.definition.name == "verify check-in from the netboot environment" }?.state == .succeeded)
+        #expect(
+            after.steps.first { $0.definition.name == "verify check-in from the netboot environment" }?.state
+                == .succeeded)
         #expect(after.current?.definition.name == "write the image to the local disk")
     }
 
@@ -180,15 +217,22 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         let runner = WorkflowRunner(store: store, actions: world, logger: Self.logger, clock: { clock.withLock { $0 } })
         let workflow = try await runner.start(.provision, machine: "m1", parameters: [:], actor: "test")
         for _ in 0..<10 { try await Self.turn(runner, world) }
-        #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "power on or cycle into the netboot environment")
-        _ = try await store.appendEvent(NewEvent(actor: "deploy", kind: "boot.fetch", machine: "m1", message: "tftp undionly.kpxe"))
+        #expect(
+            try await store.workflow(id: workflow.id)?.current?.definition.name
+                == "power on or cycle into the netboot environment")
+        _ = try await store.appendEvent(
+            NewEvent(actor: "deploy", kind: "boot.fetch", machine: "m1", message: "tftp undionly.kpxe"))
         clock.withLock { $0 = Date().addingTimeInterval(10) }
         await runner.pass()
-        #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "verify check-in from the netboot environment")
+        #expect(
+            try await store.workflow(id: workflow.id)?.current?.definition.name
+                == "verify check-in from the netboot environment")
         // The check-in came before the pass that read the fetches had finished with them; the next pass reads it.
-        _ = try await store.appendEvent(NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
+        _ = try await store.appendEvent(
+            NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
         await runner.pass()
-        #expect(try await store.workflow(id: workflow.id)?.current?.definition.name == "write the image to the local disk")
+        #expect(
+            try await store.workflow(id: workflow.id)?.current?.definition.name == "write the image to the local disk")
     }
 
     @Test func aRestartedDirectorNeverRunsADestructiveCommandTwice() async throws {
@@ -208,8 +252,11 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         try await second.recover()
         for _ in 0..<40 {
             try await Self.turn(second, world)
-            if let current = try await store.workflow(id: workflow.id)?.current, current.definition.awaits == .netbootCheckIn {
-                _ = try await store.appendEvent(NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
+            if let current = try await store.workflow(id: workflow.id)?.current,
+                current.definition.awaits == .netbootCheckIn
+            {
+                _ = try await store.appendEvent(
+                    NewEvent(actor: "agent", kind: "machine.netboot.checkin", machine: "m1", message: "checked in"))
             }
             if try await store.workflow(id: workflow.id)?.isFinished == true { break }
         }

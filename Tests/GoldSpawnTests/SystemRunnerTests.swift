@@ -57,7 +57,9 @@ import Testing
         let here = try await runner.run(Invocation("pwd", [], workingDirectory: "/usr/share", timeout: .seconds(30)))
         #expect(here.stdout == "/usr/share\n")
         let added = try await runner.run(
-            Invocation("/bin/sh", ["-c", "echo $GOLD_TEST_VALUE,${HOME:+home}"], environment: .inherited(adding: ["GOLD_TEST_VALUE": "x y"]), timeout: .seconds(30)))
+            Invocation(
+                "/bin/sh", ["-c", "echo $GOLD_TEST_VALUE,${HOME:+home}"],
+                environment: .inherited(adding: ["GOLD_TEST_VALUE": "x y"]), timeout: .seconds(30)))
         #expect(added.stdout == (ProcessInfo.processInfo.environment["HOME"] == nil ? "x y,\n" : "x y,home\n"))
         let only = try await runner.run(
             Invocation("/usr/bin/env", [], environment: .only(["A": "1"]), timeout: .seconds(30)))
@@ -70,16 +72,19 @@ import Testing
         }
         #expect(missing?.reason == .notFound && missing?.program == "gold-no-such-program")
         let unwritable = await #expect(throws: SpawnError.self) {
-            try await runner.run(Invocation("true", [], output: .standardOutputTo("/nonexistent/dir/file"), timeout: .seconds(5)))
+            try await runner.run(
+                Invocation("true", [], output: .standardOutputTo("/nonexistent/dir/file"), timeout: .seconds(5)))
         }
         #expect(unwritable?.reason == .cannotStart && unwritable?.description.contains("/nonexistent/dir/file") == true)
     }
 
     @Test func theDeadlineSendsTermThenKill() async throws {
         // The first program leaves on SIGTERM; the second ignores it and needs SIGKILL 2 s later.
-        let polite = try await runner.run(sh("trap 'echo term; exit 7' TERM; echo started; while :; do sleep 0.1; done", timeout: .milliseconds(500)))
+        let polite = try await runner.run(
+            sh("trap 'echo term; exit 7' TERM; echo started; while :; do sleep 0.1; done", timeout: .milliseconds(500)))
         #expect(polite.timedOut && polite.exitCode == 7 && polite.stdout == "started\nterm\n")
-        let stubborn = try await runner.run(sh("trap '' TERM; while :; do sleep 0.1; done", timeout: .milliseconds(300)))
+        let stubborn = try await runner.run(
+            sh("trap '' TERM; while :; do sleep 0.1; done", timeout: .milliseconds(300)))
         #expect(stubborn.timedOut && stubborn.exitCode == 128 + SIGKILL)
     }
 
@@ -90,7 +95,9 @@ import Testing
         let task = Task { try await runner.run(sh("sleep 300 & echo $! > \(marker); wait", timeout: nil)) }
         var childPid: Int32?
         for _ in 0..<500 where childPid == nil {
-            childPid = (try? String(contentsOfFile: marker, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            childPid = (try? String(contentsOfFile: marker, encoding: .utf8)).flatMap {
+                Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         let pid = try #require(childPid)
@@ -137,9 +144,11 @@ import Testing
         let dir = NSTemporaryDirectory() + "/gold-spawn-path-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/ls", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        FileManager.default.createFile(
+            atPath: dir + "/ls", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
         #expect(SystemRunner.locate("ls", path: dir) == dir + "/ls")
-        #expect(SystemRunner.locate("sh", path: dir) == "/usr/bin/sh" || SystemRunner.locate("sh", path: dir) == "/bin/sh")
+        #expect(
+            SystemRunner.locate("sh", path: dir) == "/usr/bin/sh" || SystemRunner.locate("sh", path: dir) == "/bin/sh")
         #expect(SystemRunner.locate("gold-no-such-program") == nil)
         #expect(SystemRunner.locate(dir + "/ls") == dir + "/ls")
     }
@@ -150,8 +159,11 @@ import Testing
     }
 
     @Test func theScriptedRunnerRecordsAndPassesOn() async throws {
-        let fake = ScriptedRunner { $0.program == "ipmitool" ? InvocationResult(exitCode: 0, stdout: "Chassis Power is on\n") : nil }
-        #expect(try await fake.run("ipmitool", ["power", "status"], timeout: .seconds(5)).stdout == "Chassis Power is on\n")
+        let fake = ScriptedRunner {
+            $0.program == "ipmitool" ? InvocationResult(exitCode: 0, stdout: "Chassis Power is on\n") : nil
+        }
+        #expect(
+            try await fake.run("ipmitool", ["power", "status"], timeout: .seconds(5)).stdout == "Chassis Power is on\n")
         #expect(try await fake.run("echo", ["real"], timeout: .seconds(5)).stdout == "real\n")
         #expect(fake.programs == ["ipmitool", "echo"])
         let replies = ScriptedRunner(replies: [InvocationResult(exitCode: 4)])

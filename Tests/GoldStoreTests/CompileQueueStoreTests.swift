@@ -14,13 +14,19 @@ import Testing
     }
 
     static func job(_ name: String, machine: String = "m1") -> CompileJob {
-        CompileJob(machines: [machine], inputs: .binary(BinaryInputs(
-            name: name, sourceName: "dir:/src/\(name)", source: SourceInput(layout: .directory, path: "/src/\(name)", identity: "sha256:\(name)"),
-            commands: ["make"], cflags: "-O2 -march=x86-64-v2", march: "x86-64-v2", toolchain: "gcc (Debian 12.2.0-14) 12.2.0")))
+        CompileJob(
+            machines: [machine],
+            inputs: .binary(
+                BinaryInputs(
+                    name: name, sourceName: "dir:/src/\(name)",
+                    source: SourceInput(layout: .directory, path: "/src/\(name)", identity: "sha256:\(name)"),
+                    commands: ["make"], cflags: "-O2 -march=x86-64-v2", march: "x86-64-v2",
+                    toolchain: "gcc (Debian 12.2.0-14) 12.2.0")))
     }
 
     @Test func jobsLeasesAndLogsSurviveReopening() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gold-queue-\(UUID().uuidString).db").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gold-queue-\(UUID().uuidString).db")
+            .path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let clock = Clock()
         let a = Self.job("a")

@@ -58,7 +58,8 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
     @Test(arguments: StoreKind.allCases)
     func dryRunChangesNothing(kind: StoreKind) async throws {
         let store = try kind.make()
-        let plan = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: true, actor: "t")
+        let plan = try await store.applyFleet(
+            Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: true, actor: "t")
         #expect(plan.added == ["a"])
         #expect(try await store.listMachines().isEmpty)
         #expect(try await store.events(after: 0, machine: nil, limit: 10).isEmpty)
@@ -67,7 +68,8 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
     @Test(arguments: StoreKind.allCases)
     func changesAndPrune(kind: StoreKind) async throws {
         let store = try kind.make()
-        _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01"), machine("b", mac: "52:54:00:00:00:02")]),
+        _ = try await store.applyFleet(
+            Fleet(machines: [machine("a", mac: "52:54:00:00:00:01"), machine("b", mac: "52:54:00:00:00:02")]),
             prune: false, dryRun: false, actor: "t")
         var changedA = machine("a", mac: "52:54:00:00:00:01", role: "db")
         changedA.boot = .uefi
@@ -86,10 +88,12 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
     @Test(arguments: StoreKind.allCases)
     func macMovingBetweenMachinesInOneApply(kind: StoreKind) async throws {
         let store = try kind.make()
-        _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01"), machine("b", mac: "52:54:00:00:00:02")]),
+        _ = try await store.applyFleet(
+            Fleet(machines: [machine("a", mac: "52:54:00:00:00:01"), machine("b", mac: "52:54:00:00:00:02")]),
             prune: false, dryRun: false, actor: "t")
         // Swap the two MACs: both machines change in one transaction.
-        _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:02"), machine("b", mac: "52:54:00:00:00:01")]),
+        _ = try await store.applyFleet(
+            Fleet(machines: [machine("a", mac: "52:54:00:00:00:02"), machine("b", mac: "52:54:00:00:00:01")]),
             prune: false, dryRun: false, actor: "t")
         #expect(try await store.machine(mac: MACAddress("52:54:00:00:00:01")!)?.name == "b")
     }
@@ -97,10 +101,12 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
     @Test(arguments: StoreKind.allCases)
     func macHeldByKeptMachineIsAConflictAndChangesNothing(kind: StoreKind) async throws {
         let store = try kind.make()
-        _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
+        _ = try await store.applyFleet(
+            Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
         let before = try await store.events(after: 0, machine: nil, limit: 100).count
         await #expect(throws: GoldError.self) {
-            _ = try await store.applyFleet(Fleet(machines: [machine("c", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
+            _ = try await store.applyFleet(
+                Fleet(machines: [machine("c", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
         }
         #expect(try await store.listMachines().map(\.name) == ["a"])
         #expect(try await store.events(after: 0, machine: nil, limit: 100).count == before)
@@ -120,18 +126,22 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
     @Test(arguments: StoreKind.allCases)
     func inventory(kind: StoreKind) async throws {
         let store = try kind.make()
-        _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
+        _ = try await store.applyFleet(
+            Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
         let facts = JSONValue.object(["memory": .number(2048)])
         try await store.setInventory(machine: "a", inventory: facts, actor: "agent:a")
         #expect(try await store.machine(named: "a")?.inventory == facts)
-        await #expect(throws: GoldError.self) { try await store.setInventory(machine: "zz", inventory: facts, actor: "t") }
+        await #expect(throws: GoldError.self) {
+            try await store.setInventory(machine: "zz", inventory: facts, actor: "t")
+        }
     }
 
     @Test(arguments: StoreKind.allCases)
     func tokens(kind: StoreKind) async throws {
         let store = try kind.make()
         let secret = TokenSecret.generate()
-        let record = TokenRecord(id: "tok-1", hash: secret.hash, role: .operator, machine: nil, label: "ops",
+        let record = TokenRecord(
+            id: "tok-1", hash: secret.hash, role: .operator, machine: nil, label: "ops",
             createdAt: Date(timeIntervalSince1970: 1_800_000_000))
         try await store.insertToken(record, actor: "t")
         #expect(try await store.token(hash: secret.hash) == record)
@@ -141,7 +151,9 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
         #expect(try await store.token(hash: secret.hash)?.revokedAt != nil)
         // An agent token needs a machine that exists.
         await #expect(throws: GoldError.self) {
-            try await store.insertToken(TokenRecord(id: "tok-2", hash: "h2", role: .agent, machine: "nope", label: "x", createdAt: Date()), actor: "t")
+            try await store.insertToken(
+                TokenRecord(id: "tok-2", hash: "h2", role: .agent, machine: "nope", label: "x", createdAt: Date()),
+                actor: "t")
         }
         #expect(try await store.listTokens().map(\.id) == ["tok-1"])
     }
@@ -150,8 +162,10 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
     @Test(arguments: StoreKind.allCases)
     func bigEventsAreCut(kind: StoreKind) async throws {
         let store = try kind.make()
-        let event = try await store.appendEvent(NewEvent(actor: "t", kind: "k", message: String(repeating: "m", count: 1 << 20),
-            data: .object(["big": .string(String(repeating: "d", count: 1 << 20))])))
+        let event = try await store.appendEvent(
+            NewEvent(
+                actor: "t", kind: "k", message: String(repeating: "m", count: 1 << 20),
+                data: .object(["big": .string(String(repeating: "d", count: 1 << 20))])))
         let stored = try #require(try await store.events(after: 0, machine: nil, limit: 10).first)
         #expect(stored.message.utf8.count < 4200 && stored.message.hasSuffix("(cut at 4096 bytes)"))
         #expect(stored == event)
@@ -162,13 +176,17 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
     @Test(arguments: StoreKind.allCases)
     func retentionDropsOldBootEventsOnly(kind: StoreKind) async throws {
         let store = try kind.make()
-        for kind in ["boot.fetch", "boot.script", "boot.fetch.unknown", "bootstrap.other", "machine.boot.success", "fleet.machine.added", "token.revoked"] {
+        for kind in [
+            "boot.fetch", "boot.script", "boot.fetch.unknown", "bootstrap.other", "machine.boot.success",
+            "fleet.machine.added", "token.revoked",
+        ] {
             try await store.appendEvent(NewEvent(actor: "t", kind: kind, message: kind))
         }
         #expect(try await store.pruneEvents(kindPrefix: "boot.", before: Date(timeIntervalSinceNow: -3600)) == 0)
         #expect(try await store.pruneEvents(kindPrefix: "boot.", before: Date(timeIntervalSinceNow: 3600)) == 3)
-        #expect(try await store.events(after: 0, machine: nil, limit: 100).map(\.kind)
-            == ["bootstrap.other", "machine.boot.success", "fleet.machine.added", "token.revoked"])
+        #expect(
+            try await store.events(after: 0, machine: nil, limit: 100).map(\.kind)
+                == ["bootstrap.other", "machine.boot.success", "fleet.machine.added", "token.revoked"])
     }
 
     /// Nobody locks themselves out: the last live admin token cannot be revoked; one of two can.
@@ -176,7 +194,9 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
     func theLastAdminTokenStays(kind: StoreKind) async throws {
         let store = try kind.make()
         for id in ["adm-1", "adm-2"] {
-            try await store.insertToken(TokenRecord(id: id, hash: "h-\(id)", role: .admin, machine: nil, label: id, createdAt: Date()), actor: "t")
+            try await store.insertToken(
+                TokenRecord(id: id, hash: "h-\(id)", role: .admin, machine: nil, label: id, createdAt: Date()),
+                actor: "t")
         }
         #expect(try await store.revokeToken(id: "adm-1", actor: "t"))
         await #expect {
@@ -186,7 +206,9 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
         }
         #expect(try await store.listTokens().filter { $0.revokedAt == nil }.map(\.id) == ["adm-2"])
         // Other roles are revoked as before, and an unknown id is still just "no such token".
-        try await store.insertToken(TokenRecord(id: "view-1", hash: "h-v", role: .viewer, machine: nil, label: "v", createdAt: Date()), actor: "t")
+        try await store.insertToken(
+            TokenRecord(id: "view-1", hash: "h-v", role: .viewer, machine: nil, label: "v", createdAt: Date()),
+            actor: "t")
         #expect(try await store.revokeToken(id: "view-1", actor: "t"))
         #expect(try await store.revokeToken(id: "nope", actor: "t") == false)
     }
@@ -198,7 +220,8 @@ func machine(_ name: String, mac: String, role: String? = "web") -> MachineSpec 
         let path = dir.appendingPathComponent("gold.db").path
         do {
             let store = try SQLiteStore(path: path)
-            _ = try await store.applyFleet(Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
+            _ = try await store.applyFleet(
+                Fleet(machines: [machine("a", mac: "52:54:00:00:00:01")]), prune: false, dryRun: false, actor: "t")
         }
         let reopened = try SQLiteStore(path: path)
         #expect(try await reopened.listMachines().map(\.name) == ["a"])

@@ -23,7 +23,8 @@ struct LockStepThreadTests {
     func retransmitsAndIgnoresDuplicates() async throws {
         let content = ByteBuffer(bytes: (0..<700).map { UInt8(truncatingIfNeeded: $0 &* 7) })
         let records = RecordCollector()
-        try await withServer(Self.configuration(), source: InMemoryFileSource(files: ["f": content]), records: records) {
+        try await withServer(Self.configuration(), source: InMemoryFileSource(files: ["f": content]), records: records)
+        {
             server, port in
             let client = try RawClient(serverPort: port)
             guard case .data(1, let first) = try await client.request("f") else {
@@ -69,7 +70,9 @@ struct LockStepThreadTests {
     func silentClientTimesOut() async throws {
         let records = RecordCollector()
         let source = InMemoryFileSource(files: ["f": ByteBuffer(repeating: 9, count: 2000)])
-        try await withServer(Self.configuration(timeout: .milliseconds(300), retries: 2), source: source, records: records) { _, port in
+        try await withServer(
+            Self.configuration(timeout: .milliseconds(300), retries: 2), source: source, records: records
+        ) { _, port in
             let client = try RawClient(serverPort: port)
             #expect(try await client.request("f")?.opcode == .data)
             // The server gives up after its last retransmission; every copy it sent is in the socket by then.
@@ -85,7 +88,8 @@ struct LockStepThreadTests {
     func cancelled() async throws {
         let records = RecordCollector()
         let source = InMemoryFileSource(files: ["f": ByteBuffer(repeating: 1, count: 10_000)])
-        let server = TFTPServer(configuration: Self.configuration(timeout: .seconds(30)), fileSource: source, observer: records.observer)
+        let server = TFTPServer(
+            configuration: Self.configuration(timeout: .seconds(30)), fileSource: source, observer: records.observer)
         let task = Task { try await server.run() }
         let port = try await server.localAddress.port ?? 0
         let client = try RawClient(serverPort: port)
@@ -100,18 +104,27 @@ struct LockStepThreadTests {
     func overflowToEventLoops() async throws {
         let content = ByteBuffer(repeating: 5, count: 700)
         let records = RecordCollector()
-        try await withServer(Self.configuration(threads: 1, timeout: .seconds(30)), source: InMemoryFileSource(files: ["f": content]), records: records) {
+        try await withServer(
+            Self.configuration(threads: 1, timeout: .seconds(30)), source: InMemoryFileSource(files: ["f": content]),
+            records: records
+        ) {
             server, port in
             let clients = try (0..<3).map { _ in try RawClient(serverPort: port) }
             var ports: [Int] = []
             for client in clients {
-                guard case .data(1, _) = try await client.request("f") else { Issue.record("no block 1"); return }
+                guard case .data(1, _) = try await client.request("f") else {
+                    Issue.record("no block 1")
+                    return
+                }
                 ports.append(client.peerPort)
             }
             #expect(server.activeTransfers == 3 && Set(ports).count == 3)
             for (client, port) in zip(clients, ports) {
                 client.send(.ack(block: 1), toPort: port)
-                guard case .data(2, let last) = try await client.receive() else { Issue.record("no block 2"); return }
+                guard case .data(2, let last) = try await client.receive() else {
+                    Issue.record("no block 2")
+                    return
+                }
                 #expect(last.readableBytes == 700 - 512)
                 client.send(.ack(block: 2), toPort: port)
             }

@@ -67,7 +67,9 @@ struct RealClientTests {
         try await Self.fetchAll(client, singlePort: false, sizes: sizes)
     }
 
-    @Test("byte-identical downloads in ephemeral-port mode, every transfer on the event loops", arguments: Client.allCases)
+    @Test(
+        "byte-identical downloads in ephemeral-port mode, every transfer on the event loops", arguments: Client.allCases
+    )
     func ephemeralOnEventLoops(_ client: Client) async throws {
         let sizes = client == .curl ? TestRoot.sizes.filter { $0 > 0 } : TestRoot.sizes
         try await Self.fetchAll(client, singlePort: false, sizes: sizes, lockStepThreads: 0)

@@ -1,23 +1,25 @@
 import Foundation
 import GoldCore
-@testable import GoldWorkflow
 import Testing
+
+@testable import GoldWorkflow
 
 /// `gold image capture`: into netboot with the agent's ack, capture, back to the disk.
 @Suite struct CaptureWorkflowTests {
     @Test func theStepsReadAsTheRunbook() {
         let steps = Runbook.steps(for: .capture)
-        #expect(steps.map(\.name) == [
-            "mark updating",
-            "set netboot once",
-            "send reboot request, wait for ack",
-            "verify the machine fetches its boot files",
-            "verify check-in from the netboot environment",
-            "capture the disks as a new image version",
-            "set boot to disk",
-            "reboot from the local disk",
-            "ready",
-        ])
+        #expect(
+            steps.map(\.name) == [
+                "mark updating",
+                "set netboot once",
+                "send reboot request, wait for ack",
+                "verify the machine fetches its boot files",
+                "verify check-in from the netboot environment",
+                "capture the disks as a new image version",
+                "set boot to disk",
+                "reboot from the local disk",
+                "ready",
+            ])
         // The same way into netboot as a restore: the agent acks a netboot reboot, a power-cycle is the fallback.
         #expect(Array(steps[1...4]) == Runbook.intoNetboot(StepTimings(), viaAgent: true))
         #expect(steps[2].action == .agent(.reboot(netboot: true)))
@@ -30,10 +32,10 @@ import Testing
     @Test func aCaptureRunsToReadyAndKeepsTheVersion() {
         var d = Drive(.capture)
         d.send(.start)
-        d.succeedCurrent() // mark updating
-        d.succeedCurrent() // set netboot once
+        d.succeedCurrent()  // mark updating
+        d.succeedCurrent()  // set netboot once
         #expect(d.issued.last?.action == .agent(.reboot(netboot: true)))
-        d.succeedCurrent() // ack
+        d.succeedCurrent()  // ack
         d.succeedCurrent(observation: .bootFetch(file: "undionly.kpxe"))
         d.succeedCurrent(observation: .netbootCheckIn)
         #expect(d.issued.last?.action == .agent(.captureImage))
@@ -55,7 +57,9 @@ import Testing
         d.send(.start)
         while d.step != "capture the disks as a new image version" && d.workflow.status == .running {
             let awaited = d.workflow.current?.definition.awaits
-            d.succeedCurrent(observation: awaited == .bootFetch ? .bootFetch(file: "x") : awaited == .netbootCheckIn ? .netbootCheckIn : nil)
+            d.succeedCurrent(
+                observation: awaited == .bootFetch
+                    ? .bootFetch(file: "x") : awaited == .netbootCheckIn ? .netbootCheckIn : nil)
         }
         let first = d.lastID
         d.send(.completed(commandID: first, outcome: .failed(reason: "1 chunk is not in the store")))

@@ -1,7 +1,8 @@
 import Foundation
 import GoldCore
-@testable import GoldWorkflow
 import Testing
+
+@testable import GoldWorkflow
 
 /// Drives one workflow with a test clock, as the director would: every transition is encoded and decoded again
 /// (what persisting does), and every command is recorded.
@@ -11,7 +12,9 @@ struct Drive {
     var issued: [Command] = []
 
     init(_ kind: WorkflowKind, timings: StepTimings = StepTimings(), parameters: [String: String] = [:]) {
-        workflow = Workflow(id: "wf-1", kind: kind, machine: "m1", steps: Runbook.steps(for: kind, timings: timings, parameters: parameters), now: now)
+        workflow = Workflow(
+            id: "wf-1", kind: kind, machine: "m1",
+            steps: Runbook.steps(for: kind, timings: timings, parameters: parameters), now: now)
     }
 
     @discardableResult
@@ -50,9 +53,9 @@ struct Drive {
         #expect(d.step == "build the machine's image version")
         d.succeedCurrent(outputs: ["image.version": "3"])
         #expect(d.workflow.context["image.version"] == "3")
-        d.succeedCurrent() // mark provisioning
-        d.succeedCurrent() // set netboot once
-        d.succeedCurrent() // set the next boot to the network
+        d.succeedCurrent()  // mark provisioning
+        d.succeedCurrent()  // set netboot once
+        d.succeedCurrent()  // set the next boot to the network
         #expect(d.step == "power on or cycle into the netboot environment")
         // Power is on, but the step waits for the fetch, not for the power driver.
         d.send(.completed(commandID: d.lastID, outcome: .succeeded(detail: "on")))
@@ -67,7 +70,7 @@ struct Drive {
         // The version the build step learned fills the write command.
         #expect(d.issued.last?.action == .agent(.writeImage(version: 3)))
         d.succeedCurrent()
-        d.succeedCurrent() // set boot to disk
+        d.succeedCurrent()  // set boot to disk
         d.succeedCurrent(observation: .bootSuccess(kernel: "6.1.0-gold"))
         while d.workflow.status == .running { d.succeedCurrent() }
         #expect(d.workflow.status == .succeeded)
@@ -82,7 +85,9 @@ struct Drive {
         let pxe = steps.first { $0.name == "power on or cycle into the netboot environment" }
         #expect(pxe?.deadlineSeconds == 45 && pxe?.retries == 1)
         #expect(steps.first { $0.name == "write the image to the local disk" }?.deadlineSeconds == 7200)
-        #expect(steps.first { $0.name == "verify check-in from the netboot environment" }?.deadlineSeconds == StepTimings().checkInSeconds)
+        #expect(
+            steps.first { $0.name == "verify check-in from the netboot environment" }?.deadlineSeconds
+                == StepTimings().checkInSeconds)
         #expect(StepTimings().applying(nil) == StepTimings())
     }
 
@@ -123,17 +128,17 @@ struct Drive {
     static func upToTrialBoot() -> Drive {
         var d = Drive(.kernelUpgrade)
         d.send(.start)
-        d.succeedCurrent(outputs: ["kernel.artifact": "k3y", "kernel.release": "6.1.192-gold-lab"]) // compile
-        d.succeedCurrent() // mark updating
-        d.succeedCurrent() // set netboot once
-        d.succeedCurrent() // reboot request acked
+        d.succeedCurrent(outputs: ["kernel.artifact": "k3y", "kernel.release": "6.1.192-gold-lab"])  // compile
+        d.succeedCurrent()  // mark updating
+        d.succeedCurrent()  // set netboot once
+        d.succeedCurrent()  // reboot request acked
         d.send(.observed(.bootFetch(file: "ipxe.efi")))
         d.send(.observed(.netbootCheckIn))
         #expect(d.step == "copy the kernel files to the local disk; next boot only")
         #expect(d.issued.last?.action == .agent(.installKernel(artifact: "k3y")))
         d.succeedCurrent()
-        d.succeedCurrent() // set boot to disk
-        d.succeedCurrent() // boot back to local disk
+        d.succeedCurrent()  // set boot to disk
+        d.succeedCurrent()  // boot back to local disk
         #expect(d.step == "boot success from the new kernel")
         return d
     }
@@ -157,10 +162,14 @@ struct Drive {
         #expect(d.issued.last?.action == .agent(.removeKernel(release: "6.1.192-gold-lab")))
         d.succeedCurrent()
         #expect(d.workflow.status == .intervention)
-        #expect(d.workflow.intervention?.reason == "the machine came back on kernel 6.1.0-old, not 6.1.192-gold-lab: the new kernel did not boot")
-        #expect(d.workflow.intervention?.recoveredBy == [
-            "power-cycle: the old kernel boots by itself", "collect the failed boot's logs", "remove the bad kernel's entry",
-        ])
+        #expect(
+            d.workflow.intervention?.reason
+                == "the machine came back on kernel 6.1.0-old, not 6.1.192-gold-lab: the new kernel did not boot")
+        #expect(
+            d.workflow.intervention?.recoveredBy == [
+                "power-cycle: the old kernel boots by itself", "collect the failed boot's logs",
+                "remove the bad kernel's entry",
+            ])
         #expect(d.workflow.recovery == nil)
         #expect(!d.issued.contains { $0.action == .agent(.promoteKernel(release: "6.1.192-gold-lab")) })
     }
@@ -182,13 +191,16 @@ struct Drive {
     @Test func aStepWhosePlaceholderNoStepFilledFailsWithTheName() {
         var d = Drive(.kernelUpgrade)
         d.send(.start)
-        d.succeedCurrent() // compile reports nothing
+        d.succeedCurrent()  // compile reports nothing
         while d.step != "copy the kernel files to the local disk; next boot only" && d.workflow.status == .running {
-            d.succeedCurrent(observation: d.workflow.current?.definition.awaits == .bootFetch ? .bootFetch(file: "x")
-                : d.workflow.current?.definition.awaits == .netbootCheckIn ? .netbootCheckIn : nil)
+            d.succeedCurrent(
+                observation: d.workflow.current?.definition.awaits == .bootFetch
+                    ? .bootFetch(file: "x")
+                    : d.workflow.current?.definition.awaits == .netbootCheckIn ? .netbootCheckIn : nil)
         }
         #expect(d.workflow.status == .intervention)
-        #expect(d.workflow.intervention?.reason.contains("needs kernel.artifact, which no earlier step produced") == true)
+        #expect(
+            d.workflow.intervention?.reason.contains("needs kernel.artifact, which no earlier step produced") == true)
         #expect(!d.issued.contains { if case .agent(.installKernel) = $0.action { true } else { false } })
     }
 
@@ -201,7 +213,7 @@ struct Drive {
     @Test func aFailedSoftwareCheckRestoresTheBackup() {
         var d = Drive(.softwareUpdate, parameters: ["binary": "hello"])
         d.send(.start)
-        d.succeedCurrent(outputs: ["binary.hello.artifact": "b1n"]) // compile
+        d.succeedCurrent(outputs: ["binary.hello.artifact": "b1n"])  // compile
         while d.step != "test on the machine" && d.workflow.status == .running { d.succeedCurrent() }
         #expect(d.issued.contains { $0.action == .agent(.replaceBinary(name: "hello", artifact: "b1n")) })
         d.send(.completed(commandID: d.lastID, outcome: .failed(reason: "check 'hello --version' exited 1")))
@@ -217,8 +229,8 @@ struct Drive {
     @Test func aFallbackThatWorksLetsTheWorkflowGoOn() {
         var d = Drive(.restore)
         d.send(.start)
-        d.succeedCurrent() // mark updating
-        d.succeedCurrent() // set netboot once
+        d.succeedCurrent()  // mark updating
+        d.succeedCurrent()  // set netboot once
         #expect(d.step == "send reboot request, wait for ack")
         d.send(.completed(commandID: d.lastID, outcome: .failed(reason: "the agent did not answer")))
         #expect(d.issued.last?.action == .power(.bootNetwork))

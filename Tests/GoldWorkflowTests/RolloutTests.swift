@@ -1,12 +1,14 @@
 import Foundation
-@testable import GoldWorkflow
 import Testing
+
+@testable import GoldWorkflow
 
 @Suite struct RolloutTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     func rollout(canary: Int = 1, batch: Int = 2, maxFailures: Int = 1) -> Rollout {
-        Rollout(id: "ro-1", kind: .softwareUpdate, parameters: ["binary": "hello"], selector: "role=web",
+        Rollout(
+            id: "ro-1", kind: .softwareUpdate, parameters: ["binary": "hello"], selector: "role=web",
             machines: ["w1", "w2", "w3", "w4"], canary: canary, batchSize: batch, maxFailures: maxFailures, now: now)
     }
 
@@ -27,11 +29,17 @@ import Testing
         var r = rollout()
         #expect(send(&r, .start) == [.startWorkflow(machine: "w1")])
         _ = send(&r, .workflowStarted(machine: "w1", workflow: "wf-a", reason: nil))
-        #expect(send(&r, .workflowFinished(machine: "w1", succeeded: true, detail: "ok")) == [.startWorkflow(machine: "w2"), .startWorkflow(machine: "w3")])
+        #expect(
+            send(&r, .workflowFinished(machine: "w1", succeeded: true, detail: "ok")) == [
+                .startWorkflow(machine: "w2"), .startWorkflow(machine: "w3"),
+            ])
         // The batch runs together: one finishing does not start the next batch.
         #expect(send(&r, .workflowFinished(machine: "w2", succeeded: true, detail: "ok")).isEmpty)
         // One failure after the canary is within --max-failures 1.
-        #expect(send(&r, .workflowFinished(machine: "w3", succeeded: false, detail: "reverted")) == [.startWorkflow(machine: "w4")])
+        #expect(
+            send(&r, .workflowFinished(machine: "w3", succeeded: false, detail: "reverted")) == [
+                .startWorkflow(machine: "w4")
+            ])
         #expect(send(&r, .workflowFinished(machine: "w4", succeeded: true, detail: "ok")).isEmpty)
         #expect(r.status == .succeeded)
         #expect(r.reason?.contains("1 machine(s) failed") == true)
@@ -79,8 +87,12 @@ import Testing
     }
 
     @Test func badRequestsNameTheField() {
-        #expect(throws: RolloutError.self) { try Rollout.validate(machines: [], canary: 1, batchSize: 1, maxFailures: 0) }
-        let error = #expect(throws: RolloutError.self) { try Rollout.validate(machines: ["a"], canary: 1, batchSize: 0, maxFailures: 0) }
+        #expect(throws: RolloutError.self) {
+            try Rollout.validate(machines: [], canary: 1, batchSize: 1, maxFailures: 0)
+        }
+        let error = #expect(throws: RolloutError.self) {
+            try Rollout.validate(machines: ["a"], canary: 1, batchSize: 0, maxFailures: 0)
+        }
         #expect(error?.field == "batch")
     }
 }

@@ -13,11 +13,15 @@ import ServiceLifecycle
 /// real `WorkflowRunner` behind the real HTTP API on 127.0.0.1, simulated machines and agents answering it; while they
 /// run, `GET /v1/machines` (what `gold machine list` calls) is timed, and so is every step transition.
 public enum ScaleBenchmark {
-    public static func run(_ config: ScaleConfiguration, registry: PrometheusCollectorRegistry,
-                           log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> ScaleReport {
+    public static func run(
+        _ config: ScaleConfiguration, registry: PrometheusCollectorRegistry,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws -> ScaleReport {
         try config.validate()
         let wallStart = ContinuousClock.now
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gold-bench-director-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gold-bench-director-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore(path: dir + "/gold.db")
@@ -32,19 +36,24 @@ public enum ScaleBenchmark {
         var tokens: [String: String] = [:]
         for role in [Role.operator, .viewer, .server] {
             let secret = TokenSecret.generate()
-            try await store.insertToken(TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: role, machine: nil, label: "bench \(role.rawValue)",
-                createdAt: Date()), actor: "bench")
+            try await store.insertToken(
+                TokenRecord(
+                    id: TokenSecret.newID(), hash: secret.hash, role: role, machine: nil,
+                    label: "bench \(role.rawValue)",
+                    createdAt: Date()), actor: "bench")
             tokens[role.rawValue] = secret.value
         }
 
         let recorder = TransitionRecorder()
         let (finishedStream, finishedSink) = AsyncStream.makeStream(of: Workflow.self)
         let measured = MeasuringStore(base: store, recorder: recorder) { finishedSink.yield($0) }
-        let world = SimulatedWorld(recorder: recorder, delays: config.delayMilliseconds, longFactor: config.longFactor,
+        let world = SimulatedWorld(
+            recorder: recorder, delays: config.delayMilliseconds, longFactor: config.longFactor,
             poll: config.agentPollSeconds, serverToken: tokens["server"]!)
         var logger = Logger(label: "gold-bench-director")
         logger.logLevel = .error
-        let runner = WorkflowRunner(store: measured, actions: world, logger: logger, tickInterval: .milliseconds(config.tickMilliseconds))
+        let runner = WorkflowRunner(
+            store: measured, actions: world, logger: logger, tickInterval: .milliseconds(config.tickMilliseconds))
         let director = Director(store: measured, registry: registry, logger: logger, workflows: runner)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = director.makeApplication(host: "127.0.0.1", port: 0) { portSink.yield($0) }
@@ -74,7 +83,8 @@ public enum ScaleBenchmark {
                 world.startMachine(name, booting: false)
             }
 
-            let fleetOps = FleetOperations(store: store, world: world, base: base, operatorToken: tokens["operator"]!,
+            let fleetOps = FleetOperations(
+                store: store, world: world, base: base, operatorToken: tokens["operator"]!,
                 limit: config.machines - config.idleAgents, replacing: config.sustainSeconds > 0)
             log("starting \(config.inFlight) provision workflows")
             let startBegan = ContinuousClock.now
@@ -103,8 +113,9 @@ public enum ScaleBenchmark {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(10))
                     let snapshot = recorder.snapshot()
-                    log("in flight \(await fleetOps.inFlight), transitions saved \(snapshot.saves), simulator failures \(world.failureCount)"
-                        + (world.firstFailures.last.map { " (last: \($0))" } ?? ""))
+                    log(
+                        "in flight \(await fleetOps.inFlight), transitions saved \(snapshot.saves), simulator failures \(world.failureCount)"
+                            + (world.firstFailures.last.map { " (last: \($0))" } ?? ""))
                 }
             }
             defer { monitor.cancel() }
@@ -112,15 +123,22 @@ public enum ScaleBenchmark {
             let savesAtStart = recorder.snapshot().saves
             recorder.setPhase(ScalePhase.oneLister)
             if config.sustainSeconds > 0 {
-                log("sustaining \(config.inFlight) in flight for \(Int(config.sustainSeconds)) s: machine lists with 1 client, then \(config.listConcurrency)")
-                report.listLoaded = try await lister.sampleFor(seconds: config.sustainSeconds / 2, clients: 1, inFlight: { await fleetOps.inFlight })
+                log(
+                    "sustaining \(config.inFlight) in flight for \(Int(config.sustainSeconds)) s: machine lists with 1 client, then \(config.listConcurrency)"
+                )
+                report.listLoaded = try await lister.sampleFor(
+                    seconds: config.sustainSeconds / 2, clients: 1, inFlight: { await fleetOps.inFlight })
                 let savesAtMiddle = recorder.snapshot().saves
-                report.transitionsPerSecondOneLister = Double(savesAtMiddle - savesAtStart) / ((ContinuousClock.now - windowStart).milliseconds / 1000)
+                report.transitionsPerSecondOneLister =
+                    Double(savesAtMiddle - savesAtStart) / ((ContinuousClock.now - windowStart).milliseconds / 1000)
                 let middle = ContinuousClock.now
                 recorder.setPhase(ScalePhase.manyListers)
-                report.listLoadedConcurrent = try await lister.sampleFor(seconds: config.sustainSeconds / 2, clients: config.listConcurrency,
+                report.listLoadedConcurrent = try await lister.sampleFor(
+                    seconds: config.sustainSeconds / 2, clients: config.listConcurrency,
                     inFlight: { await fleetOps.inFlight })
-                report.transitionsPerSecondManyListers = Double(recorder.snapshot().saves - savesAtMiddle) / ((ContinuousClock.now - middle).milliseconds / 1000)
+                report.transitionsPerSecondManyListers =
+                    Double(recorder.snapshot().saves - savesAtMiddle)
+                    / ((ContinuousClock.now - middle).milliseconds / 1000)
                 await fleetOps.stopReplacing()
             } else {
                 await fleetOps.stopReplacing()
@@ -146,11 +164,16 @@ public enum ScaleBenchmark {
             report.observationToSaved = LatencySummary(milliseconds: snapshot.observationToSaved.samples())
             report.saveCommit = LatencySummary(milliseconds: snapshot.commits.samples())
             if config.sustainSeconds > 0 {
-                for (phase, name) in [(ScalePhase.oneLister, "1"), (ScalePhase.manyListers, "\(config.listConcurrency)")] {
-                    report.byListers.append(PhaseLatencies(listClients: name,
-                        outcomeToSaved: LatencySummary(milliseconds: snapshot.outcomeToSaved.samples([phase])),
-                        observationToSaved: LatencySummary(milliseconds: snapshot.observationToSaved.samples([phase])),
-                        saveCommit: LatencySummary(milliseconds: snapshot.commits.samples([phase]))))
+                for (phase, name) in [
+                    (ScalePhase.oneLister, "1"), (ScalePhase.manyListers, "\(config.listConcurrency)"),
+                ] {
+                    report.byListers.append(
+                        PhaseLatencies(
+                            listClients: name,
+                            outcomeToSaved: LatencySummary(milliseconds: snapshot.outcomeToSaved.samples([phase])),
+                            observationToSaved: LatencySummary(
+                                milliseconds: snapshot.observationToSaved.samples([phase])),
+                            saveCommit: LatencySummary(milliseconds: snapshot.commits.samples([phase]))))
                 }
             }
             report.transitions = snapshot.saves
@@ -162,9 +185,13 @@ public enum ScaleBenchmark {
             report.workflowsSucceeded = all.filter { $0.status == .succeeded }.count
             report.workflowsInIntervention = all.filter { $0.status == .intervention }.count
             report.workflowsFailed = all.filter { $0.status == .failed || $0.status == .aborted }.count
-            report.stuckSteps = Dictionary(grouping: all.filter { $0.status == .running }.compactMap { $0.current?.definition.name }, by: { $0 })
-                .mapValues(\.count)
-            report.interventionReasons = Array(Set(all.compactMap { $0.intervention.map { "\($0.step): \($0.reason)" } })).sorted().prefix(5).map { $0 }
+            report.stuckSteps = Dictionary(
+                grouping: all.filter { $0.status == .running }.compactMap { $0.current?.definition.name }, by: { $0 }
+            )
+            .mapValues(\.count)
+            report.interventionReasons = Array(
+                Set(all.compactMap { $0.intervention.map { "\($0.step): \($0.reason)" } })
+            ).sorted().prefix(5).map { $0 }
             report.simulatorFailures = world.failureCount
             report.firstSimulatorFailures = world.firstFailures
             report.storeBytes = ["gold.db", "gold.db-wal"].compactMap {
@@ -182,8 +209,10 @@ public enum ScaleBenchmark {
     /// The installed system's agent token (the image carries it), created as `gold token create --role agent` would.
     static func agentToken(_ store: SQLiteStore, machine: String) async throws -> String {
         let secret = TokenSecret.generate()
-        try await store.insertToken(TokenRecord(id: TokenSecret.newID(), hash: secret.hash, role: .agent, machine: machine,
-            label: "agent \(machine)", createdAt: Date()), actor: "bench")
+        try await store.insertToken(
+            TokenRecord(
+                id: TokenSecret.newID(), hash: secret.hash, role: .agent, machine: machine,
+                label: "agent \(machine)", createdAt: Date()), actor: "bench")
         return secret.value
     }
 }
@@ -233,12 +262,15 @@ actor FleetOperations {
         let began = ContinuousClock.now
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.send("POST", base + "/v1/workflows",
+            response = try await HTTPClient.send(
+                "POST", base + "/v1/workflows",
                 headers: [("Authorization", "Bearer \(operatorToken)"), ("Content-Type", "application/json")],
                 body: Array(#"{"kind":"provision","machine":"\#(machine)"}"#.utf8), timeout: .seconds(300))
         } catch {
             // It may have started all the same; if not, it is not running.
-            if (try? await store.listWorkflows(machine: machine, activeOnly: false, limit: 1).isEmpty) ?? true { running[machine] = nil }
+            if (try? await store.listWorkflows(machine: machine, activeOnly: false, limit: 1).isEmpty) ?? true {
+                running[machine] = nil
+            }
             throw error
         }
         startLatencies.append((ContinuousClock.now - began).milliseconds)
@@ -253,11 +285,15 @@ actor FleetOperations {
         guard !done.contains(workflow.id) else { return }
         done.insert(workflow.id)
         world.stopMachine(workflow.machine)
-        if let began = running.removeValue(forKey: workflow.machine) { durations.append((ContinuousClock.now - began).milliseconds / 1000) }
+        if let began = running.removeValue(forKey: workflow.machine) {
+            durations.append((ContinuousClock.now - began).milliseconds / 1000)
+        }
         if replacing {
             // Not awaited here: the next finished workflow is counted at once, whatever the start takes.
             Task {
-                do { try await self.startNext() } catch { self.world.fail("replacing \(workflow.machine)'s workflow: \(error)") }
+                do { try await self.startNext() } catch {
+                    self.world.fail("replacing \(workflow.machine)'s workflow: \(error)")
+                }
             }
         }
     }
@@ -272,23 +308,31 @@ struct Lister: Sendable {
 
     func sample() async throws -> Double {
         let began = ContinuousClock.now
-        let response = try await HTTPClient.send("GET", url, headers: [("Authorization", "Bearer \(token)")], timeout: .seconds(300))
-        guard response.status == 200 else { throw ScaleError("GET /v1/machines: \(response.status) \(response.text.prefix(200))") }
+        let response = try await HTTPClient.send(
+            "GET", url, headers: [("Authorization", "Bearer \(token)")], timeout: .seconds(300))
+        guard response.status == 200 else {
+            throw ScaleError("GET /v1/machines: \(response.status) \(response.text.prefix(200))")
+        }
         return (ContinuousClock.now - began).milliseconds
     }
 
     /// The answer holds every machine; returns its size in bytes.
     func verify(expected: Int) async throws -> Int {
-        let response = try await HTTPClient.send("GET", url, headers: [("Authorization", "Bearer \(token)")], timeout: .seconds(300))
+        let response = try await HTTPClient.send(
+            "GET", url, headers: [("Authorization", "Bearer \(token)")], timeout: .seconds(300))
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         let machines = try decoder.decode([MachineRecord].self, from: Data(response.body))
-        guard machines.count == expected else { throw ScaleError("GET /v1/machines returned \(machines.count) machines, not \(expected)") }
+        guard machines.count == expected else {
+            throw ScaleError("GET /v1/machines returned \(machines.count) machines, not \(expected)")
+        }
         return response.body.count
     }
 
     /// `clients` listing in a loop for `seconds`.
-    func sampleFor(seconds: Double, clients: Int, inFlight: @escaping @Sendable () async -> Int) async throws -> ListUnderLoad {
+    func sampleFor(seconds: Double, clients: Int, inFlight: @escaping @Sendable () async -> Int) async throws
+        -> ListUnderLoad
+    {
         let end = ContinuousClock.now + .milliseconds(seconds * 1000)
         return try await sample(clients: clients, inFlight: inFlight) { ContinuousClock.now < end }
     }
@@ -298,7 +342,9 @@ struct Lister: Sendable {
         try await sample(clients: clients, inFlight: inFlight) { await inFlight() > 0 }
     }
 
-    func sample(clients: Int, inFlight: @escaping @Sendable () async -> Int, while going: @escaping @Sendable () async -> Bool) async throws -> ListUnderLoad {
+    func sample(
+        clients: Int, inFlight: @escaping @Sendable () async -> Int, while going: @escaping @Sendable () async -> Bool
+    ) async throws -> ListUnderLoad {
         let began = ContinuousClock.now
         let taken = try await withThrowingTaskGroup(of: [(Double, Int)].self) { group in
             for _ in 0..<clients {
@@ -316,7 +362,8 @@ struct Lister: Sendable {
             return all
         }
         let counts = taken.map(\.1).sorted()
-        return ListUnderLoad(clients: clients, latency: LatencySummary(milliseconds: taken.map(\.0)),
+        return ListUnderLoad(
+            clients: clients, latency: LatencySummary(milliseconds: taken.map(\.0)),
             seconds: (ContinuousClock.now - began).milliseconds / 1000,
             inFlightMin: counts.first ?? 0, inFlightMedian: counts.isEmpty ? 0 : counts[counts.count / 2])
     }

@@ -30,13 +30,17 @@ public struct ScaleConfiguration: Hashable, Sendable, Codable {
     /// Refuses settings that cannot run, naming the option.
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw ScaleError(message) } }
-        try check(machines >= 1 && machines <= 65_536, "--machines must be 1…65536 (MAC addresses use two bytes of the index)")
+        try check(
+            machines >= 1 && machines <= 65_536, "--machines must be 1…65536 (MAC addresses use two bytes of the index)"
+        )
         try check(inFlight >= 1, "--in-flight must be at least 1")
         try check(inFlight + idleAgents <= machines, "--in-flight plus --idle-agents must not exceed --machines")
         try check(sustainSeconds >= 0, "--sustain must be 0 or more seconds")
         try check(delayMilliseconds.lowerBound >= 0, "--delay-ms must not be negative")
         try check(longFactor > 0, "--long-factor must be positive")
-        try check(agentPollSeconds >= 0 && agentPollSeconds <= 60, "--poll must be 0…60 seconds (the director caps wait at 60)")
+        try check(
+            agentPollSeconds >= 0 && agentPollSeconds <= 60,
+            "--poll must be 0…60 seconds (the director caps wait at 60)")
         try check(listConcurrency >= 1, "--list-concurrency must be at least 1")
         try check(tickMilliseconds >= 10, "--tick-ms must be at least 10")
         try check(startConcurrency >= 1, "--start-concurrency must be at least 1")

@@ -24,7 +24,8 @@ public struct ScaleReport: Sendable, Codable {
     public var fleetApplySeconds = 0.0
     public var listBytes = 0
     public var listIdle = LatencySummary(milliseconds: [])
-    public var listLoaded = ListUnderLoad(clients: 1, latency: LatencySummary(milliseconds: []), seconds: 0, inFlightMin: 0, inFlightMedian: 0)
+    public var listLoaded = ListUnderLoad(
+        clients: 1, latency: LatencySummary(milliseconds: []), seconds: 0, inFlightMin: 0, inFlightMedian: 0)
     public var listLoadedConcurrent: ListUnderLoad?
     public var startSeconds = 0.0
     public var startRequest = LatencySummary(milliseconds: [])
@@ -73,16 +74,21 @@ public struct ScaleReport: Sendable, Codable {
             "| measure | samples | p50 ms | p95 ms | p99 ms | max ms | notes |",
             "|---|---:|---:|---:|---:|---:|---|",
             row("`GET /v1/machines`, quiet director", listIdle, "\(listBytes / 1024) KiB answer"),
-            row("`GET /v1/machines`, 1 client, workflows running", listLoaded.latency,
+            row(
+                "`GET /v1/machines`, 1 client, workflows running", listLoaded.latency,
                 "in flight: median \(listLoaded.inFlightMedian), min \(listLoaded.inFlightMin)"),
         ]
         if let concurrent = listLoadedConcurrent {
-            lines.append(row("`GET /v1/machines`, \(concurrent.clients) clients at once, workflows running", concurrent.latency,
-                "in flight: median \(concurrent.inFlightMedian), min \(concurrent.inFlightMin)"))
+            lines.append(
+                row(
+                    "`GET /v1/machines`, \(concurrent.clients) clients at once, workflows running", concurrent.latency,
+                    "in flight: median \(concurrent.inFlightMedian), min \(concurrent.inFlightMin)"))
         }
         lines += [
             row("outcome → transition saved", outcomeToSaved, "agent result or director action → saved"),
-            row("observation → transition saved", observationToSaved, "fetch, check-in, boot success → saved (runner pass)"),
+            row(
+                "observation → transition saved", observationToSaved,
+                "fetch, check-in, boot success → saved (runner pass)"),
             row("transition commit (`saveWorkflow`)", saveCommit, "one synced SQLite transaction"),
         ]
         for phase in byListers {
@@ -94,7 +100,9 @@ public struct ScaleReport: Sendable, Codable {
             ]
         }
         lines += [
-            row("`POST /v1/workflows` (start)", startRequest, "\(c.inFlight) started in \(String(format: "%.1f", startSeconds)) s"),
+            row(
+                "`POST /v1/workflows` (start)", startRequest,
+                "\(c.inFlight) started in \(String(format: "%.1f", startSeconds)) s"),
             "",
             "| totals | |",
             "|---|---|",
@@ -110,10 +118,19 @@ public struct ScaleReport: Sendable, Codable {
             "| wall time | \(String(format: "%.0f", wallSeconds)) s |",
         ]
         if !stuckSteps.isEmpty {
-            lines += ["", "Still running at: " + stuckSteps.sorted { $0.value > $1.value }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")]
+            lines += [
+                "",
+                "Still running at: "
+                    + stuckSteps.sorted { $0.value > $1.value }.map { "\($0.key) (\($0.value))" }.joined(
+                        separator: ", "),
+            ]
         }
-        if !interventionReasons.isEmpty { lines += ["", "Interventions: " + interventionReasons.joined(separator: "; ")] }
-        if !firstSimulatorFailures.isEmpty { lines += ["", "First failures: " + firstSimulatorFailures.prefix(5).joined(separator: "; ")] }
+        if !interventionReasons.isEmpty {
+            lines += ["", "Interventions: " + interventionReasons.joined(separator: "; ")]
+        }
+        if !firstSimulatorFailures.isEmpty {
+            lines += ["", "First failures: " + firstSimulatorFailures.prefix(5).joined(separator: "; ")]
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -25,7 +25,8 @@ public final class SimulatedWorld: MachineActions, Sendable {
     private let agents = Mutex<[String: Task<Void, Never>]>([:])
     private let failures = Mutex<(count: Int, first: [String])>((0, []))
 
-    init(recorder: TransitionRecorder, delays: ClosedRange<Double>, longFactor: Double, poll: Int, serverToken: String) {
+    init(recorder: TransitionRecorder, delays: ClosedRange<Double>, longFactor: Double, poll: Int, serverToken: String)
+    {
         self.recorder = recorder
         self.delays = delays
         self.longFactor = longFactor
@@ -57,7 +58,9 @@ public final class SimulatedWorld: MachineActions, Sendable {
         await execute(action, machine: machine, workflow: workflow) { _, _ in }
     }
 
-    public func execute(_ action: Action, machine: MachineRecord, workflow: Workflow, progress: @escaping ActionProgress) async -> WorkflowEvent.Outcome {
+    public func execute(
+        _ action: Action, machine: MachineRecord, workflow: Workflow, progress: @escaping ActionProgress
+    ) async -> WorkflowEvent.Outcome {
         let id = workflow.current?.commandID ?? ""
         let outcome: WorkflowEvent.Outcome
         switch action {
@@ -73,8 +76,12 @@ public final class SimulatedWorld: MachineActions, Sendable {
             await pause(longFactor / 2)
             await progress(0.5, "kernel: make -j16 bzImage modules")
             await pause(longFactor / 2)
-            outcome = .succeeded(detail: "compiled (simulated)", outputs: [
-                "kernel.release": "6.1.0-gold-\(machine.spec.role ?? "x")", "kernel.artifact": String(repeating: "ab", count: 32)])
+            outcome = .succeeded(
+                detail: "compiled (simulated)",
+                outputs: [
+                    "kernel.release": "6.1.0-gold-\(machine.spec.role ?? "x")",
+                    "kernel.artifact": String(repeating: "ab", count: 32),
+                ])
         case .buildImage, .recordImageVersion:
             await pause(longFactor / 2)
             await progress(0.5, "ext4: populating /")
@@ -120,33 +127,45 @@ public final class SimulatedWorld: MachineActions, Sendable {
     /// Returns the token the agent goes on with.
     func boot(_ machine: String) async -> String {
         await pause()
-        guard let index = Int(machine.split(separator: "-").last ?? ""), let mac = SimulatedFleet.machine(index).macs.first else {
+        guard let index = Int(machine.split(separator: "-").last ?? ""),
+            let mac = SimulatedFleet.machine(index).macs.first
+        else {
             fail("\(machine): not a simulated machine name")
             return installedToken(machine)
         }
-        guard let script = await call("GET", "/v1/boot/script?mac=\(mac)&loader=ipxe&files=http://10.0.0.2:8081&director=http://10.0.0.2:8081",
-            token: serverToken)
+        guard
+            let script = await call(
+                "GET",
+                "/v1/boot/script?mac=\(mac)&loader=ipxe&files=http://10.0.0.2:8081&director=http://10.0.0.2:8081",
+                token: serverToken)
         else { return installedToken(machine) }
         guard let start = script.text.range(of: "gold.token=") else {
             // Local disk: the installed system comes up and says so.
             await pause()
             recorder.observationDelivered(machine: machine, .bootSuccess(kernel: nil))
-            _ = await call("POST", "/v1/machines/\(machine)/boot-success", token: installedToken(machine), body: #"{"kernel":"6.1.0-28-amd64"}"#)
+            _ = await call(
+                "POST", "/v1/machines/\(machine)/boot-success", token: installedToken(machine),
+                body: #"{"kernel":"6.1.0-28-amd64"}"#)
             return installedToken(machine)
         }
         let enrolment = String(script.text[start.upperBound...].prefix { !$0.isWhitespace })
         let fetches = ["undionly.kpxe", "boot.ipxe", "netboot/vmlinuz", "netboot/initrd.img"].map { file in
-            BootFetch(mac: mac.description, address: "10.0.0.\(index % 250 + 2)", file: file, protocolName: file.hasSuffix("kpxe") ? "tftp" : "http",
+            BootFetch(
+                mac: mac.description, address: "10.0.0.\(index % 250 + 2)", file: file,
+                protocolName: file.hasSuffix("kpxe") ? "tftp" : "http",
                 bytes: 1 << 20, outcome: "ok", durationMilliseconds: 40)
         }
         recorder.observationDelivered(machine: machine, .bootFetch)
-        _ = await call("POST", "/v1/boot/fetches", token: serverToken, body: try? String(decoding: JSONEncoder().encode(fetches), as: UTF8.self))
+        _ = await call(
+            "POST", "/v1/boot/fetches", token: serverToken,
+            body: try? String(decoding: JSONEncoder().encode(fetches), as: UTF8.self))
         // The netboot kernel boots; its agent checks in with the enrolment token from the kernel command line.
         await pause()
         struct CheckIn: Codable { var inventory: JSONValue }
         struct Session: Codable { var token: String }
         recorder.observationDelivered(machine: machine, .netbootCheckIn)
-        let body = try? String(decoding: JSONEncoder().encode(CheckIn(inventory: SimulatedFleet.inventory(index))), as: UTF8.self)
+        let body = try? String(
+            decoding: JSONEncoder().encode(CheckIn(inventory: SimulatedFleet.inventory(index))), as: UTF8.self)
         guard let answer = await call("POST", "/v1/machines/\(machine)/check-in", token: enrolment, body: body),
             let session = try? JSONDecoder().decode(Session.self, from: Data(answer.body))
         else { return installedToken(machine) }
@@ -157,7 +176,10 @@ public final class SimulatedWorld: MachineActions, Sendable {
     func agentLoop(_ machine: String, token start: String) async {
         var token = start
         while !Task.isCancelled {
-            guard let answer = await call("GET", "/v1/agent/commands?machine=\(machine)&wait=\(poll)", token: token, timeout: .seconds(poll + 60)),
+            guard
+                let answer = await call(
+                    "GET", "/v1/agent/commands?machine=\(machine)&wait=\(poll)", token: token,
+                    timeout: .seconds(poll + 60)),
                 let commands = try? JSONDecoder().decode([Command].self, from: Data(answer.body))
             else {
                 try? await Task.sleep(for: .seconds(1))
@@ -176,9 +198,13 @@ public final class SimulatedWorld: MachineActions, Sendable {
         var outputs: [String: String]?
     }
 
-    func report(_ command: Command, machine: String, token: String, detail: String, outputs: [String: String] = [:]) async {
+    func report(_ command: Command, machine: String, token: String, detail: String, outputs: [String: String] = [:])
+        async
+    {
         recorder.outcomeDelivered(command: command.id)
-        let body = try? String(decoding: JSONEncoder().encode(Result(machine: machine, ok: true, detail: detail, outputs: outputs)), as: UTF8.self)
+        let body = try? String(
+            decoding: JSONEncoder().encode(Result(machine: machine, ok: true, detail: detail, outputs: outputs)),
+            as: UTF8.self)
         _ = await call("POST", "/v1/agent/commands/\(command.id)/result", token: token, body: body)
     }
 
@@ -191,11 +217,15 @@ public final class SimulatedWorld: MachineActions, Sendable {
         case .writeImage(let version):
             for fraction in [0.25, 0.5, 0.75] {
                 await pause(longFactor / 4)
-                _ = await call("POST", "/v1/agent/commands/\(command.id)/progress", token: token,
-                    body: #"{"machine":"\#(machine)","fraction":\#(fraction),"detail":"/dev/nvme0n1: \#(Int(fraction * 900)) chunks fetched"}"#)
+                _ = await call(
+                    "POST", "/v1/agent/commands/\(command.id)/progress", token: token,
+                    body:
+                        #"{"machine":"\#(machine)","fraction":\#(fraction),"detail":"/dev/nvme0n1: \#(Int(fraction * 900)) chunks fetched"}"#
+                )
             }
             await pause(longFactor / 4)
-            await report(command, machine: machine, token: token, detail: "/dev/nvme0n1 verified (simulated)",
+            await report(
+                command, machine: machine, token: token, detail: "/dev/nvme0n1 verified (simulated)",
                 outputs: ["image.written": "\(version ?? 1)"])
             return token
         case .reboot(let netboot):
@@ -203,7 +233,9 @@ public final class SimulatedWorld: MachineActions, Sendable {
             if netboot { return await boot(machine) }
             await pause()
             recorder.observationDelivered(machine: machine, .bootSuccess(kernel: nil))
-            _ = await call("POST", "/v1/machines/\(machine)/boot-success", token: installedToken(machine), body: #"{"kernel":"6.1.0-28-amd64"}"#)
+            _ = await call(
+                "POST", "/v1/machines/\(machine)/boot-success", token: installedToken(machine),
+                body: #"{"kernel":"6.1.0-28-amd64"}"#)
             return installedToken(machine)
         case .torture:
             await pause(longFactor)
@@ -217,10 +249,14 @@ public final class SimulatedWorld: MachineActions, Sendable {
     }
 
     /// One request to the director; nil (and a counted failure) unless it answers 2xx.
-    func call(_ method: String, _ path: String, token: String, body: String? = nil, timeout: Duration = .seconds(60)) async -> HTTPClientResponse? {
+    func call(_ method: String, _ path: String, token: String, body: String? = nil, timeout: Duration = .seconds(60))
+        async -> HTTPClientResponse?
+    {
         let base = director.withLock { $0 }
         do {
-            let response = try await HTTPClient.send(method, base + path, headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+            let response = try await HTTPClient.send(
+                method, base + path,
+                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
                 body: body.map { Array($0.utf8) }, timeout: timeout)
             guard (200..<300).contains(response.status) else {
                 fail("\(method) \(path): \(response.status) \(response.text.prefix(200))")

@@ -56,7 +56,8 @@ public final class TransitionRecorder: Sendable {
             guard !state.pending.isEmpty else { return }
             for run in workflow.allRuns {
                 if let id = run.commandID, run.state != .running || run.actionDone,
-                    let delivery = state.pending.removeValue(forKey: "c " + id) {
+                    let delivery = state.pending.removeValue(forKey: "c " + id)
+                {
                     state.outcomeToSaved[state.phase, default: []].append((savedAt - delivery.instant).milliseconds)
                 }
                 if run.state == .succeeded, let awaited = run.definition.awaits, let finished = run.finishedAt {
@@ -64,7 +65,8 @@ public final class TransitionRecorder: Sendable {
                     // The step must have finished after the delivery, or an earlier step awaiting the same thing matches.
                     if let delivery = state.pending[key], finished >= delivery.date.addingTimeInterval(-0.001) {
                         state.pending[key] = nil
-                        state.observationToSaved[state.phase, default: []].append((savedAt - delivery.instant).milliseconds)
+                        state.observationToSaved[state.phase, default: []].append(
+                            (savedAt - delivery.instant).milliseconds)
                     }
                 }
             }
@@ -82,7 +84,9 @@ public final class TransitionRecorder: Sendable {
 
     public func snapshot() -> Snapshot {
         state.withLock {
-            Snapshot(saves: $0.saves, outcomeToSaved: $0.outcomeToSaved, observationToSaved: $0.observationToSaved, commits: $0.commits,
+            Snapshot(
+                saves: $0.saves, outcomeToSaved: $0.outcomeToSaved, observationToSaved: $0.observationToSaved,
+                commits: $0.commits,
                 unmatched: $0.pending.count)
         }
     }

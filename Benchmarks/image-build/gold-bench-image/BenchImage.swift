@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import GoldSpawn
 import GoldCore
 import GoldImage
+import GoldSpawn
 
 /// Per-machine 2 GiB Debian images from one cached mmdebstrap base: time per build step and per tool, the import into
 /// the chunk store, store bytes per extra machine and per extra version, and a plain shell pipeline side by side.
@@ -18,7 +18,8 @@ struct BenchImage: AsyncParsableCommand {
     @Option(help: "Machines built into one store (the first fills it; the others are the per-machine case).")
     var machines = 10
     @Option(help: "Runs of the plain pipeline, interleaved with the machines after the first.") var pipelineRuns = 3
-    @Option(help: "Extra machines built with the base-tree and base-layer caches off (tar -x, mkfs.ext4 -d), interleaved.")
+    @Option(
+        help: "Extra machines built with the base-tree and base-layer caches off (tar -x, mkfs.ext4 -d), interleaved.")
     var uncachedRuns = 3
     @Option(help: "The plain pipeline script; none skips the comparison.") var pipeline = "none"
     @Option(help: "Label for the report: how this binary was built (release or debug).") var build = "release"
@@ -31,7 +32,9 @@ struct BenchImage: AsyncParsableCommand {
         let recipe = DebianRecipe(mirror: mirror)
         let baseStart = ContinuousClock.now
         let tarball = try await ImageBuilder(dataDirectory: dataURL).baseTarball(for: recipe)
-        log("base \(tarball.lastPathComponent.prefix(12)) (mmdebstrap or cache hit): \(fmt((ContinuousClock.now - baseStart).seconds)) s")
+        log(
+            "base \(tarball.lastPathComponent.prefix(12)) (mmdebstrap or cache hit): \(fmt((ContinuousClock.now - baseStart).seconds)) s"
+        )
 
         let store = ImageStore(root: dataURL.appendingPathComponent("store-\(UUID().uuidString.prefix(6))"))
         defer { try? FileManager.default.removeItem(at: store.root) }
@@ -118,7 +121,8 @@ struct BenchImage: AsyncParsableCommand {
 
     /// The pipeline copies an extracted tree, as a script would keep one; extracted once, untimed.
     func extractOnce(_ tarball: URL, into data: URL) async throws -> URL {
-        let tree = data.appendingPathComponent("pipeline-base-\(tarball.deletingPathExtension().lastPathComponent.prefix(12))")
+        let tree = data.appendingPathComponent(
+            "pipeline-base-\(tarball.deletingPathExtension().lastPathComponent.prefix(12))")
         let done = tree.appendingPathExtension("complete")
         if FileManager.default.fileExists(atPath: done.path) { return tree }
         try? FileManager.default.removeItem(at: tree)

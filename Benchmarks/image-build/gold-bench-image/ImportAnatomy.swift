@@ -19,7 +19,9 @@ enum ImportAnatomy {
             defer { try? handle.close() }
             var index = 0
             while let data = try handle.read(upToCount: chunk), !data.isEmpty {
-                let zero = data.withUnsafeBytes { b in zeros.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 } }
+                let zero = data.withUnsafeBytes { b in
+                    zeros.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }
+                }
                 if !zero { nonZero.append(index) }
                 index += 1
             }

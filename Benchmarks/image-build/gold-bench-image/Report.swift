@@ -13,7 +13,8 @@ struct BuildProfile {
     func line(_ label: String) -> String {
         let stepText = steps.map { "\($0.0) \(fmt($0.1))" }.joined(separator: ", ")
         let toolText = tools.map { "\($0.program)×\($0.calls) \(fmt($0.seconds))" }.joined(separator: ", ")
-        return "\(label): \(fmt(total)) s (build \(fmt(build)), import \(fmt(importSeconds))); new \(stats.newChunks) of "
+        return
+            "\(label): \(fmt(total)) s (build \(fmt(build)), import \(fmt(importSeconds))); new \(stats.newChunks) of "
             + "\(stats.totalChunks) chunks (\(stats.newBytes >> 20) MiB); steps: \(stepText); tools: \(toolText)"
     }
 }
@@ -21,7 +22,8 @@ struct BuildProfile {
 func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return .nan }
     let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 /// The Markdown report.
@@ -58,7 +60,9 @@ struct Report {
         guard let first = machines.first else { return out.joined(separator: "\n") }
         row("**total, s**", first.total, warm.map(\.total), uncached.map(\.total))
         row("build (to raw image), s", first.build, warm.map(\.build), uncached.map(\.build))
-        row("import into the chunk store, s", first.importSeconds, warm.map(\.importSeconds), uncached.map(\.importSeconds))
+        row(
+            "import into the chunk store, s", first.importSeconds, warm.map(\.importSeconds),
+            uncached.map(\.importSeconds))
         // Every step and tool any build went through, in order of first appearance (a cached step appears
         // only in later builds); a build that skipped one counts 0.
         var steps: [String] = []
@@ -108,8 +112,9 @@ struct Report {
         }
         if !anatomy.isEmpty {
             out.append("")
-            out.append("Import anatomy, single thread, on the last image: "
-                + anatomy.map { "\($0.0) \(fmt($0.1)) s" }.joined(separator: "; ") + ".")
+            out.append(
+                "Import anatomy, single thread, on the last image: "
+                    + anatomy.map { "\($0.0) \(fmt($0.1)) s" }.joined(separator: "; ") + ".")
         }
         return out.joined(separator: "\n")
     }

@@ -1,6 +1,6 @@
 import Foundation
-import GoldSpawn
 import GoldImage
+import GoldSpawn
 
 /// What one build spent, step by step: the builder's progress steps and every external tool it ran.
 final class StepProfile: @unchecked Sendable {

@@ -26,7 +26,8 @@ public struct EnrolmentToken: Hashable, Sendable {
     /// The token's claims when its signature is right; its expiry and generation are the caller's to check.
     public static func verify(_ text: String, key: [UInt8]) -> EnrolmentToken? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0] == "gold_enr", let expires = Int64(parts[2]), let generation = Int64(parts[3]) else { return nil }
+        guard parts.count == 5, parts[0] == "gold_enr", let expires = Int64(parts[2]), let generation = Int64(parts[3])
+        else { return nil }
         let token = EnrolmentToken(machine: String(parts[1]), expires: expires, generation: generation)
         let expected = Array(token.sign(key: key).utf8)
         let given = Array(text.utf8)

@@ -14,7 +14,8 @@ public enum UnknownMachinePolicy: String, Hashable, Sendable, Codable, CaseItera
 }
 
 public enum BootDecision {
-    public static func decide(machine: MachineRecord?, nextBoot: NextBoot?, unknown: UnknownMachinePolicy) -> BootTarget {
+    public static func decide(machine: MachineRecord?, nextBoot: NextBoot?, unknown: UnknownMachinePolicy) -> BootTarget
+    {
         guard let machine else {
             return unknown == .discover ? .netboot(.discovery, machine: nil) : .ignore
         }

@@ -9,8 +9,10 @@ public struct NetbootEnvironment: Hashable, Sendable {
     public var directorURL: String
     public var console: String
 
-    public init(filesURL: String, directorURL: String, tftpKernel: String = "netboot/vmlinuz",
-                tftpInitrd: String = "netboot/initrd.img", console: String = "console=tty0 console=ttyS0,115200") {
+    public init(
+        filesURL: String, directorURL: String, tftpKernel: String = "netboot/vmlinuz",
+        tftpInitrd: String = "netboot/initrd.img", console: String = "console=tty0 console=ttyS0,115200"
+    ) {
         self.filesURL = filesURL
         self.directorURL = directorURL
         self.tftpKernel = tftpKernel
@@ -50,7 +52,9 @@ public enum BootScripts {
         }
     }
 
-    public static func pxelinux(_ target: BootTarget, env: NetbootEnvironment, token: String?, mac: MACAddress?) -> String {
+    public static func pxelinux(_ target: BootTarget, env: NetbootEnvironment, token: String?, mac: MACAddress?)
+        -> String
+    {
         switch target {
         case .localDisk, .ignore:
             return "DEFAULT local\nLABEL local\n  LOCALBOOT 0\n"

@@ -9,7 +9,10 @@ public enum NextBoot: Hashable, Sendable, Codable, CustomStringConvertible {
     case netboot(NetbootMode)
 
     public init?(_ text: String) {
-        if text == "disk" { self = .disk; return }
+        if text == "disk" {
+            self = .disk
+            return
+        }
         let parts = text.split(separator: ":")
         guard parts.count == 2, let mode = NetbootMode(rawValue: String(parts[1])) else { return nil }
         switch parts[0] {
@@ -31,8 +34,12 @@ public enum NextBoot: Hashable, Sendable, Codable, CustomStringConvertible {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = NextBoot(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                debugDescription: "'\(text)' is not a next boot; use disk, once:MODE or always:MODE (MODE: deploy, rescue, discovery)"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription:
+                        "'\(text)' is not a next boot; use disk, once:MODE or always:MODE (MODE: deploy, rescue, discovery)"
+                ))
         }
         self = value
     }

@@ -83,7 +83,8 @@ public struct ServerConfig: Hashable, Sendable, Codable {
         ServerConfig(
             dataDir: dataDir, roles: ServerRole.allCases, logLevel: "info",
             director: DirectorConfig(listen: HostPort(host: "127.0.0.1", port: 8080), store: "sqlite"),
-            deploy: DeployConfig(director: "http://127.0.0.1:8080", http: HostPort(host: "0.0.0.0", port: 8081),
+            deploy: DeployConfig(
+                director: "http://127.0.0.1:8080", http: HostPort(host: "0.0.0.0", port: 8081),
                 tftp: HostPort(host: "0.0.0.0", port: 69), tftpRoot: nil, publicURL: nil, tokenFile: nil),
             compile: CompileConfig(director: "http://127.0.0.1:8080", workDir: nil))
     }
@@ -107,11 +108,18 @@ public struct ServerConfig: Hashable, Sendable, Codable {
             throw FleetValidationError(problems: [GoldError(.invalidInput, "not valid YAML: \(error)", at: file)])
         }
         guard let root else { return config }
-        guard let top = r.mapping(root, "config", allowed: ["data_dir", "roles", "log_level", "director", "deploy", "compile"]) else {
+        guard
+            let top = r.mapping(
+                root, "config", allowed: ["data_dir", "roles", "log_level", "director", "deploy", "compile"])
+        else {
             throw FleetValidationError(problems: r.problems)
         }
         if let dir = r.string(top["data_dir"], "data_dir") {
-            if dir.hasPrefix("/") { config.dataDir = dir } else { r.fail(top["data_dir"], "data_dir", "'\(dir)' must be an absolute path") }
+            if dir.hasPrefix("/") {
+                config.dataDir = dir
+            } else {
+                r.fail(top["data_dir"], "data_dir", "'\(dir)' must be an absolute path")
+            }
         }
         if let rolesNode = top["roles"] {
             let names = r.strings(rolesNode, "roles")
@@ -125,12 +133,21 @@ public struct ServerConfig: Hashable, Sendable, Codable {
             if names.isEmpty { r.fail(rolesNode, "roles", "list at least one role: director, deploy, compile") }
         }
         if let level = r.string(top["log_level"], "log_level") {
-            if logLevels.contains(level) { config.logLevel = level } else {
-                r.fail(top["log_level"], "log_level", "'\(level)' is not a log level; use one of: \(logLevels.joined(separator: ", "))")
+            if logLevels.contains(level) {
+                config.logLevel = level
+            } else {
+                r.fail(
+                    top["log_level"], "log_level",
+                    "'\(level)' is not a log level; use one of: \(logLevels.joined(separator: ", "))")
             }
         }
-        if let node = top["director"], let f = r.mapping(node, "director", allowed: ["listen", "store", "agent_binary", "agent_url", "event_retention_days"]) {
-            if let days = r.int(f["event_retention_days"], "director.event_retention_days", in: 0...36500) { config.director.eventRetentionDays = days }
+        if let node = top["director"],
+            let f = r.mapping(
+                node, "director", allowed: ["listen", "store", "agent_binary", "agent_url", "event_retention_days"])
+        {
+            if let days = r.int(f["event_retention_days"], "director.event_retention_days", in: 0...36500) {
+                config.director.eventRetentionDays = days
+            }
             config.director.agentBinary = r.string(f["agent_binary"], "director.agent_binary")
             config.director.agentURL = directorURL(f["agent_url"], "director.agent_url", &r)
             if let listen = hostPort(f["listen"], "director.listen", &r) { config.director.listen = listen }
@@ -138,7 +155,9 @@ public struct ServerConfig: Hashable, Sendable, Codable {
                 if store == "sqlite" || store.hasPrefix("sqlite:/") || store.hasPrefix("postgres://") {
                     config.director.store = store
                 } else {
-                    r.fail(f["store"], "director.store", "'\(store)' is not a store; use sqlite, sqlite:/path/gold.db or postgres://user@host/db")
+                    r.fail(
+                        f["store"], "director.store",
+                        "'\(store)' is not a store; use sqlite, sqlite:/path/gold.db or postgres://user@host/db")
                 }
             }
         }
@@ -153,18 +172,28 @@ public struct ServerConfig: Hashable, Sendable, Codable {
             config.deploy.singlePort = r.bool(f["single_port"], "deploy.single_port") ?? false
             if let node = f["dhcp"] { config.deploy.dhcp = dhcp(node, &r) }
         }
-        let compileFields = ["director", "work_dir", "token_file", "lease_seconds", "heartbeat_seconds", "poll_seconds", "jobs"]
+        let compileFields = [
+            "director", "work_dir", "token_file", "lease_seconds", "heartbeat_seconds", "poll_seconds", "jobs",
+        ]
         if let node = top["compile"], let f = r.mapping(node, "compile", allowed: compileFields) {
             if let url = directorURL(f["director"], "compile.director", &r) { config.compile.director = url }
             config.compile.workDir = r.string(f["work_dir"], "compile.work_dir")
             config.compile.tokenFile = r.string(f["token_file"], "compile.token_file")
-            if let value = r.int(f["lease_seconds"], "compile.lease_seconds", in: 5...3600) { config.compile.leaseSeconds = value }
-            if let value = r.int(f["heartbeat_seconds"], "compile.heartbeat_seconds", in: 1...600) { config.compile.heartbeatSeconds = value }
-            if let value = r.int(f["poll_seconds"], "compile.poll_seconds", in: 1...600) { config.compile.pollSeconds = value }
+            if let value = r.int(f["lease_seconds"], "compile.lease_seconds", in: 5...3600) {
+                config.compile.leaseSeconds = value
+            }
+            if let value = r.int(f["heartbeat_seconds"], "compile.heartbeat_seconds", in: 1...600) {
+                config.compile.heartbeatSeconds = value
+            }
+            if let value = r.int(f["poll_seconds"], "compile.poll_seconds", in: 1...600) {
+                config.compile.pollSeconds = value
+            }
             config.compile.jobs = r.int(f["jobs"], "compile.jobs", in: 1...1024)
             if config.compile.heartbeatSeconds * 2 > config.compile.leaseSeconds {
-                r.fail(f["heartbeat_seconds"] ?? node, "compile.heartbeat_seconds",
-                    "must be at most half of compile.lease_seconds (\(config.compile.leaseSeconds)), or a slow heartbeat loses the lease")
+                r.fail(
+                    f["heartbeat_seconds"] ?? node, "compile.heartbeat_seconds",
+                    "must be at most half of compile.lease_seconds (\(config.compile.leaseSeconds)), or a slow heartbeat loses the lease"
+                )
             }
         }
         guard r.problems.isEmpty else { throw FleetValidationError(problems: r.problems) }
@@ -173,7 +202,9 @@ public struct ServerConfig: Hashable, Sendable, Codable {
 
     private static func dhcp(_ node: Node, _ r: inout YAMLReader) -> DHCPConfig {
         var dhcp = DHCPConfig()
-        let allowed = ["mode", "interface", "server_address", "subnet_mask", "router", "dns", "pool", "unknown", "port"]
+        let allowed = [
+            "mode", "interface", "server_address", "subnet_mask", "router", "dns", "pool", "unknown", "port",
+        ]
         guard let f = r.mapping(node, "deploy.dhcp", allowed: allowed) else { return dhcp }
         func address(_ key: String) -> IPv4Address? {
             guard let text = r.string(f[key], "deploy.dhcp.\(key)") else { return nil }
@@ -200,12 +231,17 @@ public struct ServerConfig: Hashable, Sendable, Codable {
             if ends.count == 2, let first = ends[0], let last = ends[1], first.value <= last.value {
                 dhcp.pool = pool
             } else {
-                r.fail(f["pool"], "deploy.dhcp.pool", "'\(pool)' is not a range FIRST-LAST such as 10.77.0.100-10.77.0.199")
+                r.fail(
+                    f["pool"], "deploy.dhcp.pool", "'\(pool)' is not a range FIRST-LAST such as 10.77.0.100-10.77.0.199"
+                )
             }
         }
-        dhcp.unknown = f["unknown"].flatMap { r.enumValue($0, "deploy.dhcp.unknown", as: UnknownMachinePolicy.self) } ?? .ignore
+        dhcp.unknown =
+            f["unknown"].flatMap { r.enumValue($0, "deploy.dhcp.unknown", as: UnknownMachinePolicy.self) } ?? .ignore
         if let text = r.string(f["port"], "deploy.dhcp.port") {
-            if let port = Int(text), (1...65535).contains(port) { dhcp.port = port } else {
+            if let port = Int(text), (1...65535).contains(port) {
+                dhcp.port = port
+            } else {
                 r.fail(f["port"], "deploy.dhcp.port", "'\(text)' is not a port")
             }
         }

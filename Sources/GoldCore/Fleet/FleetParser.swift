@@ -15,14 +15,22 @@ public enum FleetParser {
         let root: Node?
         try YAMLBudget.standard.check(yaml, file: field)
         do { root = try Yams.compose(yaml: yaml) } catch {
-            throw FleetValidationError(problems: [GoldError(.invalidInput, "not valid YAML: \(yamlMessage(error))", at: field)])
+            throw FleetValidationError(problems: [
+                GoldError(.invalidInput, "not valid YAML: \(yamlMessage(error))", at: field)
+            ])
         }
         guard let root else {
-            throw FleetValidationError(problems: [GoldError(.invalidInput, "empty; write {source: debian:linux-source-6.1, base: tinyconfig, fragments: [...]}", at: field)])
+            throw FleetValidationError(problems: [
+                GoldError(
+                    .invalidInput, "empty; write {source: debian:linux-source-6.1, base: tinyconfig, fragments: [...]}",
+                    at: field)
+            ])
         }
         let kernel = MachineDecoder.kernel(root, field, &reader)
         guard reader.problems.isEmpty, let kernel else { throw FleetValidationError(problems: reader.problems) }
-        let problems = FleetValidator.kernelProblems(kernel).map { GoldError(.invalidInput, $0.1, at: "\(field).\($0.0)") }
+        let problems = FleetValidator.kernelProblems(kernel).map {
+            GoldError(.invalidInput, $0.1, at: "\(field).\($0.0)")
+        }
         guard problems.isEmpty else { throw FleetValidationError(problems: problems) }
         return kernel
     }
@@ -35,7 +43,9 @@ public enum FleetParser {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
-            throw FleetValidationError(problems: [GoldError(.invalidInput, "not valid YAML: \(yamlMessage(error))", at: file)])
+            throw FleetValidationError(problems: [
+                GoldError(.invalidInput, "not valid YAML: \(yamlMessage(error))", at: file)
+            ])
         }
         guard let root, let top = reader.mapping(root, "fleet", allowed: ["profiles", "machines"]) else {
             if reader.problems.isEmpty {
@@ -73,7 +83,8 @@ public enum FleetParser {
                     merged = node.overlaid(on: profile)
                 } else {
                     let known = profileNodes.keys.sorted().joined(separator: ", ")
-                    reader.fail(node.mapping?["profile"], "\(path).profile",
+                    reader.fail(
+                        node.mapping?["profile"], "\(path).profile",
                         "unknown profile '\(profileName)'; defined: \(known.isEmpty ? "none" : known)")
                 }
             }

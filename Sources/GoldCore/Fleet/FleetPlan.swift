@@ -30,7 +30,9 @@ public struct FleetPlan: Hashable, Sendable, Codable {
 
     /// Compares the fleet file with the store. Throws when the file cannot be applied on top of what is stored
     /// (a MAC still held by a machine that the file leaves in place).
-    public static func make(current: [MachineSpec], currentProfiles: [ProfileSpec], desired: Fleet, prune: Bool) throws -> FleetPlan {
+    public static func make(current: [MachineSpec], currentProfiles: [ProfileSpec], desired: Fleet, prune: Bool) throws
+        -> FleetPlan
+    {
         var plan = FleetPlan()
         let byName = Dictionary(current.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let desiredNames = Set(desired.machines.map(\.name))
@@ -40,7 +42,11 @@ public struct FleetPlan: Hashable, Sendable, Codable {
                 continue
             }
             let fields = changedFields(old, machine)
-            if fields.isEmpty { plan.unchanged.append(machine.name) } else { plan.changed.append(Change(machine: machine.name, fields: fields)) }
+            if fields.isEmpty {
+                plan.unchanged.append(machine.name)
+            } else {
+                plan.changed.append(Change(machine: machine.name, fields: fields))
+            }
         }
         for machine in current where !desiredNames.contains(machine.name) {
             if prune { plan.removed.append(machine.name) } else { plan.kept.append(machine.name) }
@@ -49,7 +55,8 @@ public struct FleetPlan: Hashable, Sendable, Codable {
         for machine in desired.machines {
             for mac in machine.macs {
                 if let holder = keptMachines.first(where: { $0.macs.contains(mac) }) {
-                    throw GoldError(.conflict,
+                    throw GoldError(
+                        .conflict,
                         "MAC \(mac) of machine '\(machine.name)' belongs to machine '\(holder.name)', which this file leaves in place; change the MAC or apply with --prune to remove '\(holder.name)'",
                         at: "machines[\(machine.name)].macs")
                 }
@@ -94,7 +101,8 @@ public struct FleetPlan: Hashable, Sendable, Codable {
 
     /// The plan as lines for a person: `+ web-01`, `~ web-02 (kernel, disks)`, `- old-01`.
     public var lines: [String] {
-        added.map { "+ machine \($0)" } + changed.map { "~ machine \($0.machine) (\($0.fields.joined(separator: ", ")))" }
+        added.map { "+ machine \($0)" }
+            + changed.map { "~ machine \($0.machine) (\($0.fields.joined(separator: ", ")))" }
             + removed.map { "- machine \($0)" } + profilesAdded.map { "+ profile \($0)" }
             + profilesChanged.map { "~ profile \($0)" } + profilesRemoved.map { "- profile \($0)" }
             + kept.map { "  machine \($0) is not in the file; kept (use --prune to remove it)" }

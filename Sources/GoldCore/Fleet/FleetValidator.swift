@@ -9,13 +9,22 @@ public enum FleetValidator {
     public static func kernelProblems(_ kernel: KernelSpec) -> [(String, String)] {
         var problems: [(String, String)] = []
         for (i, fragment) in kernel.fragments.enumerated() where KernelFragment(fragment) == nil {
-            problems.append(("fragments[\(i)]", "'\(fragment)' is not a kernel option; write CONFIG_NAME=y|m|n|value or '# CONFIG_NAME is not set'"))
+            problems.append(
+                (
+                    "fragments[\(i)]",
+                    "'\(fragment)' is not a kernel option; write CONFIG_NAME=y|m|n|value or '# CONFIG_NAME is not set'"
+                ))
         }
         // Kbuild appends it to the release name (`uname -r`): a short run of safe characters.
         if let local = kernel.localVersion,
-            local.count > 64 || !local.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.+".unicodeScalars.contains($0) })
+            local.count > 64
+                || !local.unicodeScalars.allSatisfy({
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                        || "-_.+".unicodeScalars.contains($0)
+                })
         {
-            problems.append(("localversion", "'\(local.prefix(80))' must be at most 64 letters, digits, '-', '_', '.' or '+'"))
+            problems.append(
+                ("localversion", "'\(local.prefix(80))' must be at most 64 letters, digits, '-', '_', '.' or '+'"))
         }
         let prefixes = ["debian:", "tarball:", "git:", "package:"]
         if !prefixes.contains(where: kernel.source.hasPrefix) {
@@ -30,7 +39,8 @@ public enum FleetValidator {
         return first != "-" && name.unicodeScalars.allSatisfy(allowed)
     }
 
-    public static func validate(_ fleet: Fleet, file: String = "fleet.yaml", lines: [String: Int] = [:]) -> [GoldError] {
+    public static func validate(_ fleet: Fleet, file: String = "fleet.yaml", lines: [String: Int] = [:]) -> [GoldError]
+    {
         var problems: [GoldError] = []
         func at(_ machine: MachineSpec, _ field: String) -> String {
             let line = lines[machine.name].map { ":\($0)" } ?? ""
@@ -40,16 +50,23 @@ public enum FleetValidator {
         var macs: [MACAddress: String] = [:]
         for machine in fleet.machines {
             if !isValidName(machine.name) {
-                problems.append(GoldError(.invalidInput,
-                    "machine name '\(machine.name)' must be 1-63 lowercase letters, digits and '-'", at: at(machine, "name")))
+                problems.append(
+                    GoldError(
+                        .invalidInput,
+                        "machine name '\(machine.name)' must be 1-63 lowercase letters, digits and '-'",
+                        at: at(machine, "name")))
             }
             names[machine.name, default: 0] += 1
             if names[machine.name] == 2 {
-                problems.append(GoldError(.invalidInput, "machine '\(machine.name)' is defined more than once", at: at(machine, "name")))
+                problems.append(
+                    GoldError(
+                        .invalidInput, "machine '\(machine.name)' is defined more than once", at: at(machine, "name")))
             }
             for mac in machine.macs {
                 if let other = macs[mac], other != machine.name || machine.macs.filter({ $0 == mac }).count > 1 {
-                    problems.append(GoldError(.invalidInput, "MAC \(mac) is already used by machine '\(other)'", at: at(machine, "macs")))
+                    problems.append(
+                        GoldError(
+                            .invalidInput, "MAC \(mac) is already used by machine '\(other)'", at: at(machine, "macs")))
                 } else {
                     macs[mac] = machine.name
                 }
@@ -61,11 +78,15 @@ public enum FleetValidator {
 
     static func validateMachine(_ machine: MachineSpec, at: (String) -> String) -> [GoldError] {
         var problems: [GoldError] = []
-        func fail(_ field: String, _ message: String) { problems.append(GoldError(.invalidInput, message, at: at(field))) }
+        func fail(_ field: String, _ message: String) {
+            problems.append(GoldError(.invalidInput, message, at: at(field)))
+        }
 
         if machine.cpu.march == "native" {
             fail("cpu.march", "'native' depends on the build host, not the machine; use \(CPUSpec.marchPattern)")
-        } else if !machine.cpu.march.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }) {
+        } else if !machine.cpu.march.unicodeScalars.allSatisfy({
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "."
+        }) {
             fail("cpu.march", "'\(machine.cpu.march)' is not a -march value; use \(CPUSpec.marchPattern)")
         }
 
@@ -92,7 +113,9 @@ public enum FleetValidator {
                 if let mount = part.mount {
                     if part.filesystem == .swap || part.filesystem == .none {
                         fail("\(ppath).mount", "a \(part.filesystem.rawValue) partition has no mount point")
-                    } else if !mount.hasPrefix("/") || mount.contains("//") || mount.split(separator: "/").contains("..") {
+                    } else if !mount.hasPrefix("/") || mount.contains("//")
+                        || mount.split(separator: "/").contains("..")
+                    {
                         fail("\(ppath).mount", "mount point '\(mount)' must be an absolute path such as /var")
                     } else if let other = mounts[mount] {
                         fail("\(ppath).mount", "mount point \(mount) is already used by \(other)")
@@ -102,21 +125,31 @@ public enum FleetValidator {
                 }
             }
             if used > disk.size.bytes {
-                fail("\(dpath).partitions",
-                    "the layout needs \(ByteSize(bytes: used)) (with \(ByteSize(bytes: partitionTableOverhead)) for the partition table) but the disk is \(disk.size)")
+                fail(
+                    "\(dpath).partitions",
+                    "the layout needs \(ByteSize(bytes: used)) (with \(ByteSize(bytes: partitionTableOverhead)) for the partition table) but the disk is \(disk.size)"
+                )
             }
         }
         if !machine.disks.isEmpty {
             if mounts["/"] == nil { fail("disks", "no partition is mounted at /; one must hold the root filesystem") }
             if machine.boot == .uefi {
-                let esp = machine.disks.flatMap(\.partitions).contains { $0.mount == "/boot/efi" && $0.filesystem == .vfat }
-                if !esp { fail("disks", "a uefi machine needs a vfat partition mounted at /boot/efi (the EFI system partition)") }
+                let esp = machine.disks.flatMap(\.partitions).contains {
+                    $0.mount == "/boot/efi" && $0.filesystem == .vfat
+                }
+                if !esp {
+                    fail(
+                        "disks", "a uefi machine needs a vfat partition mounted at /boot/efi (the EFI system partition)"
+                    )
+                }
             }
         }
 
         if machine.network.mode == .static {
             if let address = machine.network.address {
-                if IPv4CIDR(address) == nil { fail("network.address", "'\(address)' is not an IPv4 address with a prefix, such as 10.0.0.5/24") }
+                if IPv4CIDR(address) == nil {
+                    fail("network.address", "'\(address)' is not an IPv4 address with a prefix, such as 10.0.0.5/24")
+                }
             } else {
                 fail("network.address", "static networking needs an address such as 10.0.0.5/24")
             }
@@ -133,10 +166,14 @@ public enum FleetValidator {
 
         var users: Set<String> = []
         for (u, user) in machine.users.enumerated() {
-            if !isValidName(user.name) { fail("users[\(u)].name", "user name '\(user.name)' must be lowercase letters, digits and '-'") }
+            if !isValidName(user.name) {
+                fail("users[\(u)].name", "user name '\(user.name)' must be lowercase letters, digits and '-'")
+            }
             if !users.insert(user.name).inserted { fail("users[\(u)].name", "user '\(user.name)' is listed twice") }
             for (k, key) in user.keys.enumerated() where !SSHKey.looksValid(key) {
-                fail("users[\(u)].keys[\(k)]", "not an ssh public key; expected a line like 'ssh-ed25519 AAAA... comment'")
+                fail(
+                    "users[\(u)].keys[\(k)]",
+                    "not an ssh public key; expected a line like 'ssh-ed25519 AAAA... comment'")
             }
             if let sudo = user.sudo, sudo.contains("\n") { fail("users[\(u)].sudo", "a sudo rule is one line") }
         }
@@ -146,10 +183,14 @@ public enum FleetValidator {
         }
         var binaries: Set<String> = []
         for (b, binary) in machine.binaries.enumerated() {
-            if !binaries.insert(binary.name).inserted { fail("binaries[\(b)].name", "binary '\(binary.name)' is listed twice") }
+            if !binaries.insert(binary.name).inserted {
+                fail("binaries[\(b)].name", "binary '\(binary.name)' is listed twice")
+            }
             let prefixes = ["dir:", "tarball:", "git:"]
             if !prefixes.contains(where: binary.source.hasPrefix) {
-                fail("binaries[\(b)].source", "'\(binary.source)' must start with one of \(prefixes.joined(separator: ", "))")
+                fail(
+                    "binaries[\(b)].source",
+                    "'\(binary.source)' must start with one of \(prefixes.joined(separator: ", "))")
             }
             for (i, path) in binary.installs.enumerated() where !path.hasPrefix("/") {
                 fail("binaries[\(b)].installs[\(i)]", "'\(path)' must be an absolute path on the machine")
@@ -159,15 +200,21 @@ public enum FleetValidator {
         case .ipmi:
             if let address = machine.power.address {
                 let parts = address.split(separator: ":", omittingEmptySubsequences: false)
-                if parts.first?.isEmpty != false || parts.count > 2 || (parts.count == 2 && !(Int(parts[1]).map { (1...65535).contains($0) } ?? false)) {
-                    fail("power.address", "'\(address.prefix(80))' is not a BMC address; write HOST or HOST:PORT (port 1-65535)")
+                if parts.first?.isEmpty != false || parts.count > 2
+                    || (parts.count == 2 && !(Int(parts[1]).map { (1...65535).contains($0) } ?? false))
+                {
+                    fail(
+                        "power.address",
+                        "'\(address.prefix(80))' is not a BMC address; write HOST or HOST:PORT (port 1-65535)")
                 }
             } else {
                 fail("power.address", "the ipmi driver needs the BMC's address (host or host:port)")
             }
             if machine.power.username == nil { fail("power.username", "the ipmi driver needs a BMC user name") }
         case .redfish:
-            if !(machine.power.address ?? "").hasPrefix("http") { fail("power.address", "the redfish driver needs the BMC's URL, such as https://bmc-01") }
+            if !(machine.power.address ?? "").hasPrefix("http") {
+                fail("power.address", "the redfish driver needs the BMC's URL, such as https://bmc-01")
+            }
         case .qemu, .manual: break
         }
         return problems
@@ -176,8 +223,10 @@ public enum FleetValidator {
 
 /// An ssh public key line, checked by shape: a known type and a base64 body.
 enum SSHKey {
-    static let types = ["ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-        "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com"]
+    static let types = [
+        "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+    ]
     static func looksValid(_ line: String) -> Bool {
         let parts = line.split(separator: " ", omittingEmptySubsequences: true)
         guard parts.count >= 2, types.contains(String(parts[0])) else { return false }

@@ -27,11 +27,16 @@ public struct YAMLBudget: Sendable, Hashable {
     public func check(_ yaml: String, file: String) throws(FleetValidationError) {
         let bytes = Array(yaml.utf8)
         guard bytes.count <= maxBytes else {
-            throw FleetValidationError(problems: [GoldError(.invalidInput,
-                "the file is \(bytes.count) bytes; at most \(maxBytes) are accepted", at: file)])
+            throw FleetValidationError(problems: [
+                GoldError(
+                    .invalidInput,
+                    "the file is \(bytes.count) bytes; at most \(maxBytes) are accepted", at: file)
+            ])
         }
         if let problem = scan(bytes) {
-            throw FleetValidationError(problems: [GoldError(.invalidInput, problem.message, at: "\(file):\(problem.line)")])
+            throw FleetValidationError(problems: [
+                GoldError(.invalidInput, problem.message, at: "\(file):\(problem.line)")
+            ])
         }
     }
 
@@ -58,7 +63,9 @@ public struct YAMLBudget: Sendable, Hashable {
                 case YAML_SCALAR_EVENT:
                     finished = (1, 0, Self.string(event.data.scalar.anchor))
                 case YAML_ALIAS_EVENT:
-                    guard let name = Self.string(event.data.alias.anchor), let anchor = anchors[name] else { return nil }
+                    guard let name = Self.string(event.data.alias.anchor), let anchor = anchors[name] else {
+                        return nil
+                    }
                     finished = (anchor.size, anchor.depth, nil)
                 case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                     guard open.count < maxDepth else {
@@ -67,7 +74,8 @@ public struct YAMLBudget: Sendable, Hashable {
                     open.append((1, 0))
                     openAnchors.append(
                         event.type == YAML_SEQUENCE_START_EVENT
-                            ? Self.string(event.data.sequence_start.anchor) : Self.string(event.data.mapping_start.anchor))
+                            ? Self.string(event.data.sequence_start.anchor)
+                            : Self.string(event.data.mapping_start.anchor))
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                     guard let collection = open.popLast(), let anchor = openAnchors.popLast() else { return nil }
                     finished = (collection.size, collection.depth + 1, anchor)
@@ -93,7 +101,10 @@ public struct YAMLBudget: Sendable, Hashable {
     }
 
     private func expansion(_ line: Int) -> (message: String, line: Int) {
-        ("with its aliases expanded the document stands for more than \(maxExpandedNodes) nodes; use profiles instead of nested aliases", line)
+        (
+            "with its aliases expanded the document stands for more than \(maxExpandedNodes) nodes; use profiles instead of nested aliases",
+            line
+        )
     }
 
     private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {

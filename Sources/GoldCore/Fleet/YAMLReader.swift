@@ -13,7 +13,8 @@ struct YAMLReader {
         recorded.enumerated().map { index, problem in
             guard let others = alsoAt[index] else { return problem }
             var problem = problem
-            let shown = others.prefix(5).joined(separator: ", ") + (others.count > 5 ? " and \(others.count - 5) more" : "")
+            let shown =
+                others.prefix(5).joined(separator: ", ") + (others.count > 5 ? " and \(others.count - 5) more" : "")
             problem.message += " (the same line is also used by \(shown))"
             return problem
         }

@@ -42,14 +42,16 @@ public struct ByteSize: Hashable, Sendable, Comparable, Codable, CustomStringCon
         let container = try decoder.singleValueContainer()
         if let number = try? container.decode(UInt64.self) {
             guard number <= Self.maximum.bytes else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(number) bytes is over the 64PiB limit"))
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: "\(number) bytes is over the 64PiB limit"))
             }
             self.bytes = number
             return
         }
         let text = try container.decode(String.self)
         guard let size = ByteSize(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a size: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a size: \(text)"))
         }
         self = size
     }

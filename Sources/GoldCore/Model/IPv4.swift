@@ -9,7 +9,9 @@ public struct IPv4Address: Hashable, Sendable, Codable, CustomStringConvertible 
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let octet = UInt8(part) else { return nil }
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let octet = UInt8(part) else {
+                return nil
+            }
             value = value << 8 | UInt32(octet)
         }
         self.value = value
@@ -20,7 +22,8 @@ public struct IPv4Address: Hashable, Sendable, Codable, CustomStringConvertible 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let address = IPv4Address(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address: \(text)"))
         }
         self = address
     }
@@ -38,7 +41,8 @@ public struct IPv4CIDR: Hashable, Sendable, CustomStringConvertible {
 
     public init?(_ text: String) {
         let parts = text.split(separator: "/")
-        guard parts.count == 2, let address = IPv4Address(String(parts[0])), let prefix = Int(parts[1]), (1...32).contains(prefix)
+        guard parts.count == 2, let address = IPv4Address(String(parts[0])), let prefix = Int(parts[1]),
+            (1...32).contains(prefix)
         else { return nil }
         self.address = address
         self.prefix = prefix

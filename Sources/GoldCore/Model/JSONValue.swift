@@ -31,7 +31,11 @@ public enum JSONValue: Hashable, Sendable, Codable {
         case .bool(let value): try container.encode(value)
         case .number(let value):
             // Whole numbers go out as integers: QMP and Redfish refuse `1.0` where they want `1`.
-            if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+            if value == value.rounded(), abs(value) < 1e15 {
+                try container.encode(Int64(value))
+            } else {
+                try container.encode(value)
+            }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)

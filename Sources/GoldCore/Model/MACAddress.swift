@@ -42,7 +42,8 @@ public struct MACAddress: Hashable, Sendable, Comparable, Codable, CustomStringC
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let mac = MACAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a MAC address: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a MAC address: \(text)"))
         }
         self = mac
     }

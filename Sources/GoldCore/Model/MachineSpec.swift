@@ -57,10 +57,15 @@ public struct DeadlineSpec: Hashable, Sendable, Codable {
     public var torture: Int?
 
     /// The fleet file's names for the fields.
-    public static let fields = ["pxe", "pxe_retries", "check_in", "ack", "compile", "image_build", "image_write", "boot", "checks", "torture"]
+    public static let fields = [
+        "pxe", "pxe_retries", "check_in", "ack", "compile", "image_build", "image_write", "boot", "checks", "torture",
+    ]
 
-    public init(pxe: Int? = nil, pxeRetries: Int? = nil, checkIn: Int? = nil, ack: Int? = nil, compile: Int? = nil, imageBuild: Int? = nil,
-                imageWrite: Int? = nil, boot: Int? = nil, checks: Int? = nil, torture: Int? = nil) {
+    public init(
+        pxe: Int? = nil, pxeRetries: Int? = nil, checkIn: Int? = nil, ack: Int? = nil, compile: Int? = nil,
+        imageBuild: Int? = nil,
+        imageWrite: Int? = nil, boot: Int? = nil, checks: Int? = nil, torture: Int? = nil
+    ) {
         self.pxe = pxe
         self.pxeRetries = pxeRetries
         self.checkIn = checkIn
@@ -121,7 +126,9 @@ public struct PartitionSpec: Hashable, Sendable, Codable {
     public var options: String?
     public var label: String?
 
-    public init(size: ByteSize?, filesystem: Filesystem, mount: String? = nil, options: String? = nil, label: String? = nil) {
+    public init(
+        size: ByteSize?, filesystem: Filesystem, mount: String? = nil, options: String? = nil, label: String? = nil
+    ) {
         self.size = size
         self.filesystem = filesystem
         self.mount = mount
@@ -145,7 +152,9 @@ public struct NetworkSpec: Hashable, Sendable, Codable {
     public var gateway: String?
     public var dns: [String]
 
-    public init(hostname: String? = nil, mode: Mode = .dhcp, address: String? = nil, gateway: String? = nil, dns: [String] = []) {
+    public init(
+        hostname: String? = nil, mode: Mode = .dhcp, address: String? = nil, gateway: String? = nil, dns: [String] = []
+    ) {
         self.hostname = hostname
         self.mode = mode
         self.address = address
@@ -162,7 +171,9 @@ public struct UserSpec: Hashable, Sendable, Codable {
     /// A sudoers rule such as `ALL=(ALL) NOPASSWD: ALL`; nil for none.
     public var sudo: String?
 
-    public init(name: String, groups: [String] = [], shell: String = "/bin/bash", keys: [String] = [], sudo: String? = nil) {
+    public init(
+        name: String, groups: [String] = [], shell: String = "/bin/bash", keys: [String] = [], sudo: String? = nil
+    ) {
         self.name = name
         self.groups = groups
         self.shell = shell
@@ -198,7 +209,10 @@ public struct BinarySpec: Hashable, Sendable, Codable {
     public var services: [String]
     public var needsReboot: Bool
 
-    public init(name: String, source: String, build: [String] = [], installs: [String] = [], services: [String] = [], needsReboot: Bool = false) {
+    public init(
+        name: String, source: String, build: [String] = [], installs: [String] = [], services: [String] = [],
+        needsReboot: Bool = false
+    ) {
         self.name = name
         self.source = source
         self.build = build

@@ -21,7 +21,8 @@ public protocol GoldStore: Sendable {
 
     /// A netboot check-in: stores the inventory, turns a one-shot netboot back into `.disk`, bumps the enrolment
     /// generation, and returns the record as it now stands. Throws when `generation` is not the machine's current one.
-    func netbootCheckIn(machine: String, generation: Int64, inventory: JSONValue, actor: String) async throws -> MachineRecord
+    func netbootCheckIn(machine: String, generation: Int64, inventory: JSONValue, actor: String) async throws
+        -> MachineRecord
 
     /// Moves the machine to `state` (workflows do this), with an event.
     func setState(machine: String, _ state: MachineState, actor: String) async throws

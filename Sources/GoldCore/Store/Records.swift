@@ -25,8 +25,10 @@ public struct MachineRecord: Hashable, Sendable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(spec: MachineSpec, state: MachineState = .new, inventory: JSONValue? = nil, nextBoot: NextBoot = .disk,
-                enrolGeneration: Int64 = 0, createdAt: Date, updatedAt: Date) {
+    public init(
+        spec: MachineSpec, state: MachineState = .new, inventory: JSONValue? = nil, nextBoot: NextBoot = .disk,
+        enrolGeneration: Int64 = 0, createdAt: Date, updatedAt: Date
+    ) {
         self.spec = spec
         self.state = state
         self.inventory = inventory
@@ -90,7 +92,9 @@ public struct TokenRecord: Hashable, Sendable, Codable {
     public var createdAt: Date
     public var revokedAt: Date?
 
-    public init(id: String, hash: String, role: Role, machine: String?, label: String, createdAt: Date, revokedAt: Date? = nil) {
+    public init(
+        id: String, hash: String, role: Role, machine: String?, label: String, createdAt: Date, revokedAt: Date? = nil
+    ) {
         self.id = id
         self.hash = hash
         self.role = role

@@ -1,6 +1,6 @@
 import Foundation
-import GoldSpawn
 import GoldCore
+import GoldSpawn
 import Logging
 
 /// Base root filesystems built by mmdebstrap, cached as `<recipe hash>.tar`: built once, reused by every machine.

@@ -101,7 +101,9 @@ struct BaseLayerCache: Sendable {
             }
             guard fsync(output) == 0 else { throw AtomicFile.ioError("cannot flush", temp) }
             // rename replaces an entry a concurrent build stored meanwhile: both hold the same bytes.
-            guard rename(temp.path, url(key).path) == 0 else { throw AtomicFile.ioError("cannot rename into", url(key)) }
+            guard rename(temp.path, url(key).path) == 0 else {
+                throw AtomicFile.ioError("cannot rename into", url(key))
+            }
             let dir = Glibc.open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if dir >= 0 {
                 fsync(dir)

@@ -32,7 +32,8 @@ enum BaseLayerKey {
             let full = relative.isEmpty ? base : base + relative
             var st = stat()
             guard lstat(full, &st) == 0 else { throw AtomicFile.ioError("cannot stat", URL(fileURLWithPath: full)) }
-            var line = "\(relative.isEmpty ? "/" : relative)\u{0}\(String(st.st_mode, radix: 8))\u{0}\(st.st_uid)\u{0}\(st.st_gid)"
+            var line =
+                "\(relative.isEmpty ? "/" : relative)\u{0}\(String(st.st_mode, radix: 8))\u{0}\(st.st_uid)\u{0}\(st.st_gid)"
             let type = st.st_mode & S_IFMT
             switch type {
             case S_IFREG:
@@ -70,9 +71,10 @@ enum BaseLayerKey {
 /// run time: Swift's Glibc module does not export <sys/xattr.h>.
 enum Xattrs {
     private typealias List = @convention(c) (UnsafePointer<CChar>, UnsafeMutablePointer<CChar>?, Int) -> Int
-    private typealias Get = @convention(c) (
-        UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int
-    ) -> Int
+    private typealias Get =
+        @convention(c) (
+            UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int
+        ) -> Int
     private static let functions: (List, Get)? = {
         guard let list = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "llistxattr"),
             let get = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "lgetxattr")

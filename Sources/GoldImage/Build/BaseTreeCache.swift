@@ -1,6 +1,6 @@
 import Foundation
-import GoldSpawn
 import GoldCore
+import GoldSpawn
 
 #if canImport(Glibc)
     import Glibc
@@ -50,7 +50,8 @@ struct BaseTreeCache: Sendable {
         let temp = directory.appendingPathComponent(".\(tree.lastPathComponent).\(UUID().uuidString).tmp")
         defer { try? FileManager.default.removeItem(at: temp) }
         try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: false)
-        try await runner.check("tar", ["-xpf", tarball.path, "--numeric-owner", "-C", temp.path], context: tarball.path)
+        try await runner.check(
+            "tar", ["-xpf", tarball.path, "--numeric-owner", "-C", temp.path], context: tarball.path)
         try await runner.check(
             "find", [temp.path, "-exec", "touch", "-h", "-d", "@\(epoch)", "{}", "+"], context: temp.path)
         // The tree is trusted once it has its name: its files must be on disk before the rename is.

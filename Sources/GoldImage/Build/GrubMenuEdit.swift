@@ -42,8 +42,11 @@ public enum GrubMenuEdit {
 
     /// The root filesystem UUID the first kernel entry boots (`root=UUID=…`).
     public static func rootFilesystemUUID(in config: String) -> String? {
-        for line in config.components(separatedBy: "\n") where line.trimmingCharacters(in: .whitespaces).hasPrefix("linux ") {
-            for word in line.split(separator: " ") where word.hasPrefix("root=UUID=") { return String(word.dropFirst("root=UUID=".count)) }
+        for line in config.components(separatedBy: "\n")
+        where line.trimmingCharacters(in: .whitespaces).hasPrefix("linux ") {
+            for word in line.split(separator: " ") where word.hasPrefix("root=UUID=") {
+                return String(word.dropFirst("root=UUID=".count))
+            }
         }
         return nil
     }
@@ -51,20 +54,26 @@ public enum GrubMenuEdit {
     /// Adds (or replaces) an entry for kernel `version`, modelled on the first kernel entry: same boot filesystem
     /// and arguments, its own `vmlinuz-VERSION`; without an initrd, the root is found by `root=PARTUUID=`.
     /// The entry goes right after the last kernel entry, so the menu's default and the netboot entry stay as they were.
-    public static func addingKernel(_ config: String, version: String, initrd: Bool, rootPartitionUUID: String?) throws -> String {
+    public static func addingKernel(_ config: String, version: String, initrd: Bool, rootPartitionUUID: String?) throws
+        -> String
+    {
         var lines = config.components(separatedBy: "\n")
         let id = "gold-kernel-\(version)"
         if let existing = entries(lines).first(where: { $0.id == id }) { lines.removeSubrange(existing.lines) }
         let kernels = entries(lines).filter { $0.id.hasPrefix("gold-kernel-") }
         guard let model = kernels.first, let last = kernels.last else {
-            throw GoldError(.invalidInput, "grub.cfg has no Gold kernel entry (menuentry … --id gold-kernel-VERSION) to model the new one on")
+            throw GoldError(
+                .invalidInput,
+                "grub.cfg has no Gold kernel entry (menuentry … --id gold-kernel-VERSION) to model the new one on")
         }
         let old = String(model.id.dropFirst("gold-kernel-".count))
         var entry: [String] = []
         for line in lines[model.lines] {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("initrd ") {
-                if initrd { entry.append(line.replacingOccurrences(of: "initrd.img-\(old)", with: "initrd.img-\(version)")) }
+                if initrd {
+                    entry.append(line.replacingOccurrences(of: "initrd.img-\(old)", with: "initrd.img-\(version)"))
+                }
                 continue
             }
             var edited = line.replacingOccurrences(of: model.id, with: id)
@@ -72,7 +81,8 @@ public enum GrubMenuEdit {
                 .replacingOccurrences(of: "Linux \(old)", with: "Linux \(version)")
             if trimmed.hasPrefix("linux ") && !initrd {
                 guard let part = rootPartitionUUID else {
-                    throw GoldError(.invalidInput, "kernel \(version) has no initrd: its entry needs the root partition's PARTUUID")
+                    throw GoldError(
+                        .invalidInput, "kernel \(version) has no initrd: its entry needs the root partition's PARTUUID")
                 }
                 edited = edited.split(separator: " ", omittingEmptySubsequences: false).map {
                     $0.hasPrefix("root=UUID=") ? "root=PARTUUID=\(part.lowercased())" : String($0)
@@ -90,7 +100,9 @@ public enum GrubMenuEdit {
         var lines = config.components(separatedBy: "\n")
         guard let entry = entries(lines).first(where: { $0.id == "gold-kernel-\(version)" }) else { return config }
         var range = entry.lines
-        if range.lowerBound > 0 && lines[range.lowerBound - 1].isEmpty { range = (range.lowerBound - 1)..<range.upperBound }
+        if range.lowerBound > 0 && lines[range.lowerBound - 1].isEmpty {
+            range = (range.lowerBound - 1)..<range.upperBound
+        }
         lines.removeSubrange(range)
         return lines.joined(separator: "\n")
     }

@@ -1,6 +1,6 @@
 import Foundation
-import GoldSpawn
 import GoldCore
+import GoldSpawn
 
 extension ImageBuilder {
     static let uefiModules = [
@@ -41,7 +41,8 @@ extension ImageBuilder {
         }
     }
 
-    func grubConfig(_ request: ImageBuildRequest, plans: [DiskPlan], kernels: [GrubConfig.Kernel]) throws -> GrubConfig {
+    func grubConfig(_ request: ImageBuildRequest, plans: [DiskPlan], kernels: [GrubConfig.Kernel]) throws -> GrubConfig
+    {
         let all = plans.flatMap(\.partitions)
         guard let root = all.first(where: { $0.mount == "/" }), let rootUUID = root.fsUUID else {
             throw GoldError(.invalidInput, "no partition is mounted at /", at: "\(request.machine.name).disks")
@@ -71,7 +72,8 @@ extension ImageBuilder {
         }
         return GrubConfig(
             machine: request.machine.name, kernels: kernels, bootFilesystemUUID: bootUUID,
-            bootPathPrefix: prefix, rootFilesystemUUID: rootUUID, rootPartitionUUID: root.partUUID, environmentFilesystemUUID: envUUID,
+            bootPathPrefix: prefix, rootFilesystemUUID: rootUUID, rootPartitionUUID: root.partUUID,
+            environmentFilesystemUUID: envUUID,
             environmentPath: envPath, boot: request.machine.boot, kernelArguments: request.kernelArguments,
             timeoutSeconds: request.grubTimeout, netbootArguments: request.netbootArguments,
             espFilesystemUUID: esp?.fsUUID)

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import GoldSpawn
 import GoldCore
+import GoldSpawn
 import Logging
 
 #if canImport(Glibc)

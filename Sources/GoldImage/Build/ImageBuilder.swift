@@ -1,6 +1,6 @@
 import Foundation
-import GoldSpawn
 import GoldCore
+import GoldSpawn
 import Logging
 
 /// Builds a machine's disk images from a base root filesystem without mounting anything:
@@ -49,7 +49,9 @@ public struct ImageBuilder: Sendable {
         // What builds killed with their process left behind (a director SIGKILLed mid-build) goes first.
         let abandoned = WorkDirectoryLock.sweep(workRoot)
         if !abandoned.isEmpty {
-            logger.notice("removed work directories of builds that ended with their process", metadata: ["directories": "\(abandoned)"])
+            logger.notice(
+                "removed work directories of builds that ended with their process",
+                metadata: ["directories": "\(abandoned)"])
         }
         let work = workRoot.appendingPathComponent("\(request.machine.name)-\(UUID().uuidString)")
         let lock = try WorkDirectoryLock.acquire(work)
@@ -79,7 +81,11 @@ public struct ImageBuilder: Sendable {
     }
 
     public func discard(_ result: ImageBuildResult) {
-        if let lock = result.workLock { lock.remove() } else { try? FileManager.default.removeItem(at: result.workDirectory) }
+        if let lock = result.workLock {
+            lock.remove()
+        } else {
+            try? FileManager.default.removeItem(at: result.workDirectory)
+        }
     }
 
     private func build(_ request: ImageBuildRequest, plans: [DiskPlan], work: URL, progress: Progress) async throws
@@ -142,7 +148,8 @@ public struct ImageBuilder: Sendable {
         }
         report("done", total)
         return ImageBuildResult(
-            images: images, plans: plans, files: files, kernels: kernels.map(\.version), grubConfig: grub, workDirectory: work)
+            images: images, plans: plans, files: files, kernels: kernels.map(\.version), grubConfig: grub,
+            workDirectory: work)
     }
 
     // MARK: Base
@@ -249,7 +256,9 @@ public struct ImageBuilder: Sendable {
                 at: "kernel")
         }
         return ([first] + present.filter { $0 != first }).map {
-            GrubConfig.Kernel(version: $0, initrd: FileManager.default.fileExists(atPath: boot.appendingPathComponent("initrd.img-\($0)").path))
+            GrubConfig.Kernel(
+                version: $0,
+                initrd: FileManager.default.fileExists(atPath: boot.appendingPathComponent("initrd.img-\($0)").path))
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import GoldSpawn
 import GoldCore
+import GoldSpawn
 
 /// The files and symlinks the builder wrote over the base (machine configuration, binaries, kernel input), by
 /// their resolved path in the machine.

@@ -1,6 +1,6 @@
 import Foundation
-import GoldSpawn
 import GoldCore
+import GoldSpawn
 
 /// Writes the per-machine files into a staged root filesystem. Paths are resolved inside the stage: a symlink
 /// in the base (even an absolute one such as `/etc/resolv.conf -> /run/…`) never leads a write onto the host.

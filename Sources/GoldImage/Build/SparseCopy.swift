@@ -117,7 +117,8 @@ enum SparseCopy {
         }
     }
 
-    static func writeFully(_ fd: Int32, from buffer: UnsafeRawPointer, count: Int, at offset: UInt64, name: URL) throws {
+    static func writeFully(_ fd: Int32, from buffer: UnsafeRawPointer, count: Int, at offset: UInt64, name: URL) throws
+    {
         var done = 0
         while done < count {
             let n = pwrite(fd, buffer + done, count - done, off_t(offset) + off_t(done))

@@ -26,7 +26,9 @@ final class WorkDirectoryLock: Sendable {
         let path = lockPath(directory)
         while true {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw AtomicFile.ioError("cannot create the build's lock file", URL(fileURLWithPath: path)) }
+            guard fd >= 0 else {
+                throw AtomicFile.ioError("cannot create the build's lock file", URL(fileURLWithPath: path))
+            }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 close(fd)
                 throw AtomicFile.ioError("the build's lock file is held by another build", URL(fileURLWithPath: path))
@@ -34,7 +36,8 @@ final class WorkDirectoryLock: Sendable {
             // A sweep may have removed the file between the open and the lock: hold the lock of the file at the path.
             var held = stat()
             var named = stat()
-            if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev {
+            if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev
+            {
                 return WorkDirectoryLock(directory: directory, fd: fd)
             }
             close(fd)
@@ -62,7 +65,9 @@ final class WorkDirectoryLock: Sendable {
             if fd < 0 {
                 // No lock file: a build from before these locks (a build of now creates its lock file first).
                 let modified = (try? fm.attributesOfItem(atPath: directory.path))?[.modificationDate] as? Date ?? now
-                if now.timeIntervalSince(modified) > legacyAge, (try? fm.removeItem(at: directory)) != nil { removed.append(name) }
+                if now.timeIntervalSince(modified) > legacyAge, (try? fm.removeItem(at: directory)) != nil {
+                    removed.append(name)
+                }
                 continue
             }
             defer { close(fd) }

@@ -28,7 +28,8 @@ extension ProgramRunner {
         do {
             result = try await run(
                 Invocation(
-                    program, arguments, environment: .inherited(adding: environment), input: input.map { .bytes($0) } ?? .none,
+                    program, arguments, environment: .inherited(adding: environment),
+                    input: input.map { .bytes($0) } ?? .none,
                     timeout: nil))
         } catch let failure as SpawnError where failure.reason == .notFound {
             throw GoldError(

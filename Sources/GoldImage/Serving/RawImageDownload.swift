@@ -89,7 +89,8 @@ public struct RawImageDownload: Sendable {
                 let bytes = try await fetch(offset, offset + length - 1)
                 guard bytes.count == length else {
                     throw GoldError(
-                        .io, "asked for bytes \(offset)-\(offset + length - 1) and got \(bytes.count) bytes, not \(length)",
+                        .io,
+                        "asked for bytes \(offset)-\(offset + length - 1) and got \(bytes.count) bytes, not \(length)",
                         at: url.path)
                 }
                 sha.update(data: bytes)

@@ -44,7 +44,8 @@ public struct ChunkDiff: Hashable, Sendable, Codable {
             guard let a, let b, a.chunkSize == b.chunkSize else {
                 let size = max(sizes[0], sizes[1])
                 let chunks = max(a?.chunks.count ?? 0, b?.chunks.count ?? 0)
-                return Disk(index: index, sizes: sizes, changedChunks: chunks, changedBytes: size,
+                return Disk(
+                    index: index, sizes: sizes, changedChunks: chunks, changedBytes: size,
                     ranges: size == 0 ? [] : [Range(offset: 0, length: size)])
             }
             var ranges: [Range] = []

@@ -90,7 +90,8 @@ public enum ImageCapture {
         public var alreadyStored: Int
 
         public init(
-            machine: String, version: Int, parent: Int?, change: String, current: Bool, disks: Int, size: UInt64, chunks: Int,
+            machine: String, version: Int, parent: Int?, change: String, current: Bool, disks: Int, size: UInt64,
+            chunks: Int,
             zeroChunks: Int, uploadedChunks: Int, uploadedBytes: UInt64, alreadyStored: Int
         ) {
             self.machine = machine
@@ -111,7 +112,9 @@ public enum ImageCapture {
     /// The disks to capture: the fleet file's layout when it names disks, else the parent version's disks.
     public static func disks(spec: [DiskSpec], parent: ImageManifest?) -> [Disk] {
         if !spec.isEmpty {
-            return spec.enumerated().map { Disk(index: $0.offset, device: $0.element.device, serial: $0.element.serial) }
+            return spec.enumerated().map {
+                Disk(index: $0.offset, device: $0.element.device, serial: $0.element.serial)
+            }
         }
         return (parent?.disks ?? []).map { Disk(index: $0.index, device: $0.device) }
     }
@@ -119,7 +122,9 @@ public enum ImageCapture {
     /// New chunk bytes a machine may upload before a commit: twice its disks (the largest of the fleet file's sizes,
     /// the parent version's and those its agent reported at check-in, as the agent reads whole devices: a capture
     /// retried once uploads at most that), plus one chunk.
-    public static func uploadQuota(spec: [DiskSpec], parent: ImageManifest?, reported: [UInt64] = [], chunkSize: Int) -> UInt64 {
+    public static func uploadQuota(spec: [DiskSpec], parent: ImageManifest?, reported: [UInt64] = [], chunkSize: Int)
+        -> UInt64
+    {
         func sum(_ sizes: [UInt64]) -> UInt64 {
             sizes.reduce(0) { total, size in
                 let (next, overflow) = total.addingReportingOverflow(size)
@@ -135,32 +140,47 @@ public enum ImageCapture {
 
     /// Checks a commit's disks before any chunk is read; errors name the field (`body.disks[1].chunks`).
     public static func validate(_ disks: [DiskImageManifest], chunkSize: Int) throws {
-        guard !disks.isEmpty else { throw GoldError(.invalidInput, "a capture needs at least one disk", at: "body.disks") }
-        guard disks.count <= 64 else { throw GoldError(.invalidInput, "at most 64 disks, not \(disks.count)", at: "body.disks") }
+        guard !disks.isEmpty else {
+            throw GoldError(.invalidInput, "a capture needs at least one disk", at: "body.disks")
+        }
+        guard disks.count <= 64 else {
+            throw GoldError(.invalidInput, "at most 64 disks, not \(disks.count)", at: "body.disks")
+        }
         for (i, disk) in disks.enumerated() {
             let at = "body.disks[\(i)]"
             guard disk.index == i else {
-                throw GoldError(.invalidInput, "disks are listed in order: index must be \(i), not \(disk.index)", at: at + ".index")
+                throw GoldError(
+                    .invalidInput, "disks are listed in order: index must be \(i), not \(disk.index)", at: at + ".index"
+                )
             }
             if let device = disk.device {
-                guard device.hasPrefix("/"), device.count <= 256, !device.contains(where: { $0.isWhitespace || $0 == "\0" }) else {
-                    throw GoldError(.invalidInput, "device must be an absolute path without spaces, not '\(device)'", at: at + ".device")
+                guard device.hasPrefix("/"), device.count <= 256,
+                    !device.contains(where: { $0.isWhitespace || $0 == "\0" })
+                else {
+                    throw GoldError(
+                        .invalidInput, "device must be an absolute path without spaces, not '\(device)'",
+                        at: at + ".device")
                 }
             }
             guard disk.size > 0, disk.size <= ByteSize.maximum.bytes else {
-                throw GoldError(.invalidInput, "size must be 1 byte to \(ByteSize.maximum), not \(disk.size)", at: at + ".size")
+                throw GoldError(
+                    .invalidInput, "size must be 1 byte to \(ByteSize.maximum), not \(disk.size)", at: at + ".size")
             }
             guard disk.chunkSize == chunkSize else {
-                throw GoldError(.invalidInput, "chunkSize must be the store's, \(chunkSize), not \(disk.chunkSize)", at: at + ".chunkSize")
+                throw GoldError(
+                    .invalidInput, "chunkSize must be the store's, \(chunkSize), not \(disk.chunkSize)",
+                    at: at + ".chunkSize")
             }
             let expected = Arithmetic.ceilDivide(disk.size, UInt64(chunkSize)) ?? 0
             guard UInt64(disk.chunks.count) == expected else {
                 throw GoldError(
-                    .invalidInput, "\(disk.size) bytes in chunks of \(chunkSize) are \(expected) chunks, not \(disk.chunks.count)",
+                    .invalidInput,
+                    "\(disk.size) bytes in chunks of \(chunkSize) are \(expected) chunks, not \(disk.chunks.count)",
                     at: at + ".chunks")
             }
             guard ChunkHash(disk.sha256) != nil else {
-                throw GoldError(.invalidInput, "sha256 must be 64 lowercase hex digits, not '\(disk.sha256)'", at: at + ".sha256")
+                throw GoldError(
+                    .invalidInput, "sha256 must be 64 lowercase hex digits, not '\(disk.sha256)'", at: at + ".sha256")
             }
         }
     }
@@ -183,7 +203,8 @@ public struct MissingChunksError: Error, Hashable, Sendable, CustomStringConvert
 
     public var description: String {
         let shown = missing.prefix(4).map(\.hex).joined(separator: ", ")
-        return "\(missing.count) chunk\(missing.count == 1 ? " is" : "s are") not in the store (\(shown)\(missing.count > 4 ? ", …" : "")): "
+        return
+            "\(missing.count) chunk\(missing.count == 1 ? " is" : "s are") not in the store (\(shown)\(missing.count > 4 ? ", …" : "")): "
             + "upload \(missing.count == 1 ? "it" : "them") and commit again; no version was recorded"
     }
 }

@@ -18,15 +18,18 @@ extension ImageStore {
     public func putUploadedChunk(_ bytes: Data, expected: ChunkHash, field: String = "body") throws -> Bool {
         guard !bytes.isEmpty else { throw GoldError(.invalidInput, "the chunk is empty", at: field) }
         guard bytes.count <= chunks.chunkSize else {
-            throw GoldError(.invalidInput, "the chunk has \(bytes.count) bytes; chunks are at most \(chunks.chunkSize)", at: field)
+            throw GoldError(
+                .invalidInput, "the chunk has \(bytes.count) bytes; chunks are at most \(chunks.chunkSize)", at: field)
         }
         guard !bytes.withUnsafeBytes({ ChunkStore.isZero($0) }) else {
-            throw GoldError(.invalidInput, "an all-zero chunk is not stored: record it as null in the manifest", at: field)
+            throw GoldError(
+                .invalidInput, "an all-zero chunk is not stored: record it as null in the manifest", at: field)
         }
         let actual = ChunkHash(of: bytes)
         guard actual == expected else {
             throw GoldError(
-                .invalidInput, "the body hashes to \(actual.hex), not \(expected.hex): the chunk was damaged on the way and is not stored",
+                .invalidInput,
+                "the body hashes to \(actual.hex), not \(expected.hex): the chunk was damaged on the way and is not stored",
                 at: field)
         }
         return try withWriteLock { try chunks.put(bytes, hash: expected).isNew }
@@ -57,16 +60,20 @@ extension ImageStore {
             // An interrupted import of the same number may have left its file list: it is not this image's.
             try? FileManager.default.removeItem(at: filesURL(machine, version))
             let manifest = ImageManifest(
-                machine: machine, version: version, parent: parent, change: .capture, description: description, created: now(),
+                machine: machine, version: version, parent: parent, change: .capture, description: description,
+                created: now(),
                 disks: disks)
-            try AtomicFile.write(try manifest.encoded(), to: manifestURL(machine, version), temporaryDirectory: chunks.temporaryDirectory)
+            try AtomicFile.write(
+                try manifest.encoded(), to: manifestURL(machine, version), temporaryDirectory: chunks.temporaryDirectory
+            )
             if makeCurrent {
                 try AtomicFile.write(
                     Data("\(version)\n".utf8), to: machineDirectory(machine).appendingPathComponent("current"),
                     temporaryDirectory: chunks.temporaryDirectory)
             }
             logger.info(
-                "captured image", metadata: ["machine": "\(machine)", "version": "\(version)", "chunks": "\(named.count)"])
+                "captured image",
+                metadata: ["machine": "\(machine)", "version": "\(version)", "chunks": "\(named.count)"])
             return manifest
         }
     }
@@ -81,7 +88,8 @@ extension ImageStore {
                 let bytes = try chunks.get(hash)
                 guard bytes.count == length else {
                     throw GoldError(
-                        .invalidInput, "chunk \(hash.hex) has \(bytes.count) bytes; chunk \(i) of a \(disk.size)-byte disk has \(length)",
+                        .invalidInput,
+                        "chunk \(hash.hex) has \(bytes.count) bytes; chunk \(i) of a \(disk.size)-byte disk has \(length)",
                         at: "\(field).chunks[\(i)]")
                 }
                 whole.update(data: bytes)
@@ -93,7 +101,8 @@ extension ImageStore {
         let digest = whole.finalize().hexString
         guard digest == disk.sha256 else {
             throw GoldError(
-                .invalidInput, "the disk's chunks hash to \(digest), not \(disk.sha256): nothing was recorded", at: "\(field).sha256")
+                .invalidInput, "the disk's chunks hash to \(digest), not \(disk.sha256): nothing was recorded",
+                at: "\(field).sha256")
         }
     }
 }

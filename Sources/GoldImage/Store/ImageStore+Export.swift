@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import GoldSpawn
 import GoldCore
+import GoldSpawn
 
 /// The file format of an exported image.
 public enum ImageFormat: String, Hashable, Sendable, Codable, CaseIterable { case raw, qcow2 }

@@ -83,14 +83,18 @@ extension ImageStore {
                     .init(
                         machine: machine, current: current, kept: decision.keep, removed: decision.remove,
                         reasons: Dictionary(
-                            uniqueKeysWithValues: decision.reasons.map { ("\($0.key)", $0.value.sorted().map(\.rawValue)) })))
+                            uniqueKeysWithValues: decision.reasons.map {
+                                ("\($0.key)", $0.value.sorted().map(\.rawValue))
+                            })))
             }
             if !dryRun {
                 for removal in removals {
                     try FileManager.default.removeItem(at: manifestURL(removal.machine, removal.version))
                 }
                 for machine in Set(removals.map(\.machine)) { AtomicFile.syncDirectory(machineDirectory(machine)) }
-                for removal in removals { try? FileManager.default.removeItem(at: filesURL(removal.machine, removal.version)) }
+                for removal in removals {
+                    try? FileManager.default.removeItem(at: filesURL(removal.machine, removal.version))
+                }
                 for url in orphanFileLists { try? FileManager.default.removeItem(at: url) }
             }
             let stored = try chunks.all().map { StoredChunk(hash: $0.hash, bytes: $0.bytes) }
@@ -123,7 +127,8 @@ extension ImageStore {
             var isDirectory: ObjCBool = false
             return (try? Self.validate(machine: name)) != nil
                 && FileManager.default.fileExists(
-                    atPath: dir.appendingPathComponent(name).path, isDirectory: &isDirectory) && isDirectory.boolValue
+                    atPath: dir.appendingPathComponent(name).path, isDirectory: &isDirectory)
+                && isDirectory.boolValue
         }.sorted()
     }
 

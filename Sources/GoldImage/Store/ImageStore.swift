@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import GoldSpawn
 import GoldCore
+import GoldSpawn
 import Logging
 
 /// Every version of every machine's image, as manifests over a shared ``ChunkStore``.

@@ -97,7 +97,9 @@ extension ImageStore {
     /// A version's summary; its parent's manifest is read when the store still has it.
     public func detail(machine: String, version: Int) throws -> ImageVersionDetail {
         let m = try manifest(machine: machine, version: version)
-        let parent = try m.parent.flatMap { p in try list(machine: machine).contains(p) ? manifest(machine: machine, version: p) : nil }
+        let parent = try m.parent.flatMap { p in
+            try list(machine: machine).contains(p) ? manifest(machine: machine, version: p) : nil
+        }
         return ImageVersionDetail(manifest: m, parent: parent, current: try currentVersion(machine: machine) == version)
     }
 }

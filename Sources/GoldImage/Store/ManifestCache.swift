@@ -13,7 +13,8 @@ final class ManifestCache: Sendable {
         var inode: UInt64
     }
 
-    private let state = Mutex<(entries: [Key: (manifest: ImageManifest, used: UInt64)], bytes: Int, clock: UInt64)>(([:], 0, 0))
+    private let state = Mutex<(entries: [Key: (manifest: ImageManifest, used: UInt64)], bytes: Int, clock: UInt64)>(
+        ([:], 0, 0))
     let maxEntries: Int
     let maxBytes: Int
 
@@ -28,7 +29,9 @@ final class ManifestCache: Sendable {
     static func key(_ path: String) -> Key? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        return Key(path: path, size: Int(info.st_size), modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+        return Key(
+            path: path, size: Int(info.st_size),
+            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
             inode: UInt64(info.st_ino))
     }
 

@@ -26,7 +26,8 @@ public struct RetentionRule: Hashable, Sendable {
     {
         guard keep >= 1 else {
             throw GoldError(
-                .invalidInput, "'\(field)' must be at least 1 (the newest version of a machine is always kept), not \(keep)",
+                .invalidInput,
+                "'\(field)' must be at least 1 (the newest version of a machine is always kept), not \(keep)",
                 at: field)
         }
         return RetentionRule(keepLast: keep, pinned: pinned)
@@ -49,7 +50,9 @@ public struct RetentionRule: Hashable, Sendable {
     /// The decision for every machine: `versions` and `current` per machine.
     public func decide(versions: [String: [Int]], current: [String: Int]) -> [String: RetentionDecision] {
         var out: [String: RetentionDecision] = [:]
-        for (machine, list) in versions { out[machine] = decide(machine: machine, versions: list, current: current[machine]) }
+        for (machine, list) in versions {
+            out[machine] = decide(machine: machine, versions: list, current: current[machine])
+        }
         return out
     }
 }

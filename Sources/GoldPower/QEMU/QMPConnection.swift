@@ -1,5 +1,5 @@
-import GoldCore
 import Foundation
+import GoldCore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,5 @@
-import GoldCore
 import Foundation
+import GoldCore
 
 /// One line QEMU's QMP server sends (QEMU docs, "QEMU Machine Protocol Specification", §2.2–2.5).
 public enum QMPMessage: Sendable, Equatable {
@@ -20,7 +20,9 @@ public enum QMPMessage: Sendable, Equatable {
         else { throw QMPParseError(line: line, reason: "not a JSON object") }
         if let greeting = o["QMP"] {
             let v = greeting["version"]?["qemu"]
-            let parts = ["major", "minor", "micro"].map { v?[$0]?.numberValue.flatMap { Int(exactly: $0) }.map(String.init) ?? "?" }
+            let parts = ["major", "minor", "micro"].map {
+                v?[$0]?.numberValue.flatMap { Int(exactly: $0) }.map(String.init) ?? "?"
+            }
             return .greeting(version: parts.joined(separator: "."))
         }
         if let value = o["return"] { return .success(value) }

@@ -1,5 +1,5 @@
-import GoldCore
 import Foundation
+import GoldCore
 
 /// Reading Redfish (DMTF DSP0266/DSP0268) replies as `curl -w` leaves them: the body, then a last line with the HTTP
 /// status.

@@ -31,7 +31,9 @@ final class ByteFlippingProxy: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 64) == 0 else {
             close(fd)
@@ -86,7 +88,9 @@ final class ByteFlippingProxy: @unchecked Sendable {
     }
 
     private func serve(_ client: Int32) {
-        guard let request = Self.readMessage(client), let line = request.head.split(separator: "\r\n").first else { return }
+        guard let request = Self.readMessage(client), let line = request.head.split(separator: "\r\n").first else {
+            return
+        }
         let words = line.split(separator: " ")
         guard words.count >= 2 else { return }
         let method = String(words[0])
@@ -96,7 +100,9 @@ final class ByteFlippingProxy: @unchecked Sendable {
         defer { close(upstream) }
         var address = Self.loopback(port: upstreamPort)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0, Self.sendAll(upstream, request.bytes) else { return }
         guard var response = Self.readMessage(upstream) else { return }
@@ -111,8 +117,14 @@ final class ByteFlippingProxy: @unchecked Sendable {
             response.bytes[at] ^= 0x20
             flippedAt = at - response.bodyStart
         }
-        let status = response.head.split(separator: "\r\n").first.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "" } ?? ""
-        state.withLock { $0.exchanges.append(Exchange(method: method, path: path, attempt: attempt, status: status, flippedAt: flippedAt)) }
+        let status =
+            response.head.split(separator: "\r\n").first.map {
+                $0.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+            } ?? ""
+        state.withLock {
+            $0.exchanges.append(
+                Exchange(method: method, path: path, attempt: attempt, status: status, flippedAt: flippedAt))
+        }
         _ = Self.sendAll(client, response.bytes)
     }
 
@@ -131,11 +143,12 @@ final class ByteFlippingProxy: @unchecked Sendable {
             if headEnd == nil, let range = bytes.firstRange(of: Array("\r\n\r\n".utf8)) {
                 headEnd = range.upperBound
                 let head = String(decoding: bytes[0..<range.lowerBound], as: UTF8.self)
-                contentLength = head.split(separator: "\r\n").compactMap { field -> Int? in
-                    let parts = field.split(separator: ":", maxSplits: 1)
-                    guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
-                    return Int(parts[1].trimmingCharacters(in: .whitespaces))
-                }.first
+                contentLength =
+                    head.split(separator: "\r\n").compactMap { field -> Int? in
+                        let parts = field.split(separator: ":", maxSplits: 1)
+                        guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
+                        return Int(parts[1].trimmingCharacters(in: .whitespaces))
+                    }.first
                 // A request without a body says Content-Length: 0 or nothing at all.
                 if contentLength == nil, head.hasPrefix("GET ") || head.hasPrefix("HEAD ") { contentLength = 0 }
             }
