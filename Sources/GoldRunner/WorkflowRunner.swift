@@ -23,6 +23,15 @@ public actor WorkflowRunner: WorkflowControl, Service {
     let rolloutLock = SerialLock()
     private var eventCursor: Int64?
     private var running: Set<String> = []
+    /// Commands launched and not yet taken by the executor, the executor waiting for one, and how many are launched
+    /// and not yet ended (``drain()`` waits for none).
+    private var launched: [Command] = []
+    private var launchWaiter: CheckedContinuation<Command?, Never>?
+    private var executorRunning = false
+    private var executorStopping = false
+    private var stopWhenIdle = false
+    private var inFlight = 0
+    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     /// Rollout targets whose workflow this process is starting right now.
     var starting: Set<String> = []
 
@@ -163,8 +172,78 @@ public actor WorkflowRunner: WorkflowControl, Service {
         return a == b
     }
 
+    // MARK: - executing commands
+
+    /// Hands a saved command to the executor (``executeCommands()``), which runs it in its task group. Until an
+    /// executor runs, commands wait here; a process that stops first loses none: the store holds them as issued.
     func launch(_ command: Command) {
-        Task { await self.run(command) }
+        inFlight += 1
+        if let waiter = launchWaiter {
+            launchWaiter = nil
+            waiter.resume(returning: command)
+        } else {
+            launched.append(command)
+        }
+    }
+
+    private func nextLaunched() async -> Command? {
+        if !launched.isEmpty { return launched.removeFirst() }
+        if executorStopping || (stopWhenIdle && inFlight == 0) { return nil }
+        return await withCheckedContinuation { launchWaiter = $0 }
+    }
+
+    /// Ends ``executeCommands()`` once what it started has ended. Commands not yet started stay issued in the store:
+    /// the next start's recovery runs them.
+    func stopExecuting() {
+        executorStopping = true
+        inFlight -= launched.count
+        launched.removeAll()
+        launchWaiter?.resume(returning: nil)
+        launchWaiter = nil
+        if inFlight == 0 { releaseDrainers() }
+    }
+
+    private func commandEnded() {
+        inFlight -= 1
+        guard inFlight == 0 else { return }
+        releaseDrainers()
+        if stopWhenIdle {
+            launchWaiter?.resume(returning: nil)
+            launchWaiter = nil
+        }
+    }
+
+    private func releaseDrainers() {
+        for waiter in drainWaiters { waiter.resume() }
+        drainWaiters.removeAll()
+    }
+
+    /// Returns when every launched command has run, including those their completions launched: what a test awaits
+    /// instead of sleeping. (An agent command has run once it is queued for the agent.) With no executor running (a
+    /// test drives the runner by hand), this call is the executor until then.
+    public func drain() async {
+        if !executorRunning { return await executeCommands(untilIdle: true) }
+        if inFlight == 0 { return }
+        await withCheckedContinuation { drainWaiters.append($0) }
+    }
+
+    /// Runs launched commands, each as a child task of this call, until ``stopExecuting()`` (or, `untilIdle`, until
+    /// none is in flight); then waits for those running. Cancelling this call cancels them: a command cancelled
+    /// mid-way records no outcome (it stays started, and the next start's recovery settles it as unknown, as after a
+    /// crash).
+    func executeCommands(untilIdle: Bool = false) async {
+        executorRunning = true
+        executorStopping = false
+        stopWhenIdle = untilIdle
+        defer { executorRunning = false }
+        await withDiscardingTaskGroup { group in
+            while let command = await nextLaunched() {
+                group.addTask {
+                    await self.run(command)
+                    await self.commandEnded()
+                }
+            }
+        }
     }
 
     func run(_ command: Command) async {
@@ -201,6 +280,8 @@ public actor WorkflowRunner: WorkflowControl, Service {
                         actor: "director")
                 }
             }
+            // Stopped by a shutdown: what the action did is not known. The command stays started, as after a crash.
+            if Task.isCancelled { return }
             try await store.finishCommand(id: command.id, outcome: outcome)
             try await transition(
                 command.workflow, .completed(commandID: command.id, outcome: outcome),
@@ -295,12 +376,21 @@ public actor WorkflowRunner: WorkflowControl, Service {
 
     // MARK: - Service
 
+    /// Recovers, then passes every tick with an executor running the commands; on shutdown the executor stops, its
+    /// running commands are cancelled and awaited: nothing this runner started outlives it.
     public func run() async throws {
-        try await recover()
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await pass()
-            await rolloutPass()
-            try? await Task.sleep(for: tickInterval)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.executeCommands() }
+            defer {
+                stopExecuting()
+                group.cancelAll()
+            }
+            try await recover()
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                await pass()
+                await rolloutPass()
+                try? await Task.sleep(for: tickInterval)
+            }
         }
     }
 

@@ -66,7 +66,9 @@ struct DirectorHarness {
             backups: backups.map(BinaryBackups.init(root:)), imageStore: imageStore)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = director.makeApplication(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        // The runner runs as in `gold serve`: its executor runs the commands the API's workflows issue.
+        let services: [any Service] = [app] + (runner.map { [$0] } ?? [])
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()

@@ -51,6 +51,7 @@ import Testing
         try #require(await runner.wakeups.waiting > 0, "the agent's long-poll never waited")
         // A restore's first agent step: the reboot request.
         _ = try await runner.start(.restore, machine: "m1", parameters: [:], actor: "test")
+        await runner.drain()
         let (commands, answeredAt) = try await poll.value
         #expect(commands.map(\.action) == [.agent(.reboot(netboot: true))])
         #expect(answeredAt < deadline, "answered when the command started, not when the long-poll ran out")

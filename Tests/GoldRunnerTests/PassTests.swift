@@ -201,7 +201,7 @@ final class TestClock: Sendable {
             ids.append(try await runner.start(.provision, machine: name, parameters: [:], actor: "test").id)
         }
         for _ in 0..<10 {
-            try await Task.sleep(for: .milliseconds(30))
+            await runner.drain()
             await runner.pass()
         }
         for id in ids {

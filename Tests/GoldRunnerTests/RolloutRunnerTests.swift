@@ -29,7 +29,7 @@ import Testing
         -> Rollout
     {
         for _ in 0..<400 {
-            try await Task.sleep(for: .milliseconds(10))
+            await runner.drain()
             for machine in machines { try await world.agentTurn(runner, machine: machine) }
             await runner.pass()
             await runner.rolloutPass()

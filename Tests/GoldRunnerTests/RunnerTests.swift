@@ -14,8 +14,10 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
     let store: SQLiteStore
     /// When false the machine never reaches PXE (powered off behind the driver's back).
     let machineAnswers = Mutex(true)
-    /// The director "dies" inside the next power command: the machine acts, the director never hears back.
+    /// The director "dies" inside the next power command: the machine acts, the director never hears back. `hung`
+    /// says when it hangs; the test then cancels the runner's work, as a kill would end it.
     let hangNextPower = Mutex(false)
+    let hung = AsyncStream.makeStream(of: Void.self)
     /// Machines whose checks from the build server fail.
     let failChecks = Mutex<Set<String>>([])
 
@@ -36,6 +38,7 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
                 $0 = false
                 return hang
             }) {
+                hung.continuation.yield()
                 try? await Task.sleep(for: .seconds(3600))
             }
             return .succeeded(detail: "power")
@@ -91,11 +94,11 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
 
     static let logger = Logger(label: "test")
 
-    /// Lets launched command tasks and the agent run, then makes one runner pass.
+    /// Runs the launched commands, lets the agent take its own, runs what that launched, then makes one runner pass.
     static func turn(_ runner: WorkflowRunner, _ world: FakeWorld) async throws {
-        try await Task.sleep(for: .milliseconds(30))
+        await runner.drain()
         try await world.agentTurn(runner, machine: "m1")
-        try await Task.sleep(for: .milliseconds(30))
+        await runner.drain()
         await runner.pass()
     }
 
@@ -244,7 +247,11 @@ final class FakeWorld: MachineActions, @unchecked Sendable {
         world.hangNextPower.withLock { $0 = true }
         let first = WorkflowRunner(store: store, actions: world, logger: Self.logger)
         let workflow = try await first.start(.provision, machine: "m1", parameters: [:], actor: "test")
-        for _ in 0..<6 { try await Self.turn(first, world) }
+        let dying = Task { for _ in 0..<6 { try await Self.turn(first, world) } }
+        var hangs = world.hung.stream.makeAsyncIterator()
+        _ = await hangs.next()
+        dying.cancel()
+        _ = await dying.result
         let interrupted = try await store.openCommands().filter { $0.command.action == .power(.onOrCycle) }
         #expect(interrupted.map(\.state) == [.started])
         // A new director on the same store.
