@@ -224,7 +224,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "GoldDeployTests", dependencies: ["GoldDeploy", "GoldCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldDeployTests", dependencies: ["GoldDeploy", "GoldCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .testTarget(name: "GoldWorkflowTests", dependencies: ["GoldWorkflow", "GoldCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldDHCPTests", dependencies: ["GoldDHCP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(

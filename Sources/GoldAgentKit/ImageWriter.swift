@@ -107,6 +107,7 @@ public struct ImageWriter: Sendable {
         mutating func add(_ piece: Piece) async {
             let previous = last
             let zeros = self.zeros
+            // A chain: each piece's task awaits the one before; `digest()` awaits the last. None outlives the writer.
             let next = Task {
                 var hasher = await previous?.value ?? SHA256()
                 switch piece {
@@ -144,6 +145,7 @@ public struct ImageWriter: Sendable {
         for index in 0..<count {
             while started < count, started <= index + window {
                 let next = started
+                // A window of plans ahead, awaited in order; the defer above cancels what is left on an error.
                 pending[next] = Task { try await plan(disk, chunk: next) }
                 started += 1
             }
@@ -186,6 +188,7 @@ public struct ImageWriter: Sendable {
         }
         // The writes were started towards the medium as they were made; fsync waits for the rest while the image hash
         // catches up. The write succeeds only when both do.
+        // Awaited on every path below.
         let flushing = Task { [target] in try await Blocking.run { try target.flush() } }
         if let image {
             let digest = await image.digest()

@@ -51,16 +51,13 @@ public struct DHCPWiring: Sendable {
             configuration: serverConfig, policy: policy, leaseStore: FileLeaseStore(path: leaseFile), logger: logger,
             onEvent: { event in
                 guard let macText = event.mac?.description, let mac = GoldCore.MACAddress(macText) else { return }
-                Task {
-                    // Full DHCP: the address Gold gave. proxyDHCP: the one the network's server gave, as the client says.
-                    if let address = event.offeredAddress ?? event.clientAddress {
-                        await registry.record(address: address.description, mac: mac)
-                    }
-                    await reporter.add(
+                // Full DHCP: the address Gold gave. proxyDHCP: the one the network's server gave, as the client says.
+                reporter.submit(
+                    FetchReporter.Fetch(
                         address: event.offeredAddress?.description ?? "0.0.0.0", mac: mac,
+                        learned: (event.offeredAddress ?? event.clientAddress)?.description,
                         file: event.bootfile ?? "-", protocolName: "dhcp \(event.requestType.map { "\($0)" } ?? "?")",
-                        bytes: 0, outcome: "\(event.outcome)", duration: .zero)
-                }
+                        bytes: 0, outcome: "\(event.outcome)", duration: .zero))
             })
         sync = FleetSync(server: server, base: responder, link: link, logger: logger)
     }

@@ -231,13 +231,11 @@ public struct DeployServer: Sendable {
         return TFTPServer(
             configuration: configuration.tftp, fileSource: source,
             observer: { record in
-                let address = record.client.ipAddress ?? "?"
-                let outcome = "\(record.outcome)"
-                Task {
-                    await reporter.add(
-                        address: address, mac: nil, file: record.requestedFilename, protocolName: "tftp",
-                        bytes: record.bytesSent, outcome: outcome, duration: record.duration)
-                }
+                reporter.submit(
+                    FetchReporter.Fetch(
+                        address: record.client.ipAddress ?? "?", mac: nil, file: record.requestedFilename,
+                        protocolName: "tftp", bytes: record.bytesSent, outcome: "\(record.outcome)",
+                        duration: record.duration))
             }, logger: logger)
     }
 

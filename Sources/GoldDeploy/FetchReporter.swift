@@ -20,10 +20,56 @@ public actor FetchReporter: Service {
     static let fileLimit = 256
     static let batchBytes = 1 << 20
 
+    /// Fetches handed over by the TFTP and DHCP servers' callbacks (which cannot await), taken in by ``run()``.
+    /// Bounded: in a flood the oldest waiting are dropped, so a packet storm cannot grow memory.
+    private let intake: AsyncStream<Fetch>
+    private let intakeSink: AsyncStream<Fetch>.Continuation
+    static let intakeLimit = 10_000
+
+    /// One fetch as a server saw it. `learned`: the client's address, now known to belong to `mac` (a DHCP exchange).
+    public struct Fetch: Sendable {
+        public var address: String
+        public var mac: MACAddress?
+        public var learned: String?
+        public var file: String
+        public var protocolName: String
+        public var bytes: Int
+        public var outcome: String
+        public var duration: Duration
+
+        public init(
+            address: String, mac: MACAddress?, learned: String? = nil, file: String, protocolName: String, bytes: Int,
+            outcome: String, duration: Duration
+        ) {
+            self.address = address
+            self.mac = mac
+            self.learned = learned
+            self.file = file
+            self.protocolName = protocolName
+            self.bytes = bytes
+            self.outcome = outcome
+            self.duration = duration
+        }
+    }
+
     public init(link: DirectorLink, registry: ClientRegistry, logger: Logger) {
         self.link = link
         self.registry = registry
         self.logger = logger
+        (intake, intakeSink) = AsyncStream.makeStream(
+            of: Fetch.self, bufferingPolicy: .bufferingNewest(Self.intakeLimit))
+    }
+
+    /// For a caller that cannot await (a server's packet callback): queued for ``run()``, never blocking.
+    public nonisolated func submit(_ fetch: Fetch) {
+        intakeSink.yield(fetch)
+    }
+
+    func take(_ fetch: Fetch) async {
+        if let learned = fetch.learned, let mac = fetch.mac { await registry.record(address: learned, mac: mac) }
+        await add(
+            address: fetch.address, mac: fetch.mac, file: fetch.file, protocolName: fetch.protocolName,
+            bytes: fetch.bytes, outcome: fetch.outcome, duration: fetch.duration)
     }
 
     public func add(
@@ -54,10 +100,17 @@ public actor FetchReporter: Service {
     var waiting: [BootFetchReport] { pending }
     var countedFetches: Int { counted.total }
 
+    /// Takes in submitted fetches and sends batches every 250 ms; on shutdown, what was submitted is sent.
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(250))
-            await flush()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await fetch in self.intake { await self.take(fetch) }
+            }
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                await flush()
+            }
+            intakeSink.finish()
         }
         await flush(summaryDue: true)
     }

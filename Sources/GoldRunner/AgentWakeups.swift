@@ -20,6 +20,7 @@ actor AgentWakeups {
         guard self.generation(machine) == generation else { return true }
         let id = nextID
         nextID += 1
+        // Unstructured so the wait can end the timer: cancelled below, whoever resumes the waiter.
         let timer = Task {
             try? await Task.sleep(until: deadline)
             self.timeOut(machine, id)

@@ -81,6 +81,7 @@ final class TFTPFileCache: Sendable {
                 return .stream
             }
             state.statistics.loads += 1
+            // Unstructured: every reader of this file awaits the one load, whichever request started it.
             let task = Task { await self.load(descriptor, key: key) }
             state.loading[key] = task
             return .wait(task, loader: true)

@@ -1,5 +1,6 @@
 import GoldCore
 import Logging
+import ServiceLifecycle
 import Testing
 
 @testable import GoldDeploy
@@ -38,6 +39,31 @@ import Testing
         #expect(waiting.count == 120)
         #expect(waiting.allSatisfy { $0.mac == mac.description && $0.file.utf8.count <= 260 })
         #expect(await reporter.countedFetches == 80)
+    }
+
+    /// The servers' callbacks submit without waiting; `run()` takes the fetches in order, so a TFTP fetch from an
+    /// address a DHCP exchange just tied to a machine is that machine's; on shutdown nothing submitted is lost.
+    @Test func submittedFetchesAreTakenInOrderAndAttributed() async throws {
+        let mac = try #require(MACAddress("52:54:00:00:00:07"))
+        let reporter = reporter()
+        reporter.submit(
+            FetchReporter.Fetch(
+                address: "0.0.0.0", mac: mac, learned: "10.0.0.7", file: "-", protocolName: "dhcp", bytes: 0,
+                outcome: "offered", duration: .zero))
+        reporter.submit(
+            FetchReporter.Fetch(
+                address: "10.0.0.7", mac: nil, file: "ipxe.efi", protocolName: "tftp", bytes: 1, outcome: "sent",
+                duration: .zero))
+        let group = ServiceGroup(configuration: .init(services: [reporter], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        // The director (port 9) is absent: both wait for the next try.
+        let waiting = await reporter.waiting
+        #expect(waiting.map(\.file) == ["-", "ipxe.efi"])
+        #expect(waiting.allSatisfy { $0.mac == mac.description })
     }
 
     @Test func theTallyIsOneBoundedReport() {
