@@ -2,6 +2,7 @@ import Foundation
 import GoldCompile
 import Hummingbird
 import NIOCore
+import NIOPosix
 
 extension DeployServer {
     /// `GET /artifacts/KEY` (the manifest: files, hashes, kernel release or binary outputs) and
@@ -46,7 +47,12 @@ extension DeployServer {
                 status: .ok, headers: headers,
                 body: ResponseBody { writer in
                     defer { try? handle.close() }
-                    while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty {
+                    // Disk reads on NIO's file-I/O threads, never the cooperative pool's few.
+                    while let piece = try await NIOThreadPool.singleton.runIfActive({
+                        try handle.read(upToCount: 1 << 20)
+                    }),
+                        !piece.isEmpty
+                    {
                         try await writer.write(ByteBuffer(bytes: piece))
                     }
                     try await writer.finish(nil)

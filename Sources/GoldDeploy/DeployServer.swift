@@ -6,6 +6,7 @@ import GoldTFTPServer
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 
 /// The build/deploy server's network boot side: HTTP boot (iPXE scripts, kernel, initrd) and TFTP (loaders and
 /// per-machine pxelinux/GRUB files), both rendering from the director's state at the moment of the request.
@@ -130,7 +131,11 @@ public struct DeployServer: Sendable {
         let body = ResponseBody { writer in
             var offset: UInt64 = 0
             while offset < length {
-                let piece = try answer.read(offset: offset, count: 1 << 20)
+                // A disk read: on NIO's file-I/O threads, never the cooperative pool's few.
+                let from = offset
+                let piece = try await NIOThreadPool.singleton.runIfActive {
+                    try answer.read(offset: from, count: 1 << 20)
+                }
                 if piece.isEmpty { break }
                 try await writer.write(ByteBuffer(bytes: piece))
                 counters.sent(kind, bytes: piece.count)

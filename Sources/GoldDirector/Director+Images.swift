@@ -5,6 +5,7 @@ import GoldSpawn
 import GoldWorkflow
 import Hummingbird
 import Logging
+import NIOPosix
 
 /// One image version as `gold image list` shows it.
 public struct ImageVersionSummary: Codable, Sendable, ResponseEncodable {
@@ -111,7 +112,7 @@ extension Director {
                     "machine \(machine) version \(version) has no disk \(index) (it has \(disks.map { "\($0.index)" }.joined(separator: ", ")))",
                     at: "path.disk")
             }
-            return try rawDisk(disk, store: store, range: request.headers[.range])
+            return try await rawDisk(disk, store: store, range: request.headers[.range])
         }
         router.post("/v1/image-store/gc") { request, context -> GarbageCollection in
             let identity = try context.require(.administer)
@@ -195,7 +196,7 @@ extension Director {
     static let rawPieceLimit: UInt64 = 16 << 20
 
     /// A disk's raw bytes, `Range` honoured (RFC 9110 §14.2), like the deploy server's `/images/…/diskN.raw`.
-    func rawDisk(_ disk: DiskImageManifest, store: ImageStore, range: String?) throws -> Response {
+    func rawDisk(_ disk: DiskImageManifest, store: ImageStore, range: String?) async throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
         headers[.acceptRanges] = "bytes"
@@ -218,13 +219,19 @@ extension Director {
         let length = upper - lower + 1
         headers[.contentLength] = "\(length)"
         if length <= Self.rawPieceLimit {
-            let data = try store.read(disk, offset: lower, count: Int(length))
+            // Disk reads on NIO's file-I/O threads, never the cooperative pool's few.
+            let data = try await NIOThreadPool.singleton.runIfActive {
+                try store.read(disk, offset: lower, count: Int(length))
+            }
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         let body = ResponseBody { writer in
             var offset = lower
             while offset <= upper {
-                let piece = try store.read(disk, offset: offset, count: Int(min(UInt64(1 << 20), upper - offset + 1)))
+                let (from, count) = (offset, Int(min(UInt64(1 << 20), upper - offset + 1)))
+                let piece = try await NIOThreadPool.singleton.runIfActive {
+                    try store.read(disk, offset: from, count: count)
+                }
                 if piece.isEmpty { break }
                 try await writer.write(ByteBuffer(bytes: piece))
                 offset += UInt64(piece.count)
