@@ -50,7 +50,7 @@ let package = Package(
             ]
         ),
         // The workflow engine: a pure reducer, and the runbook's workflows as lists of steps.
-        .target(name: "GoldWorkflow", dependencies: ["GoldCore"], swiftSettings: swiftSettings),
+        .target(name: "GoldWorkflow", dependencies: ["GoldAPI", "GoldCore"], swiftSettings: swiftSettings),
         // DHCP/proxyDHCP: the pure codec, lease table and responder…
         .target(name: "GoldDHCP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // …and its NIO UDP adapter, bound to one interface.
@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "GoldDirector",
             dependencies: [
-                "GoldCore", "GoldWorkflow", "GoldImage", "GoldCompile", "GoldSpawn",
+                "GoldAPI", "GoldCore", "GoldWorkflow", "GoldImage", "GoldCompile", "GoldSpawn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "GoldDeploy",
             dependencies: [
-                "GoldCore", "GoldTFTPServer", "GoldHTTPClient", "GoldDHCP", "GoldDHCPServer", "GoldImage", "GoldCompile",
+                "GoldAPI", "GoldCore", "GoldTFTPServer", "GoldHTTPClient", "GoldDHCP", "GoldDHCPServer", "GoldImage", "GoldCompile",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "GoldServer",
             dependencies: [
-                "GoldCore", "GoldSQLite", "GoldDirector", "GoldDeploy", "GoldTFTPServer", "GoldRunner", "GoldWorkflow", "GoldPower",
+                "GoldAPI", "GoldCore", "GoldSQLite", "GoldDirector", "GoldDeploy", "GoldTFTPServer", "GoldRunner", "GoldWorkflow", "GoldPower",
                 "GoldHTTPClient", "GoldLab", "GoldNetboot", "GoldSpawn", "GoldImage", "GoldCompile", "GoldDoctor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -147,7 +147,7 @@ let package = Package(
         .target(
             name: "GoldCLI",
             dependencies: [
-                "GoldCore", "GoldServer", "GoldDirector", "GoldImage", "GoldHTTPClient", "GoldTFTPServer", "GoldWorkflow", "GoldLab", "GoldNetboot", "GoldPower",
+                "GoldAPI", "GoldCore", "GoldServer", "GoldImage", "GoldHTTPClient", "GoldTFTPServer", "GoldWorkflow", "GoldLab", "GoldNetboot", "GoldPower",
                 "GoldDoctor", "GoldSpawn", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -171,6 +171,8 @@ let package = Package(
         .target(name: "GoldDoctor", swiftSettings: swiftSettings),
         // Running programs: argument vectors, own process group, signals reset, SIGKILL at the deadline.
         .target(name: "GoldSpawn", swiftSettings: swiftSettings),
+        // The wire: request and response bodies, shared by the director, deploy server, agent and CLI. No server code.
+        .target(name: "GoldAPI", swiftSettings: swiftSettings),
         .target(name: "GoldTestSupport", dependencies: ["GoldSpawn"], swiftSettings: swiftSettings),
         // The netboot environment: Debian's kernel and an initramfs with busybox, the agent and the workflow tools.
         .target(
@@ -181,7 +183,7 @@ let package = Package(
         // The agent: Foundation, ArgumentParser and NIO only, so it links statically (-static-stdlib).
         .target(
             name: "GoldAgentKit",
-            dependencies: ["GoldHTTPClient", "GoldCore", "GoldWorkflow", "GoldSpawn", "GoldImage",
+            dependencies: ["GoldAPI", "GoldHTTPClient", "GoldCore", "GoldWorkflow", "GoldSpawn", "GoldImage",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
@@ -191,7 +193,7 @@ let package = Package(
         .target(
             name: "GoldDirectorBench",
             dependencies: [
-                "GoldCore", "GoldWorkflow", "GoldSQLite", "GoldDirector", "GoldRunner", "GoldHTTPClient",
+                "GoldAPI", "GoldCore", "GoldWorkflow", "GoldSQLite", "GoldDirector", "GoldRunner", "GoldHTTPClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -226,7 +228,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "GoldDeployTests", dependencies: ["GoldDeploy", "GoldCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
+        .testTarget(name: "GoldDeployTests", dependencies: ["GoldAPI", "GoldDeploy", "GoldCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .testTarget(name: "GoldWorkflowTests", dependencies: ["GoldWorkflow", "GoldCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldDHCPTests", dependencies: ["GoldDHCP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
@@ -272,7 +274,7 @@ let package = Package(
             name: "GoldStoreTests", dependencies: ["GoldCore", "GoldSQLite", "GoldCompile"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GoldDirectorTests",
-            dependencies: [
+            dependencies: ["GoldAPI", 
                 "GoldCore", "GoldSQLite", "GoldDirector", "GoldServer", "GoldHTTPClient", "GoldRunner", "GoldWorkflow", "GoldDirectorBench", "GoldSpawn",
                 // The capture E2E runs the agent's handler against a live director.
                 "GoldAgentKit", "GoldDeploy", "GoldTFTPServer",

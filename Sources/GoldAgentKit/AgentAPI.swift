@@ -1,4 +1,5 @@
 import Foundation
+import GoldAPI
 import GoldCore
 import GoldHTTPClient
 import GoldWorkflow
@@ -54,31 +55,19 @@ public struct AgentAPI: Sendable {
     }
 
     public func report(_ command: String, _ result: HandlerResult) async throws {
-        struct Body: Encodable {
-            var machine: String
-            var ok: Bool
-            var detail: String?
-            var outputs: [String: String]
-        }
         _ = try await send(
             "POST", "/v1/agent/commands/\(command)/result",
-            Body(machine: machine, ok: result.ok, detail: result.detail, outputs: result.outputs))
+            AgentCommandResult(machine: machine, ok: result.ok, detail: result.detail, outputs: result.outputs))
     }
 
     public func progress(_ command: String, fraction: Double, detail: String?) async {
-        struct Body: Encodable {
-            var machine: String
-            var fraction: Double
-            var detail: String?
-        }
         _ = try? await send(
             "POST", "/v1/agent/commands/\(command)/progress",
-            Body(machine: machine, fraction: fraction, detail: detail), timeout: .seconds(5))
+            AgentCommandProgress(machine: machine, fraction: fraction, detail: detail), timeout: .seconds(5))
     }
 
     public func bootSuccess(kernel: String) async throws {
-        struct Body: Encodable { var kernel: String }
-        _ = try await send("POST", "/v1/machines/\(machine)/boot-success", Body(kernel: kernel))
+        _ = try await send("POST", "/v1/machines/\(machine)/boot-success", BootSuccess(kernel: kernel))
     }
 
     public func spec() async throws -> MachineSpec {

@@ -1,4 +1,5 @@
 import Foundation
+import GoldAPI
 import GoldHTTPClient
 import GoldImage
 import GoldWorkflow
@@ -47,7 +48,7 @@ extension LiveHandlers {
             detail:
                 "captured version \(result.version) of \(api.machine) (parent \(result.parent.map(String.init) ?? "none")): \(stats.summary); \(disks)",
             outputs: [
-                "image.version": "\(result.version)", "image.captured": "\(result.version)",
+                ContextKey.imageVersion: "\(result.version)", "image.captured": "\(result.version)",
                 "capture.uploadedChunks": "\(stats.uploaded)", "capture.uploadedBytes": "\(stats.uploadedBytes)",
                 "capture.alreadyStored": "\(stats.alreadyStored)", "capture.zeroChunks": "\(stats.zero)",
             ])

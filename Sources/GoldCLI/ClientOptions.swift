@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoldAPI
 import GoldCore
 import GoldHTTPClient
 
@@ -104,14 +105,6 @@ struct DirectorClient: Sendable {
     }
 
     static func error(from response: HTTPClientResponse) -> GoldError {
-        struct Body: Decodable {
-            struct Detail: Decodable {
-                var message: String
-                var location: String?
-                var problems: [String]?
-            }
-            var error: Detail
-        }
         let code: GoldError.Code =
             switch response.status {
             case 400, 422: .invalidInput
@@ -121,7 +114,7 @@ struct DirectorClient: Sendable {
             case 409: .conflict
             default: .internalError
             }
-        guard let body = try? JSONDecoder().decode(Body.self, from: Data(response.body)) else {
+        guard let body = try? JSONDecoder().decode(ErrorBody.self, from: Data(response.body)) else {
             return GoldError(code, "the director answered \(response.status): \(response.text.prefix(200))")
         }
         if let problems = body.error.problems, problems.count > 1 {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import GoldAPI
 import GoldCore
-import GoldDirector
 import GoldImage
 
 extension Gold {

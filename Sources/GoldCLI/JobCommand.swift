@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GoldDirector
+import GoldAPI
 
 extension Gold {
     struct JobCommand: AsyncParsableCommand {

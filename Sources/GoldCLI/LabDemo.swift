@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoldAPI
 import GoldCore
 import GoldLab
 import GoldServer
@@ -70,7 +71,7 @@ extension Gold.LabCommand {
                 let kernel = Gold.LabCommand.runningKernel(machine)
                 rows.append([
                     name, machine.state.rawValue, workflow.status.rawValue, kernel,
-                    workflow.context["image.version"] ?? "-",
+                    workflow.context[ContextKey.imageVersion] ?? "-",
                     "\(Int(workflow.updatedAt.timeIntervalSince(workflow.createdAt))) s",
                 ])
             }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import GoldAPI
 import GoldCore
-import GoldDirector
 
 extension Gold {
     struct MachineCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoldAPI
 import GoldWorkflow
 
 /// How a rollout picks and paces its machines.
@@ -24,19 +25,10 @@ extension Gold {
             output: OutputOptions
         ) async throws {
             let api = try client.client()
-            struct Body: Encodable {
-                var kind: String
-                var select: String
-                var canary: Int
-                var batch: Int
-                // swift-format-ignore: AlwaysUseLowerCamelCase
-                var max_failures: Int  // the wire name
-                var parameters: [String: String]
-            }
             let body = try JSONEncoder().encode(
-                Body(
-                    kind: kind.rawValue, select: options.select, canary: options.canary, batch: options.batch,
-                    max_failures: options.maxFailures, parameters: parameters))
+                StartRolloutRequest(
+                    kind: kind.rawValue, select: options.select, parameters: parameters, canary: options.canary,
+                    batch: options.batch, maxFailures: options.maxFailures))
             let rollout = try api.decode(Rollout.self, try await api.send("POST", "/v1/rollouts", body: Array(body)))
             if output.json && !options.watch { return try printJSON(rollout) }
             print(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoldAPI
 import GoldCore
 import GoldWorkflow
 
@@ -13,12 +14,8 @@ func startWorkflow(
     watch: Bool
 ) async throws {
     let api = try client.client()
-    struct Body: Encodable {
-        var kind: String
-        var machine: String
-        var parameters: [String: String]
-    }
-    let body = try JSONEncoder().encode(Body(kind: kind.rawValue, machine: machine, parameters: parameters))
+    let body = try JSONEncoder().encode(
+        StartWorkflowRequest(kind: kind.rawValue, machine: machine, parameters: parameters))
     let workflow = try api.decode(Workflow.self, try await api.send("POST", "/v1/workflows", body: Array(body)))
     if output.json && !watch { return try printJSON(workflow) }
     if !output.json {
@@ -159,7 +156,7 @@ extension Gold {
         @OptionGroup var output: OutputOptions
         func run() async throws {
             var parameters: [String: String] = [:]
-            if let version { parameters["image.version"] = "\(version)" }
+            if let version { parameters[ContextKey.imageVersion] = "\(version)" }
             try await startWorkflow(
                 .restore, machine: machine, parameters: parameters, client: client, output: output, watch: start.watch)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import GoldAPI
 import GoldCore
 import GoldHTTPClient
 
@@ -31,7 +32,7 @@ public struct DirectorLink: Sendable {
         }
     }
 
-    public func reportFetches(_ fetches: [BootFetchReport]) async throws {
+    public func reportFetches(_ fetches: [BootFetch]) async throws {
         let encoder = JSONEncoder()
         let body = try encoder.encode(fetches)
         let response = try await HTTPClient.send(
@@ -49,15 +50,4 @@ public struct DirectorLink: Sendable {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
             ?? text
     }
-}
-
-/// One file a machine fetched; the director's `BootFetch`.
-public struct BootFetchReport: Codable, Sendable, Hashable {
-    public var mac: String?
-    public var address: String
-    public var file: String
-    public var protocolName: String
-    public var bytes: Int
-    public var outcome: String
-    public var durationMilliseconds: Int
 }

@@ -1,3 +1,4 @@
+import GoldAPI
 import GoldCore
 import Logging
 import ServiceLifecycle
@@ -11,7 +12,7 @@ public actor FetchReporter: Service {
     private let link: DirectorLink
     private let registry: ClientRegistry
     private let logger: Logger
-    private var pending: [BootFetchReport] = []
+    private var pending: [BootFetch] = []
     private var counted = FetchTally()
     private var window: (start: ContinuousClock.Instant, counts: [String: Int]) = (.now, [:])
     private var lastSummary = ContinuousClock.now
@@ -91,13 +92,13 @@ public actor FetchReporter: Service {
         }
         window.counts[known.description, default: 0] += 1
         pending.append(
-            BootFetchReport(
+            BootFetch(
                 mac: known.description, address: address, file: file, protocolName: protocolName,
                 bytes: bytes, outcome: outcome, durationMilliseconds: milliseconds))
     }
 
     /// Reports waiting to be sent, and fetches only counted (tests).
-    var waiting: [BootFetchReport] { pending }
+    var waiting: [BootFetch] { pending }
     var countedFetches: Int { counted.total }
 
     /// Takes in submitted fetches and sends batches every 250 ms; on shutdown, what was submitted is sent.
@@ -162,14 +163,14 @@ struct FetchTally {
     }
 
     /// One report the director records as one event.
-    func report() -> BootFetchReport {
+    func report() -> BootFetch {
         let parts = counts.sorted { $0.value.count > $1.value.count }.map {
             "\($0.key) ×\($0.value.count) (e.g. \($0.value.example))"
         }
         let from =
             addresses.count >= 10_000
             ? "10000 or more addresses" : "\(addresses.count) address\(addresses.count == 1 ? "" : "es")"
-        return BootFetchReport(
+        return BootFetch(
             mac: nil, address: "-",
             file:
                 "\(total) fetches from \(from) not recorded one by one (no fleet machine, or past the per-minute limit): "

@@ -1,4 +1,5 @@
 import Foundation
+import GoldAPI
 import GoldCore
 import GoldImage
 import GoldSpawn
@@ -7,42 +8,12 @@ import Hummingbird
 import Logging
 import NIOPosix
 
-/// One image version as `gold image list` shows it.
-public struct ImageVersionSummary: Codable, Sendable, ResponseEncodable {
-    public struct Disk: Codable, Sendable {
-        public var index: Int
-        public var device: String?
-        public var size: UInt64
-        public var sha256: String
-        public var chunks: Int
-        public var zeroChunks: Int
-    }
-    public var machine: String
-    public var version: Int
-    public var parent: Int?
-    public var change: String
-    public var description: String
-    public var created: Date
-    public var current: Bool
-    public var disks: [Disk]
-}
-
+extension ImageVersionSummary: ResponseEncodable {}
 extension FileChange: ResponseEncodable {}
 extension ImageVersionDetail: ResponseEncodable {}
 extension GarbageCollection: ResponseEncodable {}
 
-/// A machine's lineage in one line: its deployed version and how many it has (`gold machine list`'s IMAGE column).
-public struct ImageLineageSummary: Codable, Sendable, Hashable, ResponseEncodable {
-    public var machine: String
-    public var current: Int?
-    public var versions: Int
-
-    public init(machine: String, current: Int?, versions: Int) {
-        self.machine = machine
-        self.current = current
-        self.versions = versions
-    }
-}
+extension ImageLineageSummary: ResponseEncodable {}
 
 /// `POST /v1/image-store/gc`: keep the newest `keep` versions of every machine (default 3); `dryRun` removes nothing.
 struct ImageGCRequest: Codable {
@@ -183,7 +154,7 @@ extension Director {
         guard let workflows = workflowStoreBase else { return [:] }
         var pinned: [String: Set<Int>] = [:]
         for workflow in try await workflows.listWorkflows(machine: nil, activeOnly: true, limit: 100_000) {
-            if let version = workflow.context["image.version"].flatMap(Int.init) {
+            if let version = workflow.context[ContextKey.imageVersion].flatMap(Int.init) {
                 pinned[workflow.machine, default: []].insert(version)
             }
         }

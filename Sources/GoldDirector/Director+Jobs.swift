@@ -1,28 +1,17 @@
 import Foundation
+import GoldAPI
 import GoldCompile
 import GoldCore
 import Hummingbird
 
-/// A compile job as `gold job list|show` shows it.
-public struct JobSummary: Codable, Sendable, ResponseEncodable {
-    public var key: String
-    public var label: String
-    public var kind: String
-    public var machines: [String]
-    /// queued, building, succeeded, reused, failed, cancelled
-    public var state: String
-    public var worker: String?
-    public var attempts: Int
-    public var detail: String?
-    public var logBytes: Int
+extension JobSummary: ResponseEncodable {}
+extension JobLog: ResponseEncodable {}
 
+extension JobSummary {
     init(_ status: CompileJobStatus) {
-        key = status.job.key.hex
-        label = status.job.label
-        kind = status.job.kind.rawValue
-        machines = status.job.machines
-        attempts = status.attempts
-        logBytes = status.log.utf8.count
+        var state: String
+        var worker: String?
+        var detail: String?
         switch status.state {
         case .queued: state = "queued"
         case .leased(let lease):
@@ -42,20 +31,11 @@ public struct JobSummary: Codable, Sendable, ResponseEncodable {
                     ? "" : "; did not survive: \(failure.missingOptions.joined(separator: ", "))")
         case .cancelled: state = "cancelled"
         }
+        self.init(
+            key: status.job.key.hex, label: status.job.label, kind: status.job.kind.rawValue,
+            machines: status.job.machines, state: state, worker: worker, attempts: status.attempts, detail: detail,
+            logBytes: status.log.utf8.count)
     }
-}
-
-/// `POST /v1/jobs`: build the kernels and binaries these machines need.
-public struct SubmitJobs: Codable, Sendable {
-    public var machines: [String]
-    public init(machines: [String]) { self.machines = machines }
-}
-
-/// A slice of a job's build log from `offset`; `next` is where the following request starts.
-public struct JobLog: Codable, Sendable, ResponseEncodable {
-    public var text: String
-    public var next: Int
-    public var finished: Bool
 }
 
 extension Director {

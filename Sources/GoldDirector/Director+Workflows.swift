@@ -1,4 +1,5 @@
 import Foundation
+import GoldAPI
 import GoldCore
 import GoldWorkflow
 import Hummingbird
@@ -9,35 +10,13 @@ extension MachineSpec: ResponseEncodable {}
 
 extension Rollout: ResponseEncodable {}
 
-struct StartRolloutRequest: Codable {
-    var kind: String
-    var select: String
-    var parameters: [String: String]?
-    var canary: Int?
-    var batch: Int?
-    // swift-format-ignore: AlwaysUseLowerCamelCase
-    var max_failures: Int?  // the wire name
-}
-
-struct StartWorkflowRequest: Codable {
-    var kind: String
-    var machine: String
-    var parameters: [String: String]?
-}
-
-/// What the agent reports when a command ends.
-struct CommandResult: Codable {
-    var machine: String
-    var ok: Bool
-    var detail: String?
-    var outputs: [String: String]?
-
+extension AgentCommandResult {
     /// What a workflow keeps of it: the context is saved at every step and read every second, so at most 64 outputs
     /// with names of 128 bytes, and values and the detail cut at 64 KiB (an agent's log tail fits; a flood does not).
     static let maxOutputs = 64
     static let maxText = 64 << 10
 
-    func bounded() throws -> CommandResult {
+    func bounded() throws -> AgentCommandResult {
         var result = self
         if let outputs, outputs.count > Self.maxOutputs {
             throw GoldError(
@@ -56,16 +35,6 @@ struct CommandResult: Codable {
         text.utf8.count <= maxText
             ? text : String(decoding: text.utf8.prefix(maxText), as: UTF8.self) + " … (cut at \(maxText) bytes)"
     }
-}
-
-struct CommandProgress: Codable {
-    var machine: String
-    var fraction: Double
-    var detail: String?
-}
-
-struct BootSuccess: Codable {
-    var kernel: String
 }
 
 extension Director {
@@ -147,7 +116,7 @@ extension Director {
             }
             let rollout = try await requireWorkflows().startRollout(
                 kind, selector: body.select, parameters: body.parameters ?? [:],
-                canary: body.canary ?? 1, batchSize: body.batch ?? 1, maxFailures: body.max_failures ?? 0,
+                canary: body.canary ?? 1, batchSize: body.batch ?? 1, maxFailures: body.maxFailures ?? 0,
                 actor: identity.actor)
             return EditedResponse(status: .created, response: rollout)
         }
@@ -190,8 +159,8 @@ extension Director {
         }
         router.post("/v1/agent/commands/{id}/result") { request, context -> Response in
             try context.requireSomeToken()
-            let decoded: CommandResult
-            do { decoded = try await request.decode(as: CommandResult.self, context: context) } catch {
+            let decoded: AgentCommandResult
+            do { decoded = try await request.decode(as: AgentCommandResult.self, context: context) } catch {
                 throw GoldError(
                     .invalidInput, "expected {\"machine\": …, \"ok\": true|false, \"detail\": …, \"outputs\": {…}}",
                     at: "body")
@@ -209,8 +178,8 @@ extension Director {
         }
         router.post("/v1/agent/commands/{id}/progress") { request, context -> Response in
             try context.requireSomeToken()
-            let body: CommandProgress
-            do { body = try await request.decode(as: CommandProgress.self, context: context) } catch {
+            let body: AgentCommandProgress
+            do { body = try await request.decode(as: AgentCommandProgress.self, context: context) } catch {
                 throw GoldError(
                     .invalidInput, "expected {\"machine\": …, \"fraction\": 0.5, \"detail\": …}", at: "body")
             }

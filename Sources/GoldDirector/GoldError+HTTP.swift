@@ -1,17 +1,7 @@
 import Foundation
+import GoldAPI
 import GoldCore
 import Hummingbird
-
-/// The body of every error response: `{"error": {"code": …, "message": …, "location": …, "problems": […]}}`.
-struct ErrorBody: Codable {
-    struct Detail: Codable {
-        var code: String
-        var message: String
-        var location: String?
-        var problems: [String]?
-    }
-    var error: Detail
-}
 
 extension GoldError.Code {
     var status: HTTPResponse.Status {

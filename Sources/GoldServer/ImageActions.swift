@@ -1,4 +1,5 @@
 import Foundation
+import GoldAPI
 import GoldCompile
 import GoldCore
 import GoldImage
@@ -74,7 +75,7 @@ struct ImageActions: Sendable {
             return .succeeded(
                 detail:
                     "version \(stats.version): \(stats.newChunks) new of \(stats.totalChunks) chunks (\(stats.newBytes >> 20) MiB new)",
-                outputs: ["image.version": "\(stats.version)"])
+                outputs: [ContextKey.imageVersion: "\(stats.version)"])
         } catch {
             return .failed(reason: "image build for \(machine.name) failed: \(error)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import GoldAPI
 import GoldCore
 import GoldImage
 import GoldPower
@@ -126,7 +127,7 @@ public struct LiveMachineActions: MachineActions {
         guard kind == .restore, let version = try? images.imageStore.currentVersion(machine: machine.name) else {
             return [:]
         }
-        return ["image.version": "\(version)"]
+        return [ContextKey.imageVersion: "\(version)"]
     }
 
     public func evidence(machine: MachineRecord) async -> [String] {

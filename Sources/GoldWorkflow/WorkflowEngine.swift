@@ -1,4 +1,5 @@
 import Foundation
+import GoldAPI
 import GoldCore
 
 /// The workflow engine: a pure reducer `(state, event, now) → (state, [command])`.
@@ -235,7 +236,7 @@ public enum WorkflowEngine {
         func f(_ text: String) -> String? { fill(text, context: context) }
         switch request {
         case .writeImage(nil):
-            guard let version = context["image.version"].flatMap(Int.init) else { return action }
+            guard let version = context[ContextKey.imageVersion].flatMap(Int.init) else { return action }
             return .agent(.writeImage(version: version))
         case .installKernel(let artifact): return f(artifact).map { .agent(.installKernel(artifact: $0)) }
         case .promoteKernel(let release): return f(release).map { .agent(.promoteKernel(release: $0)) }

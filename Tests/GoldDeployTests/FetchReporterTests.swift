@@ -1,3 +1,4 @@
+import GoldAPI
 import GoldCore
 import Logging
 import ServiceLifecycle

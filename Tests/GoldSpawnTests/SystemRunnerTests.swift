@@ -120,7 +120,12 @@ import Testing
     @Test func aDaemonHoldingTheOutputDoesNotHoldTheRun() async throws {
         // qemu -daemonize: the program exits, a process in a session of its own keeps its output open. The run ends
         // when the program does, and the daemon (not in the program's group) is left running.
-        let result = try await runner.run(sh("setsid sleep 30 & echo $!", timeout: .seconds(60)))
+        // The script waits until the daemon leads a session of its own (stat field 6), as QEMU's parent waits for its
+        // daemon to be set up; before that the daemon is still in the group, and the group is killed when sh exits.
+        let result = try await runner.run(
+            sh(
+                #"setsid sleep 30 & p=$!; while [ "$(cut -d' ' -f6 /proc/$p/stat)" != "$p" ]; do sleep 0.01; done; echo $p"#,
+                timeout: .seconds(60)))
         let daemon = try #require(Int32(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(daemon, SIGKILL) }
         #expect(result.succeeded)

@@ -1,4 +1,5 @@
 import Foundation
+import GoldAPI
 import GoldCore
 import GoldDirector
 import GoldHTTPClient
