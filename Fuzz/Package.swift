@@ -29,7 +29,8 @@ let package = Package(
             swiftSettings: instrumented),
         .target(name: "FuzzSupport", swiftSettings: instrumented),
         .target(name: "GoldRange", swiftSettings: instrumented),
-        .target(name: "GoldWorkflow", dependencies: ["GoldCore"], swiftSettings: instrumented),
+        .target(name: "GoldAPI", swiftSettings: instrumented),
+        .target(name: "GoldWorkflow", dependencies: ["GoldAPI", "GoldCore"], swiftSettings: instrumented),
         .executableTarget(
             name: "fuzz-json", dependencies: ["FuzzSupport", "GoldCore", "GoldWorkflow"],
             path: "json", swiftSettings: fuzzer, linkerSettings: linkFuzzer),
