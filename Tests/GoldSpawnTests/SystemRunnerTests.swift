@@ -149,8 +149,9 @@ import Testing
         let dir = NSTemporaryDirectory() + "/gold-spawn-path-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(
-            atPath: dir + "/ls", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        #expect(
+            FileManager.default.createFile(
+                atPath: dir + "/ls", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]))
         #expect(SystemRunner.locate("ls", path: dir) == dir + "/ls")
         #expect(
             SystemRunner.locate("sh", path: dir) == "/usr/bin/sh" || SystemRunner.locate("sh", path: dir) == "/bin/sh")
