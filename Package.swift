@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // Pure: the fleet model, fleet file, store protocol, auth rules. No sockets, no disks, no processes.
@@ -174,6 +176,14 @@ let package = Package(
         // The wire: request and response bodies, shared by the director, deploy server, agent and CLI. No server code.
         .target(name: "GoldAPI", swiftSettings: swiftSettings),
         .target(name: "GoldTestSupport", dependencies: ["GoldSpawn"], swiftSettings: swiftSettings),
+        // Gold's certificate authority: the CA `gold init` creates and the server certificates it signs (P-256).
+        .target(
+            name: "GoldPKI",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
         // The netboot environment: Debian's kernel and an initramfs with busybox, the agent and the workflow tools.
         .target(
             name: "GoldNetboot",
@@ -244,6 +254,9 @@ let package = Package(
         .testTarget(
             name: "GoldRunnerTests",
             dependencies: ["GoldRunner", "GoldWorkflow", "GoldCore", "GoldSQLite", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GoldPKITests", dependencies: ["GoldPKI", .product(name: "X509", package: "swift-certificates")],
             swiftSettings: swiftSettings),
         .testTarget(name: "GoldSpawnTests", dependencies: ["GoldSpawn", "GoldTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GoldNetbootTests", dependencies: ["GoldNetboot", "GoldSpawn", "GoldTestSupport"], swiftSettings: swiftSettings),
