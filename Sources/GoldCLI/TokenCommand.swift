@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoldAPI
 import GoldCore
 import GoldServer
 
@@ -29,26 +30,13 @@ extension Gold {
                 if role != .agent && machine != nil { throw ValidationError("--machine goes only with --role agent") }
             }
 
-            struct Created: Codable {
-                var id: String
-                var token: String
-                var role: String
-                var machine: String?
-                var label: String
-            }
-
             func run() async throws {
-                struct Body: Encodable {
-                    var role: String
-                    var machine: String?
-                    var label: String?
-                }
                 if local {
                     let created = try await LocalTokens.create(
                         config: config, role: role, machine: machine, label: label)
                     if output.json {
                         return try printJSON(
-                            Created(
+                            CreatedToken(
                                 id: created.id, token: created.token, role: role.rawValue, machine: machine,
                                 label: created.label))
                     }
@@ -59,8 +47,9 @@ extension Gold {
                     return
                 }
                 let api = try client.client()
-                let body = try JSONEncoder().encode(Body(role: role.rawValue, machine: machine, label: label))
-                let created = try api.decode(Created.self, try await api.send("POST", "/v1/tokens", body: Array(body)))
+                let body = try JSONEncoder().encode(TokenRequest(role: role.rawValue, machine: machine, label: label))
+                let created = try api.decode(
+                    CreatedToken.self, try await api.send("POST", "/v1/tokens", body: Array(body)))
                 if output.json { return try printJSON(created) }
                 print(
                     "created \(created.id) (\(created.role)\(created.machine.map { ", machine \($0)" } ?? "")); the secret is shown only now:"
@@ -75,15 +64,7 @@ extension Gold {
             @OptionGroup var output: OutputOptions
 
             func run() async throws {
-                struct View: Codable {
-                    var id: String
-                    var role: String
-                    var machine: String?
-                    var label: String
-                    var createdAt: Date
-                    var revokedAt: Date?
-                }
-                let tokens = try await client.client().get("/v1/tokens", as: [View].self)
+                let tokens = try await client.client().get("/v1/tokens", as: [TokenView].self)
                 if output.json { return try printJSON(tokens) }
                 print(
                     table(

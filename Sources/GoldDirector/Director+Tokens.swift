@@ -1,41 +1,17 @@
 import Foundation
+import GoldAPI
 import GoldCore
 import Hummingbird
 
-/// `POST /v1/tokens` body.
-struct TokenRequest: Codable {
-    var role: String
-    var machine: String?
-    var label: String?
-}
-
-/// A token as listed: never its secret.
-struct TokenView: ResponseCodable {
-    var id: String
-    var role: Role
-    var machine: String?
-    var label: String
-    var createdAt: Date
-    var revokedAt: Date?
-
+extension TokenView: ResponseEncodable {
     init(_ record: TokenRecord) {
-        id = record.id
-        role = record.role
-        machine = record.machine
-        label = record.label
-        createdAt = record.createdAt
-        revokedAt = record.revokedAt
+        self.init(
+            id: record.id, role: record.role.rawValue, machine: record.machine, label: record.label,
+            createdAt: record.createdAt, revokedAt: record.revokedAt)
     }
 }
 
-/// The answer to `POST /v1/tokens`: the only time the secret is shown.
-struct CreatedToken: ResponseCodable {
-    var id: String
-    var token: String
-    var role: Role
-    var machine: String?
-    var label: String
-}
+extension CreatedToken: ResponseEncodable {}
 
 extension Director {
     func addTokenRoutes(_ router: Router<DirectorContext>) {
@@ -73,7 +49,8 @@ extension Director {
             return EditedResponse(
                 status: .created,
                 response: CreatedToken(
-                    id: record.id, token: secret.value, role: role, machine: record.machine, label: record.label))
+                    id: record.id, token: secret.value, role: role.rawValue, machine: record.machine,
+                    label: record.label))
         }
         router.delete("/v1/tokens/{id}") { _, context -> Response in
             let identity = try context.require(.administer)
