@@ -14,7 +14,7 @@ public struct DHCPWiring: Sendable {
 
     public init(
         config: ServerConfig.DHCPConfig, httpPublicURL: String, leaseFile: String, link: DirectorLink,
-        registry: ClientRegistry, reporter: FetchReporter, logger: Logger
+        reporter: FetchReporter, logger: Logger
     ) throws {
         guard let serverAddress = config.serverAddress.flatMap({ GoldDHCP.IPv4Address($0.description) }) else {
             throw GoldError(

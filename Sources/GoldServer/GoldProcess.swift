@@ -137,7 +137,7 @@ public struct GoldProcess: Sendable {
             }
             let dhcp = try DHCPWiring(
                 config: config.deploy.dhcp, httpPublicURL: publicURL, leaseFile: config.dataDir + "/dhcp-leases.json",
-                link: server.link, registry: server.registry, reporter: server.reporter, logger: logger)
+                link: server.link, reporter: server.reporter, logger: logger)
             services += [dhcp.sync, dhcp.server]
             logger.info(
                 "DHCP",

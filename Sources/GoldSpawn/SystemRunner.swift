@@ -48,13 +48,6 @@ public struct SystemRunner: ProgramRunner {
         }
         return child.collect(status: status, limit: limit)
     }
-
-    /// ``run(_:)`` for a caller that is already on a thread of its own and may block it.
-    public func runBlocking(_ command: Invocation) throws -> InvocationResult {
-        let child = try Child.start(command)
-        let status = child.wait(timeout: command.timeout, stop: StopFlag())
-        return child.collect(status: status, limit: outputLimit)
-    }
 }
 
 /// Set by a cancelled caller; read by the thread that waits for the child.

@@ -159,11 +159,6 @@ import Testing
         #expect(SystemRunner.locate(dir + "/ls") == dir + "/ls")
     }
 
-    @Test func theBlockingFormRunsTheSameWay() throws {
-        let result = try runner.runBlocking(sh("echo blocking"))
-        #expect(result.stdout == "blocking\n" && result.succeeded)
-    }
-
     @Test func theScriptedRunnerRecordsAndPassesOn() async throws {
         let fake = ScriptedRunner {
             $0.program == "ipmitool" ? InvocationResult(exitCode: 0, stdout: "Chassis Power is on\n") : nil
